@@ -1,0 +1,23 @@
+# orca2-kit — common tasks. `make setup` once, then `make reproduce` and `make test`.
+PY ?= .venv/bin/python
+PROFILE ?= offline
+
+.PHONY: setup reproduce test notebooks lab clean-outputs
+setup:
+	bash scripts/setup.sh
+
+reproduce: setup
+	$(PY) -m orca2_kit run --profile $(PROFILE)
+
+test: setup
+	$(PY) -m pytest
+
+# Regenerate the .ipynb notebooks from their jupytext .py sources (outputs stripped).
+notebooks:
+	$(PY) -m jupytext --sync notebooks/*.py
+
+lab:
+	.venv/bin/jupyter lab notebooks/
+
+clean-outputs:
+	rm -rf outputs/*/

@@ -1,0 +1,95 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 02 · Teacher prompting: a strong model answers, told exactly how
+#
+# For every training task the **teacher** gets the detailed instruction of the strategy chosen
+# for its family in notebook 01 (Orca 2 sec. 3). Each answer is **verified** against the task's
+# reference: only correct answers, in the requested format, are kept for training; rejected ones
+# stay on disk with their reason.
+#
+# In the offline profile the teacher is the *reference teacher*: it writes each task's known
+# solution in the requested strategy, so the data is correct without any API. With
+# `teacher.kind: openai` the same stage calls any OpenAI-compatible endpoint, through a response
+# cache that makes reruns free.
+
+# %% tags=["parameters"]
+params_path = "offline"  # a profile in params/ or a YAML path; the runner passes the run's params.yaml
+run_dir = "../outputs/interactive"  # the same folder notebook 01 wrote to
+overrides = {}  # e.g. {"teacher.replay_only": True}
+
+# %%
+import json
+
+import pandas as pd
+
+from orca2_kit import plots, tasks, teacher
+from orca2_kit.models import load_tokenizer, student_path
+from orca2_kit.stages import open_stage
+
+stage = open_stage("02", params_path, run_dir, overrides)
+p = stage.params
+train_items = tasks.load_items(stage.artifact("01", "suite", "train.jsonl"))
+strategy_map = json.loads(stage.artifact("01", "strategy_map.json").read_text())
+strategy_map
+
+# %% [markdown]
+# ## What the teacher sees, and what the student will see
+# The teacher's system message spells out the strategy. After erasure (notebook 03) the student
+# sees only a generic system message — it must learn the strategy from the answers alone.
+
+# %%
+request = teacher.teacher_requests(train_items[:1], strategy_map)[0]
+print("TEACHER SYSTEM MESSAGE:\n" + request["instruction"] + "\n\nUSER:\n" + request["item"].prompt)
+
+# %% [markdown]
+# ## Ask the teacher, verify every answer
+
+# %%
+answers = teacher.run_teacher(p.teacher, train_items, strategy_map, stage.out)
+print(open(stage.out / "teacher_stats.json").read())
+answers.groupby(["family", "strategy"])["accepted"].agg(["mean", "count"]).rename(columns={"mean": "accept rate"})
+
+# %%
+print(answers.answer.iloc[0])
+
+# %%
+fig, _ = plots.accept_rates(answers, stage.figures / "02_accept_rates")
+
+# %% [markdown]
+# ## How long are the answers the student will learn to write?
+
+# %%
+tok = load_tokenizer(student_path(p.student))
+lengths = pd.DataFrame({"strategy": answers.strategy,
+                        "tokens": [len(tok(a or "")["input_ids"]) for a in answers.answer]})
+fig, _ = plots.token_lengths(lengths, stage.figures / "02_answer_lengths")
+rejected = answers[~answers.accepted][["id", "strategy", "reason"]]
+rejected.head(10)
+
+# %%
+stats = json.loads((stage.out / "teacher_stats.json").read_text())
+stage.write_metrics({"accept_rate": float(answers.accepted.mean()), "n_answers": len(answers),
+                     "n_rejected": int((~answers.accepted).sum()), "requests_sent": stats["requests_sent"],
+                     "cache_hits": stats["cache_hits"], "mean_answer_tokens": float(lengths.tokens.mean())})
+
+# %% [markdown]
+# ## Try it
+# 1. In notebook 01 set `strategy_selection.rule=expected`, rerun 01 and 02: how does the
+#    histogram of answer lengths change? (Expect longer answers where step-by-step replaces direct.)
+# 2. Point `teacher` at a local server (`transformers serve`, kind `openai`, `base_url`
+#    http://127.0.0.1:8000/v1, `api_key_env: null`) and compare the accept rate with the reference teacher's.

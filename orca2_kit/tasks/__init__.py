@@ -1,0 +1,151 @@
+"""The task suite: built-in generated families, or a real collection from files or the hub.
+
+`build_suite` returns {"train": [...], "dev": [...], "test": [...]} of `TaskItem`s, deterministic
+from the seed. The test split is drawn first, so changing the train size never changes the
+held-out items.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from dataclasses import replace
+from pathlib import Path
+from typing import Iterable, Optional
+
+from .base import ANSWER_FORMAT, ANSWER_TYPES, Family, Solution, TaskItem  # noqa: F401
+from .families import FAMILIES
+
+SPLITS = ("train", "dev", "test")
+REQUIRED_COLUMNS = ("task", "prompt", "reference")
+
+
+def family_names(families: Optional[Iterable[str]] = None) -> list[str]:
+    names = list(families) if families else list(FAMILIES)
+    unknown = [f for f in names if f not in FAMILIES]
+    if unknown:
+        raise ValueError(f"tasks.families: unknown famil{'y' if len(unknown) == 1 else 'ies'} {unknown}; "
+                         f"built-in families are {list(FAMILIES)}")
+    return names
+
+
+def build_suite(seed: int, families: Optional[Iterable[str]] = None, n_train: int = 60, n_dev: int = 8,
+                n_test: int = 16) -> dict[str, list[TaskItem]]:
+    """Draw distinct items per family and deal them into test, dev, then train."""
+    suite: dict[str, list[TaskItem]] = {s: [] for s in SPLITS}
+    sizes = {"test": n_test, "dev": n_dev, "train": n_train}
+    for name in family_names(families):
+        rng = random.Random(f"orca2-kit:{seed}:{name}")  # str seeds are stable across runs
+        seen: set[str] = set()
+        for split in ("test", "dev", "train"):
+            count, tries = 0, 0
+            while count < sizes[split]:
+                tries += 1
+                if tries > 50 * sizes[split] + 1000:
+                    raise RuntimeError(f"family '{name}' could not produce {sizes[split]} distinct {split} items")
+                item = FAMILIES[name].make(rng)
+                if item.prompt in seen:
+                    continue
+                seen.add(item.prompt)
+                suite[split].append(replace(item, id=f"{name}/{split}/{count}", split=split))
+                count += 1
+    return suite
+
+
+def save_items(items: Iterable[TaskItem], path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as f:
+        for it in items:
+            f.write(json.dumps(it.to_row()) + "\n")
+    return path
+
+
+def load_items(path: Path) -> list[TaskItem]:
+    with open(path) as f:
+        return [TaskItem.from_row(json.loads(line)) for line in f if line.strip()]
+
+
+# --------------------------------------------------------------------------- real collections
+
+
+def _split_of(prompt: str) -> str:
+    """Rows without a split column are dealt 80/10/10 by a hash of the prompt (stable, seedless)."""
+    h = int(hashlib.sha256(prompt.encode()).hexdigest()[:8], 16) % 10
+    return "test" if h == 0 else "dev" if h == 1 else "train"
+
+
+def items_from_rows(rows: Iterable[dict], source: str) -> dict[str, list[TaskItem]]:
+    """Rows with task, prompt, reference columns (optional: split, answer_type, choices, id)."""
+    suite: dict[str, list[TaskItem]] = {s: [] for s in SPLITS}
+    for n, row in enumerate(rows):
+        missing = [c for c in REQUIRED_COLUMNS if c not in row]
+        if missing:
+            raise ValueError(f"{source}: row {n} lacks column(s) {missing}; task files need columns "
+                             f"{list(REQUIRED_COLUMNS)} (optional: split, answer_type, choices)")
+        if not str(row["prompt"] or "").strip():
+            raise ValueError(f"{source}: row {n} has an empty prompt")
+        atype = row.get("answer_type") or "text"
+        if atype not in ANSWER_TYPES:
+            raise ValueError(f"{source}: row {n} has answer_type '{atype}'; allowed: {list(ANSWER_TYPES)}")
+        split = row.get("split") or _split_of(row["prompt"])
+        if split not in SPLITS:
+            raise ValueError(f"{source}: row {n} has split '{split}'; allowed: {list(SPLITS)}")
+        choices = row.get("choices") or ()
+        suite[split].append(TaskItem(
+            id=str(row.get("id") or f"{row['task']}/{split}/{len(suite[split])}"), family=str(row["task"]),
+            split=split, prompt=str(row["prompt"]), reference=str(row["reference"]), answer_type=atype,
+            choices=tuple(choices), solution=Solution()))
+    return suite
+
+
+def load_task_files(path: str | Path) -> dict[str, list[TaskItem]]:
+    """A JSONL or parquet file, or a directory of them."""
+    import datasets
+
+    path = Path(path).expanduser()
+    files = sorted(p for p in (path.rglob("*") if path.is_dir() else [path])
+                   if p.suffix in (".jsonl", ".json", ".parquet"))
+    if not files:
+        raise FileNotFoundError(f"tasks.path: no .jsonl/.json/.parquet files at '{path}'")
+    kind = "parquet" if files[0].suffix == ".parquet" else "json"
+    ds = datasets.load_dataset(kind, data_files=[str(f) for f in files], split="train")
+    return items_from_rows(ds, str(path))
+
+
+def load_task_hub(hub_id: str) -> dict[str, list[TaskItem]]:
+    import datasets
+
+    dsd = datasets.load_dataset(hub_id)
+    rows = [dict(r, split=r.get("split") or (s if s in SPLITS else None)) for s in dsd for r in dsd[s]]
+    return items_from_rows(rows, hub_id)
+
+
+def load_suite(cfg, seed: int) -> dict[str, list[TaskItem]]:
+    """The suite a profile asks for (`cfg` is the profile's TasksConfig)."""
+    if cfg.source == "builtin":
+        return build_suite(seed, cfg.families, cfg.n_train, cfg.n_dev, cfg.n_test)
+    suite = load_task_files(cfg.path) if cfg.source == "file" else load_task_hub(cfg.hub_id)
+    if cfg.families:
+        suite = {s: [it for it in items if it.family in cfg.families] for s, items in suite.items()}
+    return suite
+
+
+def family_info(name: str) -> dict:
+    """Description and expected strategy of a family (None for families from real collections)."""
+    f = FAMILIES.get(name)
+    if f is None:
+        return {"family": name, "description": f"the task '{name}'", "expected_strategy": None, "why": ""}
+    return {"family": name, "description": f.description, "expected_strategy": f.expected_strategy, "why": f.why}
+
+
+def overview(suite: dict[str, list[TaskItem]]):
+    """A table: one row per family with its expected strategy and split sizes."""
+    import pandas as pd
+
+    families = list(dict.fromkeys(it.family for items in suite.values() for it in items))
+    rows = []
+    for f in families:
+        info = family_info(f)
+        rows.append({"family": f, "description": info["description"], "expected_strategy": info["expected_strategy"],
+                     **{s: sum(it.family == f for it in suite[s]) for s in suite}})
+    return pd.DataFrame(rows)
