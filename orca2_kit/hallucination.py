@@ -85,7 +85,7 @@ overall additionally furthermore moreover however finally firstly secondly lastl
 later earlier today yesterday tomorrow tonight now currently recently initially subsequently
 consequently therefore thus instead otherwise besides likewise similarly notably importantly
 altogether briefly in summary key main note please
-mr mrs ms dr prof professor mayor sir madam
+mr mrs ms dr prof professor mayor sir madam let let's step steps summary answer
 """.split())
 
 GENRES = ("meeting", "visit", "news")
@@ -448,6 +448,9 @@ def _mentions(text: str, use_vocab: bool, common_words: set[str]) -> list[tuple[
     i = 0
     while i < len(toks):  # numbers first, then closed-vocabulary terms (longest match)
         number = _number_at(text, toks, i)
+        if number is not None and _is_list_marker(text, toks[i]):
+            number = None  # "1." / "2)" at the start of a line numbers a list; it states nothing
+            taken[i] = True
         if number is not None:
             j, values = number
             found.append((toks[i].start, "number", text[toks[i].start:toks[j - 1].end], values))
@@ -484,6 +487,12 @@ def _mentions(text: str, use_vocab: bool, common_words: set[str]) -> list[tuple[
         found.append((toks[i].start, "span", _surface(text, toks[i:j]), tuple(t.key for t in toks[i:j])))
         i = j
     return [(kind, surface, key) for _, kind, surface, key in sorted(found, key=lambda f: f[0])]
+
+
+def _is_list_marker(text: str, tok: _Token) -> bool:
+    line_start = text.rfind("\n", 0, tok.start) + 1
+    return (not text[line_start:tok.start].strip(" \t-*") and text[tok.end:tok.end + 1] in (".", ")")
+            and text[tok.end + 1:tok.end + 2] in ("", " ", "\n", "\t"))
 
 
 def _surface(text: str, span: list[_Token]) -> str:
@@ -582,11 +591,19 @@ def summarise_items(model, tokenizer, items: list[GroundedItem], system_modes: l
         outs = generate(model, tokenizer, [messages(system_text(mode), it.query) for it in items], max_new_tokens,
                         batch_size, max_prompt_tokens, stop_after_answer=False, desc=f"{model_name} / {mode} summaries")
         for it, out in zip(items, outs):
-            v = check_summary(it, out)
+            v = check_summary(it, complete_words(out))
             rows.append({"model": model_name, "system": mode, "id": it.id, "genre": it.genre, "summary": out,
                          "hallucinated": v.hallucinated, "unsupported": v.unsupported, "n_supported": len(v.supported),
                          "empty": not out.strip(), "rouge_l": rouge_l(out, it.reference_summary)})
     return rows
+
+
+def complete_words(text: str) -> str:
+    """Drop a final word cut off by the token limit ("Mens" of "Mensah"): half a word is no claim."""
+    text = text.rstrip()
+    if not text or text[-1] in ".!?\"')]:;" or " " not in text:
+        return text
+    return text.rsplit(None, 1)[0]
 
 
 def rates_table(rows: list[dict], seed: int = 0) -> list[dict]:

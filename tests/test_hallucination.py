@@ -219,3 +219,16 @@ def test_rate_with_ci():
     assert rate_with_ci(flags, seed=4) != r
     assert rate_with_ci([True]) == {"rate": 1.0, "lo": 1.0, "hi": 1.0, "n": 1}
     assert rate_with_ci([]) == {"rate": None, "lo": None, "hi": None, "n": 0}
+
+
+def test_list_markers_step_headers_and_cut_words_are_not_claims():
+    from orca2_kit.hallucination import complete_words
+
+    item = make_grounded_items(1, 3)[0]
+    lines = item.reference_summary.split(". ")
+    text = "Let's solve this step by step.\n" + "\n".join(f"{i}. {ln}" for i, ln in enumerate(lines, 1)) + "\nAnswer: done"
+    assert check_summary(item, text).unsupported == []
+    assert complete_words("The meeting was on Tues") == "The meeting was on"
+    assert complete_words("It ended.") == "It ended."
+    planted = text + "\n9. Zorblax attended."
+    assert check_summary(item, planted).unsupported == ["Zorblax"]
