@@ -124,15 +124,25 @@ def resolve_device(device: str = "auto") -> str:
     return device
 
 
+def cpu_has_fast_bf16() -> bool:
+    """AVX512-BF16 or AMX: bf16 matmuls run natively (measured here: generation ~3x faster than
+    fp32 on a 2-core AVX512-BF16 machine). Elsewhere bf16 is emulated and slower than fp32."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
 def resolve_dtype(dtype: str, device: str):
-    """fp32 on CPUs (bf16 matmuls are slow on most of them), bf16 on GPUs that support it."""
+    """auto: bf16 on GPUs and CPUs with native bf16, fp32 on other CPUs."""
     import torch
 
     if dtype != "auto":
         return getattr(torch, dtype)
-    if device == "cuda" and torch.cuda.is_bf16_supported():
-        return torch.bfloat16
-    return torch.float32
+    if device == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.bfloat16 if cpu_has_fast_bf16() else torch.float32
 
 
 def load_tokenizer(path: str, revision: Optional[str] = None):

@@ -57,8 +57,9 @@ def check_examples(tokenizer, dataset, max_length: int) -> dict:
 def sft_config(params, out_dir: Path, device: str):
     """TRL's own SFTConfig, with CPU-sane defaults.
 
-    TRL's defaults (bf16 on, gradient checkpointing on) make a step ~26x slower on a CPU without
-    fast bf16; we use fp32 there and checkpoint activations only on GPUs for full fine-tuning.
+    TRL's defaults (bf16 autocast on, gradient checkpointing on) make a step ~26x slower on a CPU;
+    there we turn both off (a bf16 *base* is loaded directly where the CPU has native bf16) and
+    checkpoint activations only on GPUs for full fine-tuning.
     """
     from trl import SFTConfig
 
@@ -101,13 +102,14 @@ def main(argv=None) -> int:
     ap.add_argument("--run-dir", required=True)
     args = ap.parse_args(argv)
 
+    import torch
     from datasets import load_from_disk
     from transformers import AutoModelForCausalLM, set_seed
     from trl import SFTTrainer
 
     from .config import load_params
     from .generation import template_hash
-    from .models import load_tokenizer, resolve_device, student_path
+    from .models import load_tokenizer, resolve_device, resolve_dtype, student_path
 
     params = load_params(args.params)
     run_dir = Path(args.run_dir)
@@ -121,8 +123,11 @@ def main(argv=None) -> int:
     stats = check_examples(tok, ds, params.train.max_length)
     ds = ds.select_columns(["prompt", "completion"])
 
-    model = AutoModelForCausalLM.from_pretrained(path, dtype="float32" if device == "cpu" else "auto",
-                                                 revision=params.student.revision)
+    # LoRA keeps the frozen base in the inference dtype (bf16 where the CPU or GPU has it; the
+    # adapters stay fp32); full fine-tuning on a CPU trains fp32 weights.
+    dtype = torch.float32 if (device == "cpu" and params.train.method == "full") else \
+        resolve_dtype(params.student.dtype, device)
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, revision=params.student.revision)
     os.environ.setdefault("TENSORBOARD_LOGGING_DIR", str(out / "tensorboard"))
     cfg = sft_config(params, out, device)
     trainer = SFTTrainer(model=model, args=cfg, train_dataset=ds, processing_class=tok,
@@ -135,7 +140,7 @@ def main(argv=None) -> int:
         trainer.save_model(str(out / "adapter" if params.train.method == "lora" else out / "model"))
         tok.save_pretrained(str(out / "adapter" if params.train.method == "lora" else out / "model"))
         metrics = {
-            "method": params.train.method, "device": device, "world_size": trainer.args.world_size,
+            "method": params.train.method, "device": device, "base_dtype": str(dtype), "world_size": trainer.args.world_size,
             "resumed_from": resume, "train_runtime_s": wall, "global_step": trainer.state.global_step,
             "train_loss": result.training_loss, "tokens": stats, "epochs_done": trainer.state.epoch,
             # tokens the model processed per second (prompt + completion, padding excluded)
