@@ -86,6 +86,7 @@ later earlier today yesterday tomorrow tonight now currently recently initially 
 consequently therefore thus instead otherwise besides likewise similarly notably importantly
 altogether briefly in summary key main note please
 mr mrs ms dr prof professor mayor sir madam let let's step steps summary answer
+relevant facts fact text reasoning explanation quote
 """.split())
 
 GENRES = ("meeting", "visit", "news")
