@@ -46,7 +46,8 @@ out = train.launch(dump_params(p, stage.out / "params.yaml"), stage.run_dir, p.t
 
 # %%
 metrics = json.loads((out / "train_metrics.json").read_text())
-{k: metrics[k] for k in ("method", "device", "global_step", "train_loss", "train_runtime_s", "tokens_per_s", "trainable_params", "tokens")}
+{k: metrics[k] for k in ("method", "device", "base_dtype", "global_step", "train_loss", "train_runtime_s", "tokens_per_s",
+                "padding_fraction", "packing", "trainable_params", "tokens")}
 
 # %%
 fig, _ = plots.loss_curve(metrics["log_history"], stage.figures / "04_loss")
@@ -58,6 +59,7 @@ fig, _ = plots.loss_curve(metrics["log_history"], stage.figures / "04_loss")
 # %%
 stage.write_metrics({"train_loss": metrics["train_loss"], "global_step": metrics["global_step"],
                      "train_runtime_s": metrics["train_runtime_s"], "tokens_per_s": metrics["tokens_per_s"],
+                     "padding_fraction": metrics["padding_fraction"],
                      "template_hash": metrics["template_hash"]})
 
 # %% [markdown]

@@ -11,7 +11,7 @@ import difflib
 import os
 import re
 from pathlib import Path
-from typing import Any, Literal, Optional
+from typing import Any, Literal, Optional, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -153,6 +153,12 @@ class TrainConfig(Section):
     accelerate_config: Optional[str] = None  # a file from orca2_kit/accelerate_configs or your own
     save_steps: int = Field(50, ge=1)
     logging_steps: int = Field(5, ge=1)
+    # auto: pack several conversations per row without cross-attention (padding-free) where the
+    # attention kernel supports it (flash attention on a GPU); else length-grouped batches.
+    packing: Union[bool, Literal["auto"]] = "auto"
+    attn_implementation: Optional[str] = None  # e.g. flash_attention_2 on GPUs; None: transformers' default
+    report_to: list[Literal["tensorboard", "mlflow", "wandb"]] = Field(default_factory=lambda: ["tensorboard"])
+    save_merged: bool = False  # also save base + adapter merged into one model directory
 
     @field_validator("accelerate_config")
     @classmethod

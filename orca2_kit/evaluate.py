@@ -33,6 +33,20 @@ def evaluate_model(model, tokenizer, items: list[TaskItem], system_modes: list[s
     return pd.DataFrame(rows), skipped
 
 
+def assert_same_template(tokenizer, train_metrics_path) -> str:
+    """The student must be evaluated through the chat template it was trained with."""
+    import json
+
+    from .generation import template_hash
+
+    trained = json.loads(open(train_metrics_path).read())["template_hash"]
+    now = template_hash(tokenizer)
+    if now != trained:
+        raise RuntimeError(f"chat template changed between training ({trained}) and evaluation ({now}); "
+                           "the student would be scored on prompts it was not trained on")
+    return now
+
+
 def bootstrap_ci(values, n_boot: int = 1000, seed: int = 0) -> tuple[float, float]:
     """95% percentile bootstrap interval of a mean (seeded: same data, same interval)."""
     v = np.asarray(values, dtype=float)

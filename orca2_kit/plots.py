@@ -41,6 +41,7 @@ def accept_rates(answers: pd.DataFrame, path):
     fig, ax = plt.subplots(figsize=(8, 0.4 * len(rates) + 1.5))
     sns.barplot(data=rates, y="family", x="accepted", hue="strategy", dodge=False, ax=ax)
     ax.set_xlim(0, 1)
+    sns.move_legend(ax, "upper left", bbox_to_anchor=(1.01, 1), title="strategy")
     ax.set_xlabel("accepted fraction of teacher answers")
     ax.set_title("Teacher answers verified against references")
     return fig, save(fig, path)

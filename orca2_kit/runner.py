@@ -95,6 +95,11 @@ def run(profile: str, overrides: Optional[list[str]] = None, only: Optional[str]
         write_manifest(run_dir, manifest)
         log(f"[{i}/{len(stages)}] {stage} done in {wall:.0f} s")
     manifest["artifacts"] = hash_tree(run_dir, skip=("notebooks", "manifest.json"))
+    train_metrics = run_dir / "04_sft_training" / "train_metrics.json"
+    if train_metrics.is_file():  # the one chat template used to train and to evaluate
+        import json
+
+        manifest["chat_template_hash"] = json.loads(train_metrics.read_text()).get("template_hash")
     from .models import student_path
 
     manifest["student_model"] = {"path": student_path(params.student), "hashes": model_hash(student_path(params.student))}

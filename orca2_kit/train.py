@@ -29,24 +29,40 @@ class TrainDataError(ValueError):
 
 
 def check_examples(tokenizer, dataset, max_length: int) -> dict:
-    """Loud checks on the rendered data; returns token statistics for the manifest."""
+    """Loud checks on the rendered data, before any step; returns token statistics.
+
+    The silent failures of SFT on chat data: an example whose answer is truncated away (an
+    all-zero assistant mask), an end-of-turn token never trained (the student never learns to
+    stop), a template that renders the prompt differently once the answer is appended (the mask
+    would cover the wrong tokens), and a default system message injected by the template.
+    """
+    from .generation import empty_system_check
+
     eot = tokenizer.eos_token_id
+    injected = empty_system_check(tokenizer).get("injected_default")
     n_prompt = n_completion = n_total = 0
     for i, ex in enumerate(dataset):
+        name = f"example {i} ({ex.get('id', 'no id')})"
+        if not ex["completion"] or not str(ex["completion"][0].get("content", "")).strip():
+            raise TrainDataError(f"{name}: empty assistant answer")
         prompt = tokenizer.apply_chat_template(ex["prompt"], tokenize=False, add_generation_prompt=True)
         full = tokenizer.apply_chat_template(ex["prompt"] + ex["completion"], tokenize=False)
         if not full.startswith(prompt):
-            raise TrainDataError(f"example {i} ({ex.get('id')}): the chat template renders the prompt differently "
-                                 "with and without the answer; prompt-completion masking would be wrong")
+            raise TrainDataError(f"{name}: the chat template renders the prompt differently with and without the "
+                                 "answer, so the loss mask would not cover the answer; fix the template")
+        own = " ".join(m["content"] for m in ex["prompt"] if m["role"] == "system")
+        if injected and injected in prompt and injected not in own:
+            raise TrainDataError(f"{name}: the chat template injected its default system message {injected!r}; "
+                                 "give every example an explicit system turn (empty, generic or cautious)")
         p_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
         f_ids = tokenizer(full, add_special_tokens=False)["input_ids"][:max_length]
         completion = f_ids[len(p_ids):]
         if not completion:
-            raise TrainDataError(f"example {i} ({ex.get('id')}): no assistant tokens left after truncation to "
-                                 f"max_length={max_length} (prompt is {len(p_ids)} tokens); raise train.max_length")
+            raise TrainDataError(f"{name}: no assistant tokens left after truncation to max_length={max_length} "
+                                 f"(the prompt alone is {len(p_ids)} tokens); raise train.max_length")
         if eot not in completion:
-            raise TrainDataError(f"example {i} ({ex.get('id')}): the end-of-turn token {tokenizer.eos_token!r} is not "
-                                 f"among the trained tokens (truncated, or the template does not close the turn)")
+            raise TrainDataError(f"{name}: the end-of-turn token {tokenizer.eos_token!r} is not among the trained "
+                                 "tokens (truncated, or the template does not close the assistant turn)")
         n_prompt += len(p_ids)
         n_completion += len(completion)
         n_total += len(f_ids)
@@ -54,30 +70,61 @@ def check_examples(tokenizer, dataset, max_length: int) -> dict:
             "total_tokens": n_total}
 
 
+class PaddingMeter:
+    """Wraps the data collator to count real vs padded positions of every batch trained on."""
+
+    def __init__(self, collator):
+        self.collator, self.real, self.slots = collator, 0, 0
+
+    def __call__(self, examples):
+        batch = self.collator(examples)
+        ids = batch["input_ids"]
+        mask = batch.get("attention_mask")
+        self.slots += ids.numel()
+        self.real += int(mask.sum()) if mask is not None else ids.numel()  # padding-free rows have no padding
+        return batch
+
+    @property
+    def fraction(self) -> float:
+        return 1 - self.real / self.slots if self.slots else 0.0
+
+
+def use_packing(params, device: str) -> bool:
+    """Packing without cross-example attention needs a kernel that reads sequence boundaries from
+    position ids (flash attention); elsewhere packed rows would attend across examples."""
+    mode = params.train.packing
+    flash = (params.train.attn_implementation or "").startswith(("flash_attention", "kernels-community/flash"))
+    if mode is True and not (device == "cuda" and flash):
+        raise ValueError("train.packing: true needs a GPU and train.attn_implementation: flash_attention_2 "
+                         "(padding-free packing); use auto or false")
+    return mode is True or (mode == "auto" and device == "cuda" and flash)
+
+
 def sft_config(params, out_dir: Path, device: str):
-    """TRL's own SFTConfig, with CPU-sane defaults.
+    """TRL's own SFTConfig, with device-aware defaults.
 
     TRL's defaults (bf16 autocast on, gradient checkpointing on) make a step ~26x slower on a CPU;
     there we turn both off (a bf16 *base* is loaded directly where the CPU has native bf16) and
     checkpoint activations only on GPUs for full fine-tuning.
     """
+    import torch
     from trl import SFTConfig
 
     t = params.train
     on_gpu = device == "cuda"
-    import torch
-
-    bf16 = on_gpu and torch.cuda.is_bf16_supported()
+    packing = use_packing(params, device)
     return SFTConfig(
         output_dir=str(out_dir / "checkpoints"),
         num_train_epochs=t.epochs, max_steps=t.max_steps, learning_rate=t.learning_rate,
         per_device_train_batch_size=t.per_device_batch_size, gradient_accumulation_steps=t.gradient_accumulation_steps,
         warmup_steps=t.warmup_ratio, lr_scheduler_type="cosine", max_length=t.max_length,
-        completion_only_loss=True, bf16=bf16, fp16=False, use_cpu=not on_gpu,
+        completion_only_loss=True, bf16=on_gpu and torch.cuda.is_bf16_supported(), fp16=False, use_cpu=not on_gpu,
         gradient_checkpointing=on_gpu and t.method == "full",
-        train_sampling_strategy="group_by_length",  # less padding than random batches
+        packing=packing, padding_free=packing,
+        # length-grouped batches: far less padding than random ones (padding-free rows have none)
+        train_sampling_strategy="random" if packing else "group_by_length",
         logging_steps=t.logging_steps, save_strategy="steps", save_steps=t.save_steps, save_total_limit=2,
-        report_to=["tensorboard"],
+        report_to=list(t.report_to) or "none",
         seed=params.seed, data_seed=params.seed, dataloader_num_workers=0, disable_tqdm=False,
     )
 
@@ -127,24 +174,33 @@ def main(argv=None) -> int:
     # adapters stay fp32); full fine-tuning on a CPU trains fp32 weights.
     dtype = torch.float32 if (device == "cpu" and params.train.method == "full") else \
         resolve_dtype(params.student.dtype, device)
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, revision=params.student.revision)
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, revision=params.student.revision,
+                                                 **({"attn_implementation": params.train.attn_implementation}
+                                                    if params.train.attn_implementation else {}))
     os.environ.setdefault("TENSORBOARD_LOGGING_DIR", str(out / "tensorboard"))
     cfg = sft_config(params, out, device)
     trainer = SFTTrainer(model=model, args=cfg, train_dataset=ds, processing_class=tok,
                          peft_config=lora_config(params) if params.train.method == "lora" else None)
+    meter = trainer.data_collator = PaddingMeter(trainer.data_collator)
     resume = last_checkpoint(out / "checkpoints")
     t0 = time.time()
     result = trainer.train(resume_from_checkpoint=resume)
     wall = time.time() - t0
+    final = out / ("adapter" if params.train.method == "lora" else "model")
+    trainer.save_model(str(final))  # collective under DeepSpeed/FSDP: every process calls it
     if trainer.is_world_process_zero():
-        trainer.save_model(str(out / "adapter" if params.train.method == "lora" else out / "model"))
-        tok.save_pretrained(str(out / "adapter" if params.train.method == "lora" else out / "model"))
+        tok.save_pretrained(str(final))
+        if params.train.save_merged and params.train.method == "lora":
+            trainer.model.merge_and_unload().save_pretrained(str(out / "merged"))
+            tok.save_pretrained(str(out / "merged"))
         metrics = {
             "method": params.train.method, "device": device, "base_dtype": str(dtype), "world_size": trainer.args.world_size,
             "resumed_from": resume, "train_runtime_s": wall, "global_step": trainer.state.global_step,
             "train_loss": result.training_loss, "tokens": stats, "epochs_done": trainer.state.epoch,
             # tokens the model processed per second (prompt + completion, padding excluded)
-            "tokens_per_s": stats["total_tokens"] * (trainer.state.epoch or 0) / wall if wall > 0 else None, "template_hash": template_hash(tok),
+            # real (non-padding) tokens this process trained on per second, times the processes
+            "tokens_seen": meter.real, "tokens_per_s": meter.real * trainer.args.world_size / wall if wall > 0 else None,
+            "padding_fraction": meter.fraction, "packing": cfg.packing, "template_hash": template_hash(tok),
             "trainable_params": sum(p.numel() for p in trainer.model.parameters() if p.requires_grad),
             "log_history": trainer.state.log_history,
         }

@@ -35,7 +35,7 @@ def test_six_executed_notebooks_figures_and_manifest(smoke_run):
     assert m["seed"] == m["params"]["seed"] and m["versions"]["torch"] and "commit" in m["git"]
     assert "04_sft_training/adapter/adapter_model.safetensors" in m["artifacts"]
     assert any(k.startswith("03_prompt_erasure/sft_dataset/") for k in m["artifacts"])
-    assert m["student_model"]["hashes"]
+    assert m["student_model"]["hashes"] and len(m["chat_template_hash"]) == 16
 
 
 def test_stage_artifacts_are_consistent(smoke_run):

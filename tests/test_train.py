@@ -1,0 +1,153 @@
+"""Training: the loud data checks, 2-process CPU DDP through accelerate, and resume after a kill."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from orca2_kit import erasure, tasks
+from orca2_kit.config import PARAMS_DIR, TeacherConfig, load_params
+from orca2_kit.models import load_tokenizer
+from orca2_kit.strategies import student_system_message
+from orca2_kit.teacher import run_teacher
+from orca2_kit.train import TrainDataError, check_examples, launch
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory, tiny_dir):
+    """A run dir holding a small erased SFT dataset (stage 03's output), as training expects."""
+    d = tmp_path_factory.mktemp("run")
+    items = tasks.build_suite(0, ["arithmetic", "sentiment"], n_train=12, n_dev=1, n_test=1)["train"]
+    answers = run_teacher(TeacherConfig(), items, {"arithmetic": "step_by_step", "sentiment": "direct"}, d / "02")
+    rows = erasure.build_sft_rows(answers, student_system_message("generic"))
+    erasure.save_sft_dataset(rows, d / "03_prompt_erasure" / "sft_dataset", seed=0)
+    return d
+
+
+def _params(run_dir: Path, name: str, **train) -> Path:
+    raw = {"extends": str(PARAMS_DIR / "smoke.yaml"), "profile": name, "train": train}
+    path = run_dir / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    load_params(path)  # valid
+    return path
+
+
+def _rows():
+    return [{"id": "x", "prompt": [{"role": "system", "content": "hi"}, {"role": "user", "content": "What is 2+2?"}],
+             "completion": [{"role": "assistant", "content": "Answer: 4"}]}]
+
+
+def test_checks_pass_on_good_data(tiny_dir):
+    stats = check_examples(load_tokenizer(str(tiny_dir)), _rows(), 256)
+    assert stats["completion_tokens"] > 0 and stats["examples"] == 1
+
+
+def test_truncated_answer_is_loud(tiny_dir):
+    with pytest.raises(TrainDataError, match="no assistant tokens left"):
+        check_examples(load_tokenizer(str(tiny_dir)), _rows(), 10)
+
+
+def test_end_of_turn_never_trained_is_loud(tiny_dir):
+    tok = load_tokenizer(str(tiny_dir))
+    # a broken template: the assistant turn is never closed with <|im_end|>
+    tok.chat_template = ("{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}"
+                         "{% if m['role'] != 'assistant' %}<|im_end|>\n{% endif %}{% endfor %}"
+                         "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+    with pytest.raises(TrainDataError, match="end-of-turn"):
+        check_examples(tok, _rows(), 256)
+
+
+def test_template_that_rewrites_the_prompt_is_loud(tiny_dir):
+    tok = load_tokenizer(str(tiny_dir))
+    tok.chat_template = ("{% for m in messages %}{% if loop.last and m['role'] == 'assistant' %}[final]{% endif %}"
+                         "<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+                         "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+    with pytest.raises(TrainDataError, match="renders the prompt differently"):
+        check_examples(tok, _rows(), 256)
+
+
+def test_injected_default_system_message_is_loud(tiny_dir):
+    rows = _rows()
+    rows[0]["prompt"] = rows[0]["prompt"][1:]  # no system turn: SmolLM2's template injects its default
+    with pytest.raises(TrainDataError, match="injected its default system message"):
+        check_examples(load_tokenizer(str(tiny_dir)), rows, 256)
+
+
+def test_empty_answer_is_loud(tiny_dir):
+    rows = _rows()
+    rows[0]["completion"][0]["content"] = " "
+    with pytest.raises(TrainDataError, match="empty assistant answer"):
+        check_examples(load_tokenizer(str(tiny_dir)), rows, 256)
+
+
+@pytest.mark.slow
+def test_two_process_cpu_ddp_through_accelerate(run_dir):
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    params = _params(run_dir, "ddp", max_steps=3, per_device_batch_size=2, launcher="accelerate", num_processes=2)
+    out = launch(params, run_dir, "accelerate", 2)
+    metrics = json.loads((out / "train_metrics.json").read_text())
+    assert metrics["world_size"] == 2 and metrics["global_step"] == 3
+    assert 0 <= metrics["padding_fraction"] < 1
+    base = AutoModelForCausalLM.from_pretrained(_tiny())
+    model = PeftModel.from_pretrained(base, str(out / "adapter"))
+    lora_b = [p for n, p in model.named_parameters() if "lora_B" in n]
+    assert lora_b and any(float(p.abs().sum()) > 0 for p in lora_b)  # trained: B starts at zero
+
+
+def _tiny():
+    from orca2_kit.models import ensure_tiny_random
+
+    return str(ensure_tiny_random())
+
+
+@pytest.mark.slow
+def test_killed_training_resumes_from_its_checkpoint(run_dir, tmp_path):
+    import shutil
+
+    d = tmp_path / "run"
+    shutil.copytree(run_dir / "03_prompt_erasure", d / "03_prompt_erasure")
+    params = _params(d, "resume", max_steps=40, per_device_batch_size=1, save_steps=2, logging_steps=1)
+    cmd = [sys.executable, "-m", "orca2_kit.train", "--params", str(params), "--run-dir", str(d)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    ckpts = d / "04_sft_training" / "checkpoints"
+    deadline = time.time() + 300
+    while time.time() < deadline and not list(ckpts.glob("checkpoint-4")):
+        time.sleep(0.5)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert list(ckpts.glob("checkpoint-*")), "no checkpoint was written before the kill"
+    assert not (d / "04_sft_training" / "train_metrics.json").exists()  # it really died midway
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    m = json.loads((d / "04_sft_training" / "train_metrics.json").read_text())
+    assert m["resumed_from"] and "checkpoint-" in m["resumed_from"] and m["global_step"] == 40
+
+
+def test_evaluation_refuses_a_changed_chat_template(tiny_dir, tmp_path):
+    from orca2_kit.evaluate import assert_same_template
+    from orca2_kit.generation import template_hash
+
+    tok = load_tokenizer(str(tiny_dir))
+    m = tmp_path / "train_metrics.json"
+    m.write_text(json.dumps({"template_hash": template_hash(tok)}))
+    assert assert_same_template(tok, m) == template_hash(tok)
+    tok.chat_template = tok.chat_template.replace("<|im_start|>", "<|im_start|> ")
+    with pytest.raises(RuntimeError, match="chat template changed"):
+        assert_same_template(tok, m)
+
+
+def test_packing_on_without_flash_attention_is_refused():
+    from orca2_kit.train import use_packing
+
+    p = load_params("smoke", ["train.packing=true"])
+    with pytest.raises(ValueError, match="train.packing"):
+        use_packing(p, "cpu")
+    assert use_packing(load_params("smoke"), "cpu") is False
+    assert use_packing(load_params("smoke", ["train.attn_implementation=flash_attention_2"]), "cuda") is True
