@@ -159,6 +159,13 @@ class TrainConfig(Section):
     attn_implementation: Optional[str] = None  # e.g. flash_attention_2 on GPUs; None: transformers' default
     report_to: list[Literal["tensorboard", "mlflow", "wandb"]] = Field(default_factory=lambda: ["tensorboard"])
     save_merged: bool = False  # also save base + adapter merged into one model directory
+    load_in_4bit: bool = False  # QLoRA: 4-bit NF4 base via bitsandbytes (CUDA GPUs only)
+
+    @model_validator(mode="after")
+    def _qlora(self):
+        if self.load_in_4bit and self.method != "lora":
+            raise ValueError("load_in_4bit: QLoRA trains LoRA adapters; set method: lora")
+        return self
 
     @field_validator("accelerate_config")
     @classmethod

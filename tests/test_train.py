@@ -151,3 +151,25 @@ def test_packing_on_without_flash_attention_is_refused():
         use_packing(p, "cpu")
     assert use_packing(load_params("smoke"), "cpu") is False
     assert use_packing(load_params("smoke", ["train.attn_implementation=flash_attention_2"]), "cuda") is True
+
+
+def test_length_bucket_sampler_is_a_seeded_permutation_with_homogeneous_batches():
+    from orca2_kit.train import LengthBucketSampler
+
+    lengths = [(i * 37) % 101 + 5 for i in range(48)]
+    s = LengthBucketSampler(lengths, 8, seed=1)
+    a = list(s)
+    assert sorted(a) == list(range(48)) and a == list(LengthBucketSampler(lengths, 8, seed=1))
+    s.set_epoch(1)
+    assert list(s) != a  # a new order each epoch
+
+    def padding(order):
+        batches = [order[i:i + 8] for i in range(0, 48, 8)]
+        return sum(max(lengths[j] for j in b) - lengths[j] for b in batches for j in b) / sum(
+            max(lengths[j] for j in b) for b in batches for _ in b)
+
+    import random
+
+    shuffled = list(range(48))
+    random.Random(0).shuffle(shuffled)
+    assert padding(a) < padding(shuffled) / 3
