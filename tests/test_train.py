@@ -86,12 +86,18 @@ def test_empty_answer_is_loud(tiny_dir):
 
 
 @pytest.mark.slow
-def test_two_process_cpu_ddp_through_accelerate(run_dir):
+@pytest.mark.parametrize("config", [None, "cpu_ddp"])
+def test_two_process_cpu_ddp_through_accelerate(run_dir, config, tmp_path):
+    import shutil
+
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
-    params = _params(run_dir, "ddp", max_steps=3, per_device_batch_size=2, launcher="accelerate", num_processes=2)
-    out = launch(params, run_dir, "accelerate", 2)
+    shutil.copytree(run_dir / "03_prompt_erasure", tmp_path / "03_prompt_erasure")
+    run_dir = tmp_path
+    params = _params(run_dir, "ddp", max_steps=3, per_device_batch_size=2, launcher="accelerate", num_processes=2,
+                     accelerate_config=config)
+    out = launch(params, run_dir, "accelerate", 2, config)
     metrics = json.loads((out / "train_metrics.json").read_text())
     assert metrics["world_size"] == 2 and metrics["global_step"] == 3
     assert 0 <= metrics["padding_fraction"] < 1
@@ -113,7 +119,8 @@ def test_killed_training_resumes_from_its_checkpoint(run_dir, tmp_path):
 
     d = tmp_path / "run"
     shutil.copytree(run_dir / "03_prompt_erasure", d / "03_prompt_erasure")
-    params = _params(d, "resume", max_steps=40, per_device_batch_size=1, save_steps=2, logging_steps=1)
+    params = _params(d, "resume", max_steps=40, per_device_batch_size=1, save_steps=2, logging_steps=1,
+                     save_merged=True)
     cmd = [sys.executable, "-m", "orca2_kit.train", "--params", str(params), "--run-dir", str(d)]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     ckpts = d / "04_sft_training" / "checkpoints"
@@ -128,6 +135,7 @@ def test_killed_training_resumes_from_its_checkpoint(run_dir, tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     m = json.loads((d / "04_sft_training" / "train_metrics.json").read_text())
     assert m["resumed_from"] and "checkpoint-" in m["resumed_from"] and m["global_step"] == 40
+    assert (d / "04_sft_training" / "merged" / "model.safetensors").is_file()  # save_merged
 
 
 def test_evaluation_refuses_a_changed_chat_template(tiny_dir, tmp_path):
