@@ -58,6 +58,10 @@ print("TEACHER SYSTEM MESSAGE:\n" + request["instruction"] + "\n\nUSER:\n" + req
 
 # %% [markdown]
 # ## Ask the teacher, verify every answer
+# With an LLM teacher this first prints the plan — requests not yet cached, estimated tokens and
+# the most it can cost at the params' prices (`teacher.dry_run: true` stops there). Answers go
+# through a response cache: a rerun, or a rerun after a crash, pays only for what is missing, and
+# `teacher.budget_usd` stops the stage cleanly, keeping every answer already received.
 
 # %%
 answers = teacher.run_teacher(p.teacher, train_items, strategy_map, stage.out)
@@ -85,7 +89,8 @@ rejected.head(10)
 stats = json.loads((stage.out / "teacher_stats.json").read_text())
 stage.write_metrics({"accept_rate": float(answers.accepted.mean()), "n_answers": len(answers),
                      "n_rejected": int((~answers.accepted).sum()), "requests_sent": stats["requests_sent"],
-                     "cache_hits": stats["cache_hits"], "mean_answer_tokens": float(lengths.tokens.mean())})
+                     "cache_hits": stats["cache_hits"], "spent_usd": stats["spent_usd"],
+                     "mean_answer_tokens": float(lengths.tokens.mean())})
 
 # %% [markdown]
 # ## Try it

@@ -110,12 +110,30 @@ class TeacherConfig(Section):
     timeout_s: float = Field(120.0, gt=0)
     max_retries: int = Field(6, ge=0)
     replay_only: bool = False  # answer from the cache only; a miss is an error (no key needed)
-    cache_path: Optional[str] = None  # default: <run_dir>/02_teacher/cache.sqlite
+    cache_path: Optional[str] = None  # default: <run_dir>/02_teacher_prompting/cache.sqlite
+    requests_per_minute: Optional[int] = Field(None, ge=1)  # your endpoint's rate limits, if any
+    tokens_per_minute: Optional[int] = Field(None, ge=1)
+    # USD per million tokens, for the dry-run estimate and the budget cap (0: free / local server)
+    price_input_per_mtok: float = Field(0.0, ge=0)
+    price_output_per_mtok: float = Field(0.0, ge=0)
+    budget_usd: Optional[float] = Field(None, gt=0)  # stop sending once this much is spent
+    dry_run: bool = False  # print the plan (requests, tokens, cost) and stop before any call
+    samples: int = Field(1, ge=1, description="answers per task (sample index is part of the cache key)")
+    # single: one answer per task; sample_k: `samples` answers, keep those matching the reference;
+    # draft_refine: a second call asks the teacher to check and rewrite its draft
+    workflow: Literal["single", "sample_k", "draft_refine"] = "single"
+    # online: chat requests now; batch: OpenAI's Batch API (half price, results within 24 h), resumable
+    mode: Literal["online", "batch"] = "online"
+    batch_poll_s: float = Field(30.0, gt=0)
 
     @model_validator(mode="after")
     def _check_kind(self):
         if self.kind == "openai" and not self.model:
             raise ValueError("model: required when kind is 'openai'")
+        if self.mode == "batch" and self.workflow == "draft_refine":
+            raise ValueError("mode: batch answers in one round; draft_refine needs two (use mode: online)")
+        if self.workflow == "sample_k" and (self.samples < 2 or self.temperature == 0):
+            raise ValueError("workflow: sample_k needs samples >= 2 and temperature > 0 (greedy samples are identical)")
         if self.api_key_env is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", self.api_key_env):
             raise ValueError(
                 "api_key_env: must be the NAME of an environment variable (e.g. OPENAI_API_KEY), "

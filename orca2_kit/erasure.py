@@ -15,7 +15,9 @@ import pandas as pd
 from .strategies import STRATEGIES, teacher_instruction, text_hash
 from .tasks import family_info
 
-VARIANTS = ("erased", "not_erased")
+# erased: the recipe; not_erased: the teacher's instruction kept (ablation); direct_only: answers
+# made under the direct strategy only, erased (single-strategy imitation, the paper's contrast).
+VARIANTS = ("erased", "not_erased", "direct_only")
 
 
 class ErasureError(ValueError):
@@ -36,10 +38,13 @@ def build_sft_rows(answers: pd.DataFrame, system_message: str, variant: str = "e
     """Conversational prompt-completion rows (TRL's format: loss on the completion only)."""
     if variant not in VARIANTS:
         raise ErasureError(f"unknown variant '{variant}'; choose from {VARIANTS}")
+    if variant == "direct_only" and set(answers["strategy"]) != {"direct"}:
+        raise ErasureError("variant direct_only needs teacher answers made with the direct strategy only: "
+                           "run the teacher with orca2_kit.erasure.direct_only_map(families)")
     rows = []
     for r in answers[answers["accepted"]].itertuples():
         system = r.instruction if variant == "not_erased" else system_message
-        if variant == "erased":
+        if variant != "not_erased":
             _assert_erased(system, r.instruction, r.id)
         rows.append({
             "prompt": [{"role": "system", "content": system}, {"role": "user", "content": r.prompt}],
@@ -50,6 +55,11 @@ def build_sft_rows(answers: pd.DataFrame, system_message: str, variant: str = "e
     if not rows:
         raise ErasureError("no accepted teacher answers: nothing to train on (see the teacher's rejection reasons)")
     return rows
+
+
+def direct_only_map(families) -> dict[str, str]:
+    """A strategy map that asks the teacher for direct answers everywhere (the imitation ablation)."""
+    return {f: "direct" for f in families}
 
 
 def unerased_instruction(row: dict) -> str:

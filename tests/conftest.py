@@ -39,3 +39,40 @@ def tiny_dir():
 def run_cli(*args, env=None, timeout=900):
     return subprocess.run([sys.executable, "-m", "orca2_kit", *args], capture_output=True, text=True,
                           cwd=ROOT, env={**os.environ, **(env or {})}, timeout=timeout)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server(smollm2_dir, tmp_path_factory):
+    """`transformers serve` on loopback with the embedded SmolLM2 model (continuous batching)."""
+    import time
+    import urllib.request
+
+    port = free_port()
+    log = open(tmp_path_factory.mktemp("serve") / "serve.log", "w")
+    cli = [sys.executable, "-c", "from transformers.cli.transformers import main; main()"]
+    proc = subprocess.Popen(cli + ["serve", str(smollm2_dir), "--host", "127.0.0.1", "--port", str(port),
+                                   "--device", "cpu", "--continuous-batching"], stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"transformers serve exited: see {log.name}")
+        try:
+            urllib.request.urlopen(url + "/health", timeout=2)
+            break
+        except OSError:
+            time.sleep(1)
+    else:
+        proc.kill()
+        pytest.fail("transformers serve did not come up in 180 s")
+    yield {"base_url": url + "/v1", "url": url, "model": str(smollm2_dir)}
+    proc.terminate()
+    proc.wait(30)

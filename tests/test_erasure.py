@@ -50,3 +50,12 @@ def test_refuses_teacher_instruction_as_student_system(answers):
 def test_refuses_when_nothing_accepted(answers):
     with pytest.raises(erasure.ErasureError, match="no accepted"):
         erasure.build_sft_rows(answers.assign(accepted=False), "hi")
+
+
+def test_direct_only_ablation(answers, tmp_path):
+    items = tasks.build_suite(0, n_train=3, n_dev=1, n_test=1)["train"]
+    direct = run_teacher(TeacherConfig(), items, erasure.direct_only_map(tasks.FAMILIES), tmp_path)
+    rows = erasure.build_sft_rows(direct, student_system_message("generic"), variant="direct_only")
+    assert {r["strategy"] for r in rows} == {"direct"} and all(r["completion"][0]["content"].startswith("Answer:") for r in rows)
+    with pytest.raises(erasure.ErasureError, match="direct strategy only"):
+        erasure.build_sft_rows(answers, "hi", variant="direct_only")

@@ -1,11 +1,5 @@
 """The teacher client against a real OpenAI-compatible server: `transformers serve` on loopback
 with the embedded SmolLM2 model (no fakes)."""
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-
 import pytest
 
 from orca2_kit import tasks
@@ -15,37 +9,6 @@ from orca2_kit.teacher.cache import ResponseCache
 from orca2_kit.teacher.client import TeacherClient
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def server(smollm2_dir, tmp_path_factory):
-    port = _free_port()
-    log = open(tmp_path_factory.mktemp("serve") / "serve.log", "w")
-    cli = [sys.executable, "-c", "from transformers.cli.transformers import main; main()"]
-    proc = subprocess.Popen(cli + ["serve", str(smollm2_dir), "--host", "127.0.0.1", "--port", str(port),
-                                   "--device", "cpu"], stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 180
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"transformers serve exited: see {log.name}")
-        try:
-            urllib.request.urlopen(url + "/health", timeout=2)
-            break
-        except OSError:
-            time.sleep(1)
-    else:
-        proc.kill()
-        pytest.fail("transformers serve did not come up in 180 s")
-    yield {"base_url": url + "/v1", "model": str(smollm2_dir)}
-    proc.terminate()
-    proc.wait(30)
 
 
 def _cfg(server, tmp_path, **kw):
@@ -89,3 +52,15 @@ def test_cache_export_and_import(tmp_path):
     a.put("k1", "m", {"x": 1}, "one")
     b = ResponseCache(tmp_path / "b.sqlite")
     assert b.import_from(a.export(tmp_path / "export.sqlite")) == 1 and b.get("k1") == "one"
+
+
+def test_multi_call_workflows(server, tmp_path):
+    items = tasks.build_suite(0, ["sentiment"], n_train=2, n_dev=1, n_test=1)["train"]
+    smap = {"sentiment": "direct"}
+    refined = run_teacher(_cfg(server, tmp_path, workflow="draft_refine"), items, smap, tmp_path / "r")
+    stats = (tmp_path / "r" / "teacher_stats.json").read_text()
+    assert '"requests_sent": 4' in stats and refined.draft.notna().all() and refined.answer.notna().all()
+    sampled = run_teacher(_cfg(server, tmp_path, workflow="sample_k", samples=3, temperature=0.9), items, smap,
+                          tmp_path / "s")
+    assert len(sampled) == 6 and sorted(sampled["sample"].unique()) == [0, 1, 2]
+    assert set(sampled.reason[~sampled.accepted]) <= {"no 'Answer:' line"} | {r for r in sampled.reason if r.startswith("wrong")}

@@ -16,6 +16,7 @@ from ..strategies import teacher_instruction, text_hash
 from ..tasks import family_info
 from ..tasks.base import TaskItem
 from . import reference
+from .batch import run_batch
 from .cache import ResponseCache
 from .client import TeacherClient
 
@@ -43,30 +44,69 @@ def teacher_requests(items: list[TaskItem], strategy_map: dict[str, str]) -> lis
     return reqs
 
 
+REFINE_PROMPT = ("Check your answer above step by step against the instructions and the task. Then write the "
+                 "complete answer again, corrected if needed, in the same format, ending with the 'Answer:' line.")
+
+
+class DryRun(RuntimeError):
+    """teacher.dry_run: the plan was printed and no request was sent."""
+
+
+def _llm_answers(cfg: TeacherConfig, reqs: list[dict], out_dir: Path) -> tuple[list[dict], dict]:
+    """Ask the endpoint (through the cache); one record per (task, sample)."""
+    cache = ResponseCache(cfg.cache_path or out_dir / "cache.sqlite")
+    client = TeacherClient(cfg, cache)
+    convs = [r["messages"] for r in reqs]
+    plan = client.plan(convs, cfg.samples)
+    (out_dir / "plan.json").write_text(json.dumps(plan, indent=2))
+    print(f"teacher plan: {plan['requests']} requests to send ({plan['cached']} cached), "
+          f"~{plan['est_input_tokens']} input tokens, <= {plan['max_output_tokens']} output tokens, "
+          f"<= ${plan['est_cost_usd_max']} at the params' prices")
+    if cfg.dry_run:
+        cache.close()
+        raise DryRun("teacher.dry_run is true: nothing was sent. Set teacher.dry_run: false to send "
+                     f"{plan['requests']} requests (<= ${plan['est_cost_usd_max']}).")
+    if cfg.mode == "batch":  # answers land in the cache; what is still missing is recorded as failed
+        batch_errors = run_batch(client, convs, cfg.samples, out_dir)
+        client.cfg = cfg.model_copy(update={"replay_only": True})
+        if batch_errors:
+            (out_dir / "batch_errors.json").write_text(json.dumps(batch_errors, indent=2))
+    replies = client.complete(convs, samples=cfg.samples)
+    records = [{"req": r, "sample": k, "answer": rep.text, "error": rep.error, "draft": None}
+               for r, reps in zip(reqs, replies) for k, rep in enumerate(reps)]
+    if cfg.workflow == "draft_refine":  # second call: the teacher checks and rewrites its own draft
+        todo = [x for x in records if x["answer"] is not None]
+        refine = [x["req"]["messages"] + [{"role": "assistant", "content": x["answer"]},
+                                          {"role": "user", "content": REFINE_PROMPT}] for x in todo]
+        for x, rep in zip(todo, client.complete(refine, desc="refine")):
+            x.update(draft=x["answer"], answer=rep[0].text, error=rep[0].error)
+    stats = {"requests_sent": client.requests_sent, "cache_hits": cache.hits, "teacher": cfg.model,
+             "spent_usd": round(client.budget.spent, 6), "plan": plan}
+    cache.close()
+    return records, stats
+
+
 def run_teacher(cfg: TeacherConfig, items: list[TaskItem], strategy_map: dict[str, str], out_dir: Path) -> pd.DataFrame:
+    """Answer every task, verify, and save `answers.jsonl` (accepted and rejected, with reasons)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     reqs = teacher_requests(items, strategy_map)
-    stats = {"requests_sent": 0, "cache_hits": 0, "teacher": reference.NAME}
     if cfg.kind == "reference":
-        answers = [reference.render(r["item"], r["strategy"]) for r in reqs]
-        errors = [None] * len(reqs)
+        records = [{"req": r, "sample": 0, "answer": reference.render(r["item"], r["strategy"]), "error": None,
+                    "draft": None} for r in reqs]
+        stats = {"requests_sent": 0, "cache_hits": 0, "teacher": reference.NAME, "spent_usd": 0.0}
     else:
-        cache = ResponseCache(cfg.cache_path or out_dir / "cache.sqlite")
-        client = TeacherClient(cfg, cache)
-        replies = [r[0] for r in client.complete([r["messages"] for r in reqs])]
-        answers, errors = [r.text for r in replies], [r.error for r in replies]
-        stats = {"requests_sent": client.requests_sent, "cache_hits": cache.hits, "teacher": cfg.model}
-        cache.close()
+        records, stats = _llm_answers(cfg, reqs, out_dir)
     rows = []
-    for r, ans, err in zip(reqs, answers, errors):
-        ok, why = verify(r["item"], ans) if err is None else (False, err)
-        it = r["item"]
-        rows.append({"id": it.id, "family": it.family, "strategy": r["strategy"], "prompt": it.prompt,
-                     "instruction": r["instruction"], "instruction_hash": text_hash(r["instruction"]),
-                     "answer": ans, "reference": it.reference, "teacher": stats["teacher"],
+    for x in records:
+        it, r = x["req"]["item"], x["req"]
+        ok, why = verify(it, x["answer"]) if x["error"] is None else (False, x["error"])
+        rows.append({"id": it.id, "sample": x["sample"], "family": it.family, "strategy": r["strategy"],
+                     "prompt": it.prompt, "instruction": r["instruction"], "instruction_hash": text_hash(r["instruction"]),
+                     "answer": x["answer"], "draft": x["draft"], "reference": it.reference, "teacher": stats["teacher"],
                      "accepted": ok, "reason": why})
     df = pd.DataFrame(rows)
     df.to_json(out_dir / "answers.jsonl", orient="records", lines=True, force_ascii=False)
-    (out_dir / "teacher_stats.json").write_text(json.dumps({**stats, "n": len(df), "accepted": int(df.accepted.sum())}, indent=2))
+    stats.update(n=len(df), accepted=int(df.accepted.sum()), failed=int(df.answer.isna().sum()))
+    (out_dir / "teacher_stats.json").write_text(json.dumps(stats, indent=2))
     return df
