@@ -179,9 +179,18 @@ def lora_config(params):
 
 
 def last_checkpoint(ckpt_dir: Path):
-    from transformers.trainer_utils import get_last_checkpoint
-
-    return get_last_checkpoint(str(ckpt_dir)) if ckpt_dir.is_dir() else None
+    """The newest *complete* checkpoint. A process killed while saving leaves a checkpoint folder
+    without trainer_state.json (the Trainer writes it last): set it aside and take the one before."""
+    if not ckpt_dir.is_dir():
+        return None
+    found = sorted((p for p in ckpt_dir.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()),
+                   key=lambda p: int(p.name.split("-")[-1]))
+    for p in reversed(found):
+        if (p / "trainer_state.json").is_file():
+            return str(p)
+        p.rename(p.with_name(f"incomplete-{p.name}-{int(time.time())}"))
+        print(f"orca2-kit: {p.name} was cut off while saving; set aside, resuming from the one before")
+    return None
 
 
 def main(argv=None) -> int:

@@ -135,6 +135,7 @@ def test_killed_training_resumes_from_its_checkpoint(run_dir, tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     m = json.loads((d / "04_sft_training" / "train_metrics.json").read_text())
     assert m["resumed_from"] and "checkpoint-" in m["resumed_from"] and m["global_step"] == 40
+    assert m["tokens"]["examples"] > 0
     assert (d / "04_sft_training" / "merged" / "model.safetensors").is_file()  # save_merged
 
 
@@ -181,3 +182,16 @@ def test_length_bucket_sampler_is_a_seeded_permutation_with_homogeneous_batches(
     shuffled = list(range(48))
     random.Random(0).shuffle(shuffled)
     assert padding(a) < padding(shuffled) / 3
+
+
+def test_a_checkpoint_cut_off_while_saving_is_set_aside(tmp_path):
+    from orca2_kit.train import last_checkpoint
+
+    for step, complete in ((2, True), (4, True), (6, False)):
+        d = tmp_path / f"checkpoint-{step}"
+        d.mkdir()
+        if complete:
+            (d / "trainer_state.json").write_text("{}")
+    assert last_checkpoint(tmp_path).endswith("checkpoint-4")
+    assert not (tmp_path / "checkpoint-6").exists() and list(tmp_path.glob("incomplete-checkpoint-6-*"))
+    assert last_checkpoint(tmp_path / "none") is None
