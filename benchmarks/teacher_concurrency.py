@@ -39,7 +39,7 @@ def start_server(model_dir: str, port: int, continuous: bool, log):
             return proc
         except OSError:
             if proc.poll() is not None:
-                raise RuntimeError("transformers serve exited; see its log")
+                raise RuntimeError("transformers serve exited; see its log") from None
             time.sleep(1)
     proc.kill()
     raise RuntimeError("transformers serve did not start")

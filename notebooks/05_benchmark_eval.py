@@ -50,7 +50,8 @@ for name, weights in [("base", None), ("student", adapter)]:
     samples, skip = evaluate.evaluate_model(model, tokenizer, items, p.eval.system_messages, name,
                                             p.eval.max_new_tokens, p.generation.batch_size, p.generation.max_prompt_tokens,
                                             p.erasure.system_message_file)
-    results.append(samples), skipped.extend(skip)
+    results.append(samples)
+    skipped.extend(skip)
 samples = pd.concat(results, ignore_index=True)
 samples.to_json(stage.out / "samples.jsonl", orient="records", lines=True)
 pd.DataFrame(skipped)

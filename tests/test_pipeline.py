@@ -1,7 +1,6 @@
 """The smoke profile end to end through papermill, as a user runs it: the README's main command,
 shrunk. Slow (about a minute): it starts six kernels and trains a tiny model."""
 import json
-from pathlib import Path
 
 import nbformat
 import pytest
