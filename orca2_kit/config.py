@@ -110,7 +110,7 @@ class TeacherConfig(Section):
     timeout_s: float = Field(120.0, gt=0)
     max_retries: int = Field(6, ge=0)
     replay_only: bool = False  # answer from the cache only; a miss is an error (no key needed)
-    cache_path: Optional[str] = None  # default: <run_dir>/02_teacher_prompting/cache.sqlite
+    cache_path: Optional[str] = None  # default: outputs/<profile>/teacher_cache.sqlite, shared by the profile's runs
     requests_per_minute: Optional[int] = Field(None, ge=1)  # your endpoint's rate limits, if any
     tokens_per_minute: Optional[int] = Field(None, ge=1)
     # USD per million tokens, for the dry-run estimate and the budget cap (0: free / local server)

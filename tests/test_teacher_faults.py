@@ -123,7 +123,7 @@ def test_replay_only_reproduces_notebook_02_with_no_endpoint(server, tmp_path):
     live = tmp_path / "smoke" / "live"
     r = run_cli("run", "--resume", str(live), "--only", "02")
     assert r.returncode == 0, r.stderr[-2000:]
-    exported = ResponseCache(live / "02_teacher_prompting" / "cache.sqlite").export(tmp_path / "handout.sqlite")
+    exported = ResponseCache(tmp_path / "smoke" / "teacher_cache.sqlite").export(tmp_path / "handout.sqlite")
 
     replay = sets("teacher.kind=openai", "teacher.base_url=http://127.0.0.1:9/v1", f"teacher.model={server['model']}",
                   "teacher.api_key_env=null", "teacher.max_tokens=24", "teacher.replay_only=true",

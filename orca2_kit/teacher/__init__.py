@@ -54,7 +54,9 @@ class DryRun(RuntimeError):
 
 def _llm_answers(cfg: TeacherConfig, reqs: list[dict], out_dir: Path) -> tuple[list[dict], dict]:
     """Ask the endpoint (through the cache); one record per (task, sample)."""
-    cache = ResponseCache(cfg.cache_path or out_dir / "cache.sqlite")
+    # Default: one cache per profile, shared by its runs (outputs/<profile>/teacher_cache.sqlite):
+    # keys are content hashes, so a new run pays only for requests no earlier run made.
+    cache = ResponseCache(cfg.cache_path or out_dir.resolve().parent.parent / "teacher_cache.sqlite")
     client = TeacherClient(cfg, cache)
     convs = [r["messages"] for r in reqs]
     plan = client.plan(convs, cfg.samples)
