@@ -11,18 +11,14 @@ from typing import Optional, Sequence
 
 from tqdm.auto import tqdm
 
-from .strategies import STUDENT_SYSTEM_MESSAGES
+from .strategies import student_system_message
 
 
 def system_text(mode: str, file: Optional[str] = None) -> Optional[str]:
     """'none' -> no system turn; 'empty' -> an explicit empty one; 'generic'/'cautious' -> text."""
     if mode == "none":
         return None
-    if file and mode != "empty":
-        from pathlib import Path
-
-        return Path(file).expanduser().read_text().strip()
-    return STUDENT_SYSTEM_MESSAGES[mode]
+    return student_system_message(mode, file if mode != "empty" else None)
 
 
 def messages(system: Optional[str], user: str, assistant: Optional[str] = None) -> list[dict]:

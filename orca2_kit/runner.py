@@ -102,7 +102,8 @@ def run(profile: str, overrides: Optional[list[str]] = None, only: Optional[str]
         manifest["chat_template_hash"] = json.loads(train_metrics.read_text()).get("template_hash")
     from .models import student_path
 
-    manifest["student_model"] = {"path": student_path(params.student), "hashes": model_hash(student_path(params.student))}
+    student = student_path(params.student)
+    manifest["student_model"] = {"path": student, "hashes": model_hash(student)}
     write_manifest(run_dir, manifest)
     total = sum(v.get("wall_s", 0) for v in manifest["stages"].values())
     log(f"orca2-kit: finished in {total:.0f} s of notebook time; manifest {run_dir / 'manifest.json'}")
