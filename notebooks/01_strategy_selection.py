@@ -105,6 +105,21 @@ strategy_map
 
 # %% [markdown]
 # ## Try it
-# 1. Set `overrides = {"strategy_selection.rule": "expected"}` and rerun: the map becomes the authors'
-#    expectation. Predict which families change.
-# 2. Raise `tasks.n_dev` to 16: do the choices stabilise (fewer ties)?
+# Change one thing, predict, then rerun. Each exercise runs into its own folder and keeps this run's
+# results: `python -m orca2_kit run --resume <run dir> --exercise <id>` (its report sets the numbers
+# side by side). Or set `overrides` in the parameters cell above and rerun the notebooks named.
+#
+# **01.1 · The authors' expectation instead of a measurement** (reruns 01): `overrides =
+# {"strategy_selection.rule": "expected"}`
+# - *Predict:* Which families get a different strategy than the measured map?
+# - *Expected:* Nothing is generated (seconds instead of a minute) and there is no heatmap; the map
+#   becomes the expected strategy of every family, so agreement_with_expected is 1.0. The families
+#   that change are those whose red box and star were in different cells of the run's heatmap.
+#
+# **01.2 · Only two strategies to choose from** (reruns 01): `overrides =
+# {"strategy_selection.candidates": ["direct", "step_by_step"]}`
+# - *Predict:* How much faster is the stage, and what happens to families that chose a recall or
+#   extract strategy?
+# - *Expected:* A third of the generations (2 of 6 strategies), so the stage takes about a third of
+#   the time; every family now maps to direct or step_by_step, and families whose expected strategy is
+#   neither can no longer agree with the authors, so agreement_with_expected falls.

@@ -94,7 +94,22 @@ stage.write_metrics({"accept_rate": float(answers.accepted.mean()), "n_answers":
 
 # %% [markdown]
 # ## Try it
-# 1. In notebook 01 set `strategy_selection.rule=expected`, rerun 01 and 02: how does the
-#    histogram of answer lengths change? (Expect longer answers where step-by-step replaces direct.)
-# 2. Point `teacher` at a local server (`transformers serve`, kind `openai`, `base_url`
-#    http://127.0.0.1:8000/v1, `api_key_env: null`) and compare the accept rate with the reference teacher's.
+# Change one thing, predict, then rerun. Each exercise runs into its own folder and keeps this run's
+# results: `python -m orca2_kit run --resume <run dir> --exercise <id>` (its report sets the numbers
+# side by side). Or set `overrides` in the parameters cell above and rerun the notebooks named.
+#
+# **02.1 · Half the teacher's answers** (reruns 02-05): `overrides = {"tasks.n_train": 12}`
+# - *Predict:* With half the training conversations, how much of the student's gain over the base
+#   model is left?
+# - *Expected:* Half the answers and half the optimizer steps (the train split is drawn last from the
+#   seed, so the 12 items are the first 12 of the run's 24 and a replayed teacher still answers them
+#   all from its cache; dev and test items do not change). The loss ends higher and the student's
+#   accuracy moves back towards the base model's.
+#
+# **02.2 · The reference teacher beside a real one** (reruns 02): `overrides = {"teacher.kind":
+# "reference"}`
+# - *Predict:* In a workshop bundle (a real LLM teacher replayed), how does the accept rate compare?
+# - *Expected:* The reference teacher writes each task's verified solution, so its accept rate is 1.0
+#   by construction. A real teacher's rate, in the run, is lower: its rejected answers (see the
+#   rejected table in notebook 02) never reach the student. In the offline profile the run already
+#   uses the reference teacher and nothing changes.

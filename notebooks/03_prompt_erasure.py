@@ -74,7 +74,20 @@ stage.write_metrics({"rows": len(dataset), "instruction_leaks": len(leaks), "reb
 
 # %% [markdown]
 # ## Try it
-# 1. Rerun with `overrides = {"erasure.system_message": "cautious"}`: only the system column changes.
-# 2. Build the *not erased* ablation: `erasure.build_sft_rows(answers, system, variant="not_erased")`
-#    keeps the teacher's instruction; train on it in 04 and compare in 05 (expect the student to
-#    depend on instructions it will not get at test time).
+# Change one thing, predict, then rerun. Each exercise runs into its own folder and keeps this run's
+# results: `python -m orca2_kit run --resume <run dir> --exercise <id>` (its report sets the numbers
+# side by side). Or set `overrides` in the parameters cell above and rerun the notebooks named.
+#
+# **03.1 · A cautious system message for training** (reruns 03): `overrides =
+# {"erasure.system_message": "cautious"}`
+# - *Predict:* Which columns of the dataset change?
+# - *Expected:* Only the system turn of every row changes: the same number of rows, the same strategy
+#   mix and still no instruction leaks. (Rerun 04 and 05 as well to see whether the student cares.)
+#
+# **03.2 · Train with an empty system message** (reruns 03-05): `overrides =
+# {"erasure.system_message": "empty"}`
+# - *Predict:* Notebook 05 evaluates under an empty and a generic system message; which one suits this
+#   student now?
+# - *Expected:* The student now trains under the empty system message that notebook 05 also tests
+#   with, so its accuracy under "empty" should be at least as high as the run's, while "generic"
+#   becomes the unfamiliar message. Differences of a few points are within the bootstrap intervals.

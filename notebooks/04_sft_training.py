@@ -64,5 +64,26 @@ stage.write_metrics({"train_loss": metrics["train_loss"], "global_step": metrics
 
 # %% [markdown]
 # ## Try it
-# 1. `overrides = {"train.epochs": 1}`: predict the effect on notebook 05's student accuracy, then check.
-# 2. `overrides = {"train.lora_r": 4}`: fewer trainable parameters — does the loss curve change much?
+# Change one thing, predict, then rerun. Each exercise runs into its own folder and keeps this run's
+# results: `python -m orca2_kit run --resume <run dir> --exercise <id>` (its report sets the numbers
+# side by side). Or set `overrides` in the parameters cell above and rerun the notebooks named.
+#
+# **04.1 · Smaller adapters** (reruns 04-05): `overrides = {"train.lora_r": 4, "train.lora_alpha": 8}`
+# - *Predict:* A quarter of the trainable parameters; does the loss curve change much?
+# - *Expected:* 4x fewer trainable parameters and about the same time per step (the frozen base
+#   dominates on a CPU); the loss ends a little higher, and the student's accuracy stays close to the
+#   run's, within the bootstrap intervals.
+#
+# **04.2 · A ten times smaller learning rate** (reruns 04-05): `overrides = {"train.learning_rate":
+# 0.0002}`
+# - *Predict:* What does the loss curve look like after the same number of steps, and where does the
+#   student land?
+# - *Expected:* The loss falls much more slowly and ends clearly higher; the student learns less of
+#   the answer format (lower format-OK in 05), so its accuracy ends between the base model's and the
+#   run's student.
+#
+# **04.3 · Two epochs** (reruns 04-05): `overrides = {"train.epochs": 2}`
+# - *Predict:* Twice the steps; does the student keep improving on held-out tasks?
+# - *Expected:* Twice the steps and about twice the training time; the training loss ends lower.
+#   Held-out accuracy improves less than the loss does, and may not improve at all: the answers follow
+#   a few fixed layouts per strategy, which one epoch already teaches.

@@ -90,6 +90,21 @@ stage.write_metrics({"summary": summary.to_dict(orient="records"), "paired": dif
 
 # %% [markdown]
 # ## Try it
-# 1. Add the cautious system message: `overrides = {"eval.system_messages": ["empty", "generic", "cautious"]}`.
-#    The student was trained with the generic one — predict whether cautious helps or hurts it.
-# 2. Evaluate on the dev split (`{"eval.split": "dev"}`): the items strategy selection saw. Is the gap larger?
+# Change one thing, predict, then rerun. Each exercise runs into its own folder and keeps this run's
+# results: `python -m orca2_kit run --resume <run dir> --exercise <id>` (its report sets the numbers
+# side by side). Or set `overrides` in the parameters cell above and rerun the notebooks named.
+#
+# **05.1 · Evaluate under the cautious system message too** (reruns 05): `overrides =
+# {"eval.system_messages": ["empty", "generic", "cautious"]}`
+# - *Predict:* The student was trained under the generic message; does the cautious one help or hurt
+#   it?
+# - *Expected:* A third row per model and about 50% more evaluation time. The empty and generic rows
+#   are unchanged (greedy decoding, same items); the student under "cautious", a message it never saw
+#   in training, is usually no better than under "generic".
+#
+# **05.2 · The dev split instead of the test split** (reruns 05): `overrides = {"eval.split": "dev"}`
+# - *Predict:* Strategy selection chose strategies on these items; is the student's gap over the base
+#   larger here?
+# - *Expected:* Half as many items per family (n_dev instead of n_test), so wider intervals. Neither
+#   model was trained on dev items (only strategy selection looked at them, through the base model),
+#   so the gap should be about the same as on the test split, within the intervals.

@@ -68,7 +68,17 @@ stage.write_metrics({"rates": rates.to_dict(orient="records"), "n_items": len(it
 
 # %% [markdown]
 # ## Try it
-# 1. Compare the empty and cautious rows. The paper found the cautious system message *raised*
-#    Orca-2-13B's hallucination rate; what do you see for a 135M student?
-# 2. `overrides = {"hallucination.max_new_tokens": 200}`: longer summaries — predict the effect on
-#    the rate and on ROUGE-L.
+# Change one thing, predict, then rerun. Each exercise runs into its own folder and keeps this run's
+# results: `python -m orca2_kit run --resume <run dir> --exercise <id>` (its report sets the numbers
+# side by side). Or set `overrides` in the parameters cell above and rerun the notebooks named.
+#
+# **06.1 · Longer summaries** (reruns 06): `overrides = {"hallucination.max_new_tokens": 200}`
+# - *Predict:* More room to write; what happens to the hallucination rate and to ROUGE-L?
+# - *Expected:* Longer summaries have more room for content that is not in the source, so the
+#   hallucination rates rise or stay the same, never because the model got worse; ROUGE-L moves
+#   little. The stage takes longer (generation dominates).
+#
+# **06.2 · Twice the documents** (reruns 06): `overrides = {"hallucination.n_items": 24}`
+# - *Predict:* Do the rates change, or only their intervals?
+# - *Expected:* About twice the time; the rates stay in the same range while their confidence
+#   intervals narrow (by about 1/sqrt(2)). Differences that were inside the intervals may not survive.

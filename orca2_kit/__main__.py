@@ -25,7 +25,23 @@ def main(argv=None) -> int:
     r.add_argument("--run-id", help="name of the run folder (default: a timestamp)")
     r.add_argument("--out", default=None, help="output root (default: outputs/)")
 
+    r.add_argument("--exercise", metavar="ID", help="with --resume: run a 'Try it' exercise (e.g. 04.1) into "
+                   "RUN_DIR/exercises/ID, keeping the run's own results (list: python -m orca2_kit exercises)")
+
     sub.add_parser("prepare", help="convert the embedded student once (GGUF -> safetensors cache)")
+
+    # workshop: bundle / unbundle / report / exercises
+    b = sub.add_parser("bundle", help="pack a run's student, teacher cache, suite and params for offline replay")
+    b.add_argument("run_dir")
+    b.add_argument("--out", help="archive path (default: beside the run, workshop-<run-id>.tar.gz)")
+    b.add_argument("--name", default="workshop", help="profile name of the replay (default: workshop)")
+    u = sub.add_parser("unbundle", help="check and unpack a bundle; write its replay-only profile")
+    u.add_argument("archive")
+    u.add_argument("dest", help="an empty folder to unpack into")
+    u.add_argument("--profile-out", help="where to write the profile (default: DEST/<name>.yaml)")
+    rp = sub.add_parser("report", help="(re)write RUN_DIR/report.html")
+    rp.add_argument("run_dir")
+    sub.add_parser("exercises", help="list the notebooks' 'Try it' exercises")
 
     args = ap.parse_args(argv)
     try:
@@ -38,9 +54,13 @@ def main(argv=None) -> int:
 
             print(ensure_embedded())
             return 0
+        if args.cmd in ("bundle", "unbundle", "report", "exercises"):
+            return _workshop(args)
         from .runner import StageFailed, run
 
         kw = {"out_root": args.out} if args.out else {}
+        if args.exercise:
+            kw["exercise"] = args.exercise
         try:
             run(args.profile, args.overrides, args.only, args.start, args.resume, args.run_id, **kw)
         except StageFailed as e:
@@ -50,6 +70,27 @@ def main(argv=None) -> int:
     except (ConfigError, FileNotFoundError, FileExistsError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+
+
+def _workshop(args) -> int:
+    if args.cmd == "bundle":
+        from .bundle import bundle
+
+        bundle(args.run_dir, args.out, args.name)
+    elif args.cmd == "unbundle":
+        from .bundle import unbundle
+
+        unbundle(args.archive, args.dest, args.profile_out)
+    elif args.cmd == "report":
+        from .report import write_report
+
+        print(write_report(args.run_dir))
+    else:
+        from .exercises import load_exercises
+
+        for ex in load_exercises().values():
+            print(f"{ex.id:6} {ex.title}\n       runs {', '.join(ex.stages)} with {ex.overrides}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -47,11 +47,17 @@ def select_stages(only: Optional[str], start: Optional[str]) -> list[str]:
 
 def run(profile: str, overrides: Optional[list[str]] = None, only: Optional[str] = None, start: Optional[str] = None,
         resume: Optional[str] = None, run_id: Optional[str] = None, out_root: str | Path = ROOT / "outputs",
-        log=print) -> Path:
+        log=print, exercise: Optional[str] = None) -> Path:
     """Run stages; return the run directory. Raises StageFailed naming the executed notebook."""
     import papermill as pm
 
     overrides = list(overrides or [])
+    if exercise:  # a "Try it" exercise: its own sub-run inside the run it starts from
+        if not resume:
+            raise ConfigError("--exercise needs --resume RUN_DIR: the run whose results the exercise starts from")
+        from .exercises import prepare_subrun
+
+        resume, exercise_stages = prepare_subrun(resume, exercise, overrides)
     if resume:
         run_dir = Path(resume).resolve()
         if not (run_dir / "params.yaml").is_file():
@@ -66,7 +72,7 @@ def run(profile: str, overrides: Optional[list[str]] = None, only: Optional[str]
         run_dir = (Path(out_root) / params.profile / run_id).resolve()
         run_dir.mkdir(parents=True, exist_ok=False)
     preflight(params, overrides)
-    stages = select_stages(only, start)
+    stages = exercise_stages if exercise else select_stages(only, start)
     params_path = dump_params(params, run_dir / "params.yaml")
     (run_dir / "notebooks").mkdir(exist_ok=True)
     manifest = read_manifest(run_dir) or {
@@ -88,13 +94,14 @@ def run(profile: str, overrides: Optional[list[str]] = None, only: Optional[str]
         except Exception as e:
             manifest["stages"][stage].update(status="failed", wall_s=round(time.time() - t0, 1), error=str(e)[-2000:])
             write_manifest(run_dir, manifest)
+            _report(run_dir, log)
             raise StageFailed(f"stage {stage} failed; the executed notebook with the error is {dst}\n"
                               f"{_last_error(e)}\nfix it, then resume: python -m orca2_kit run --resume {run_dir}") from None
         wall = round(time.time() - t0, 1)
         manifest["stages"][stage].update(status="ok", wall_s=wall)
         write_manifest(run_dir, manifest)
         log(f"[{i}/{len(stages)}] {stage} done in {wall:.0f} s")
-    manifest["artifacts"] = hash_tree(run_dir, skip=("notebooks", "manifest.json"))
+    manifest["artifacts"] = hash_tree(run_dir, skip=("notebooks", "manifest.json", "report.html", "exercises"))
     train_metrics = run_dir / "04_sft_training" / "train_metrics.json"
     if train_metrics.is_file():  # the one chat template used to train and to evaluate
         import json
@@ -107,7 +114,19 @@ def run(profile: str, overrides: Optional[list[str]] = None, only: Optional[str]
     write_manifest(run_dir, manifest)
     total = sum(v.get("wall_s", 0) for v in manifest["stages"].values())
     log(f"orca2-kit: finished in {total:.0f} s of notebook time; manifest {run_dir / 'manifest.json'}")
+    _report(run_dir, log)
     return run_dir
+
+
+def _report(run_dir: Path, log=print) -> None:
+    """report.html beside the manifest; a broken report never fails a finished run."""
+    from .report import write_report
+
+    try:
+        log(f"orca2-kit: report {write_report(run_dir)}")
+    except Exception as e:  # noqa: BLE001
+        log(f"orca2-kit: warning: the report could not be written ({type(e).__name__}: {e}); "
+            f"retry with: python -m orca2_kit report {run_dir}")
 
 
 def _last_error(e: Exception) -> str:

@@ -1,0 +1,194 @@
+"""Workshop bundles: everything the pipeline needs offline, in one .tar.gz.
+
+`bundle(run_dir)` packs, from a finished run: the student model directory (the converted
+SmolLM2, or whatever the run trained), the teacher's response cache (a consistent copy of the
+SQLite file the run answered from), the task suite the seed produced (to check a laptop draws the
+same items) and the run's params, turned into a replay-only profile. `bundle.json` inside holds a
+sha256 for every file.
+
+`unbundle(archive, dest)` on another machine checks every hash, unpacks, and writes a profile
+(`workshop.yaml`) whose student is the unpacked model and whose teacher answers from the unpacked
+cache only: no key, no network, the real teacher's answers.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import tarfile
+import time
+from pathlib import Path
+from typing import Optional
+
+import yaml
+from tqdm.auto import tqdm
+
+from .config import ConfigError, load_params
+from .manifest import read_manifest, sha256_file
+from .models import student_path
+
+FORMAT = 1
+INDEX = "bundle.json"
+
+
+def _student_dir(params) -> Path:
+    """The student's weights as a local directory (hub models: the local hub cache, no download)."""
+    path = student_path(params.student)
+    if params.student.source == "hub":
+        from huggingface_hub import snapshot_download
+
+        try:
+            path = snapshot_download(path, revision=params.student.revision, local_files_only=True)
+        except Exception:
+            raise ConfigError(f"bundle: hub model '{path}' is not in the local hub cache; load it once, or "
+                              "use student.source: local with its directory") from None
+    return Path(path)
+
+
+def teacher_cache_file(params, run_dir: Path) -> Path:
+    """Where the run's teacher answered from (the default is shared by the profile's runs)."""
+    return Path(params.teacher.cache_path).expanduser() if params.teacher.cache_path else run_dir.parent / "teacher_cache.sqlite"
+
+
+def bundle(run_dir: str | Path, dest: Optional[str | Path] = None, name: str = "workshop", log=print) -> Path:
+    """Pack a finished run for offline replay; return the archive's path."""
+    from .teacher.cache import ResponseCache
+
+    t0 = time.time()
+    run_dir = Path(run_dir).resolve()
+    if not (run_dir / "params.yaml").is_file():
+        raise ConfigError(f"bundle: '{run_dir}' is not a run directory (no params.yaml)")
+    suite = run_dir / "01_strategy_selection" / "suite"
+    answers = run_dir / "02_teacher_prompting" / "answers.jsonl"
+    if not answers.is_file() or not suite.is_dir():
+        raise ConfigError(f"bundle: '{run_dir}' has no teacher answers yet; run stages 01 and 02 first "
+                          f"(python -m orca2_kit run --resume {run_dir})")
+    params = load_params(run_dir / "params.yaml")
+    cache_src = teacher_cache_file(params, run_dir) if params.teacher.kind == "openai" else None
+    if cache_src is not None and not cache_src.is_file():
+        raise ConfigError(f"bundle: the run's teacher cache '{cache_src}' is missing")
+    dest = Path(dest or run_dir.parent / f"{name}-{run_dir.name}.tar.gz").resolve()
+    if not dest.name.endswith(".tar.gz"):
+        raise ConfigError(f"bundle: the archive name must end in .tar.gz, got '{dest.name}'")
+    model = _student_dir(params)
+
+    stage = dest.parent / f".{dest.name}.tmp"
+    shutil.rmtree(stage, ignore_errors=True)
+    (stage / "suite").mkdir(parents=True)
+    try:
+        files = {}  # archive name -> path on this machine
+        for p in sorted(model.iterdir()):
+            if p.is_file():
+                files[f"model/{p.name}"] = p
+        if cache_src is not None:  # a consistent copy, even while another process writes to it
+            cache = ResponseCache(cache_src)
+            files["teacher_cache.sqlite"] = cache.export(stage / "teacher_cache.sqlite")
+            n_cached = len(cache)
+            cache.close()
+        for p in sorted(suite.glob("*.jsonl")):
+            files[f"suite/{p.name}"] = p
+        replay = params.model_dump(mode="json")
+        replay.update(profile=name, data_dir=None,
+                      description=f"workshop replay of run {run_dir.name} ({params.profile}): "
+                                  f"{params.teacher.model or params.teacher.kind} teacher from its cache, no network")
+        replay["student"].update(source="local", name_or_path=None, cache_dir=None, revision=None)
+        if params.teacher.kind == "openai":
+            replay["teacher"].update(replay_only=True, cache_path=None, api_key_env=None, dry_run=False,
+                                     mode="online", budget_usd=None)
+        h = replay.get("hallucination", {})  # what needs the network or this machine's data stays behind
+        dropped = [k for k in ("judge", "sources") if h.get(k)]
+        if h.get("support_model") not in (None, "package"):
+            dropped.append("support_model")
+        for k in dropped:
+            h[k] = {} if k == "sources" else None
+            log(f"bundle: hallucination.{k} left out (it needs the network or files of this machine)")
+        for key, sub in (("tasks", "path"), ("erasure", "system_message_file")):
+            if replay[key].get(sub):  # files the params point at travel too
+                src = Path(replay[key][sub]).expanduser()
+                for p in ([src] if src.is_file() else sorted(x for x in src.rglob("*") if x.is_file())):
+                    files[f"inputs/{key}/{p.relative_to(src.parent)}"] = p
+                replay[key][sub] = f"inputs/{key}/{src.name}"
+        (stage / "params.yaml").write_text(yaml.safe_dump(replay, sort_keys=False))
+        files["params.yaml"] = stage / "params.yaml"
+        smap = run_dir / "01_strategy_selection" / "strategy_map.json"
+        index = {
+            "format": FORMAT, "name": name, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "source_run": {"run_id": run_dir.name, "profile": params.profile, "git": read_manifest(run_dir).get("git")},
+            "seed": params.seed, "student": {"source": params.student.source, "name": model.name},
+            "teacher": {"kind": params.teacher.kind, "model": params.teacher.model,
+                        "cached_answers": n_cached if cache_src is not None else 0},
+            "strategy_map": json.loads(smap.read_text()) if smap.is_file() else None,
+            "files": {a: sha256_file(p) for a, p in tqdm(files.items(), desc="hashing")},
+        }
+        (stage / INDEX).write_text(json.dumps(index, indent=2))
+        tmp = dest.with_name(dest.name + ".part")
+        # compresslevel 1: model weights hardly compress; level 9 only costs minutes
+        with tarfile.open(tmp, "w:gz", compresslevel=1) as tar:
+            tar.add(stage / INDEX, arcname=INDEX)
+            for arc, p in tqdm(files.items(), desc="packing"):
+                tar.add(p, arcname=arc)
+        tmp.replace(dest)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    log(f"bundle: {dest} ({dest.stat().st_size / 2**20:.1f} MiB, {len(files)} files, "
+        f"{index['teacher']['cached_answers']} cached teacher answers) in {time.time() - t0:.0f} s")
+    return dest
+
+
+def unbundle(archive: str | Path, dest: str | Path, profile_out: Optional[str | Path] = None, log=print) -> Path:
+    """Check, unpack and write a replay-only profile; return the profile's path."""
+    archive, dest = Path(archive).resolve(), Path(dest).resolve()
+    if not archive.is_file():
+        raise FileNotFoundError(f"unbundle: no such bundle '{archive}'")
+    if dest.exists() and any(dest.iterdir()):
+        raise FileExistsError(f"unbundle: '{dest}' is not empty; pick a new folder")
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            first = tar.next()
+            if first is None or first.name != INDEX:
+                raise ConfigError(f"unbundle: '{archive.name}' is not an orca2-kit bundle (no {INDEX} first)")
+            index = json.load(tar.extractfile(first))
+            if index.get("format") != FORMAT:
+                raise ConfigError(f"unbundle: bundle format {index.get('format')} is not {FORMAT}; "
+                                  "unbundle it with the orca2-kit version that made it")
+            tmp = dest.with_name(f".{dest.name}.unpacking")
+            shutil.rmtree(tmp, ignore_errors=True)
+            tar.extractall(tmp, filter="data")  # refuses absolute paths, '..' and links out of tmp
+    except (tarfile.TarError, EOFError, OSError) as e:
+        raise ConfigError(f"unbundle: '{archive.name}' is damaged or not a .tar.gz ({e})") from None
+    found = {str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file()} - {INDEX}
+    if found != set(index["files"]):
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise ConfigError(f"unbundle: files differ from the bundle's index: {sorted(found ^ set(index['files']))}")
+    for rel, want in tqdm(index["files"].items(), desc="checking"):
+        if sha256_file(tmp / rel) != want:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise ConfigError(f"unbundle: '{rel}' does not match its sha256 in the bundle; the bundle is damaged")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if dest.exists():
+        dest.rmdir()
+    tmp.replace(dest)
+
+    params = yaml.safe_load((dest / "params.yaml").read_text())
+    params["student"]["name_or_path"] = str(dest / "model")
+    if params["teacher"]["kind"] == "openai":
+        params["teacher"]["cache_path"] = str(dest / "teacher_cache.sqlite")
+    for key, sub in (("tasks", "path"), ("erasure", "system_message_file")):
+        if params[key].get(sub):
+            params[key][sub] = str(dest / params[key][sub])
+    out = Path(profile_out).resolve() if profile_out else dest / f"{index['name']}.yaml"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(f"# written by `python -m orca2_kit unbundle {archive.name}`: replay-only, no network\n"
+                   + yaml.safe_dump(params, sort_keys=False))
+    load_params(out)  # the profile must validate here and now, not in a notebook
+    log(f"unbundle: {len(index['files'])} files checked into {dest}; source run {index['source_run']['run_id']}, "
+        f"{index['teacher']['cached_answers']} cached teacher answers\nrun it with:\n"
+        f"  python -m orca2_kit run --profile {out}")
+    return out
+
+
+def check_suite(bundle_dir: str | Path, run_dir: str | Path) -> list[str]:
+    """Suite files of a run that differ from the bundle's (empty: the seed drew the same items)."""
+    bundle_dir, run_dir = Path(bundle_dir), Path(run_dir)
+    names = sorted(p.name for p in (bundle_dir / "suite").glob("*.jsonl"))
+    return [n for n in names if sha256_file(bundle_dir / "suite" / n)
+            != sha256_file(run_dir / "01_strategy_selection" / "suite" / n)]

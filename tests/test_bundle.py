@@ -1,0 +1,136 @@
+"""Workshop bundles, for real: a local LLM teacher (`transformers serve` of SmolLM2) answers the
+smoke profile's training tasks; the run is bundled; a fresh clone of the repository unbundles it
+and runs the whole pipeline with no network (its own network namespace where the kernel allows
+one), replaying the teacher's answers from the cache; its report opens in headless Chromium with
+every figure rendered."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.browser import chromium_or_skip, open_page
+from tests.conftest import ROOT, run_cli
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def teacher_run(server, tmp_path_factory):
+    """Stages 01-02 of the smoke profile with the local LLM teacher; its answers land in the cache."""
+    out = tmp_path_factory.mktemp("fill")
+    teacher = ["--set", "teacher.kind=openai", "--set", f"teacher.base_url={server['base_url']}",
+               "--set", f"teacher.model={server['model']}", "--set", "teacher.api_key_env=null",
+               "--set", "teacher.max_tokens=64"]
+    r = run_cli("run", "--profile", "smoke", "--out", str(out), "--run-id", "fill", "--only", "01", *teacher)
+    assert r.returncode == 0, r.stderr[-3000:]
+    run = out / "smoke" / "fill"
+    r = run_cli("run", "--resume", str(run), "--only", "02")
+    assert r.returncode == 0, r.stderr[-3000:]
+    stats = json.loads((run / "02_teacher_prompting" / "teacher_stats.json").read_text())
+    assert stats["requests_sent"] == stats["n"] > 0  # every answer came from the server
+    return run
+
+
+@pytest.fixture(scope="module")
+def bundle_file(teacher_run):
+    r = run_cli("bundle", str(teacher_run), "--out", str(teacher_run.parent / "ws.tar.gz"))
+    assert r.returncode == 0, r.stderr[-3000:]
+    return teacher_run.parent / "ws.tar.gz"
+
+
+def test_bundle_holds_model_cache_suite_and_replay_params(bundle_file, teacher_run):
+    with tarfile.open(bundle_file) as tar:
+        names = tar.getnames()
+        index = json.load(tar.extractfile("bundle.json"))
+        params = __import__("yaml").safe_load(tar.extractfile("params.yaml"))
+    assert names[0] == "bundle.json" and set(names[1:]) == set(index["files"])
+    assert {"model/model.safetensors", "model/tokenizer.json", "teacher_cache.sqlite", "suite/train.jsonl",
+            "params.yaml"} <= set(index["files"])
+    assert index["teacher"]["cached_answers"] >= 24 and index["source_run"]["run_id"] == "fill"
+    assert index["strategy_map"] == json.loads((teacher_run / "01_strategy_selection" / "strategy_map.json").read_text())
+    t = params["teacher"]
+    assert t["kind"] == "openai" and t["replay_only"] and t["cache_path"] is None and t["api_key_env"] is None
+    assert params["profile"] == "workshop" and params["student"]["source"] == "local" and params["seed"] == 1234
+
+
+def test_unbundle_refuses_a_tampered_bundle(bundle_file, tmp_path):
+    """Same index, one file changed: the hash check names it before anything is installed."""
+    bad = tmp_path / "bad.tar.gz"
+    with tarfile.open(bundle_file) as src, tarfile.open(bad, "w:gz", compresslevel=1) as dst:
+        for m in src.getmembers():
+            data = src.extractfile(m).read()
+            if m.name == "suite/train.jsonl":
+                data = data.replace(b"e", b"E", 1)
+            m.size = len(data)
+            dst.addfile(m, __import__("io").BytesIO(data))
+    r = run_cli("unbundle", str(bad), str(tmp_path / "ws"))
+    assert r.returncode == 2 and "'suite/train.jsonl' does not match its sha256" in r.stderr
+    assert not (tmp_path / "ws").exists()
+    (tmp_path / "junk.tar.gz").write_bytes(b"not a bundle")
+    r = run_cli("unbundle", str(tmp_path / "junk.tar.gz"), str(tmp_path / "ws2"))
+    assert r.returncode == 2 and "damaged or not a .tar.gz" in r.stderr
+
+
+def _no_network_prefix() -> list[str]:
+    """Run in a fresh network namespace (only loopback, for the Jupyter kernel) where permitted."""
+    probe = subprocess.run(["unshare", "-rn", "sh", "-c", "ip link set lo up"], capture_output=True) \
+        if shutil.which("unshare") and shutil.which("ip") else None
+    if probe is None or probe.returncode != 0:
+        return []
+    return ["unshare", "-rn", "sh", "-c", 'ip link set lo up && exec "$@"', "sh"]
+
+
+def test_unbundled_in_a_fresh_clone_replays_the_teacher_offline(bundle_file, teacher_run, tmp_path):
+    chromium_or_skip()
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI", "ORCA2_", "HF_"))}
+    env.update(PYTHONPATH=str(clone), ORCA2_CACHE=str(tmp_path / "empty-model-cache"), HF_HUB_OFFLINE="1",
+               TRANSFORMERS_OFFLINE="1", HF_DATASETS_OFFLINE="1", MPLBACKEND="Agg",
+               NO_PROXY="*", no_proxy="*")
+
+    def cli(*args, prefix=()):
+        return subprocess.run([*prefix, sys.executable, "-m", "orca2_kit", *args], cwd=clone, env=env,
+                              capture_output=True, text=True, timeout=900)
+
+    r = cli("unbundle", str(bundle_file), str(tmp_path / "ws"))
+    assert r.returncode == 0, r.stderr[-3000:]
+    profile = tmp_path / "ws" / "workshop.yaml"
+    assert f"python -m orca2_kit run --profile {profile}" in r.stdout
+    # a dead endpoint and no key: nothing but the cache can answer
+    offline = _no_network_prefix()
+    r = cli("run", "--profile", str(profile), "--run-id", "w1", "--set", "teacher.base_url=http://127.0.0.1:9/v1",
+            prefix=offline)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-4000:]
+    run = clone / "outputs" / "workshop" / "w1"
+
+    m = json.loads((run / "manifest.json").read_text())
+    assert all(v["status"] == "ok" for v in m["stages"].values()) and len(m["stages"]) == 6
+    assert m["git"]["commit"] == subprocess.run(["git", "-C", str(clone), "rev-parse", "HEAD"], capture_output=True,
+                                                text=True).stdout.strip()
+    assert m["student_model"]["path"] == str(tmp_path / "ws" / "model")
+    stats = json.loads((run / "02_teacher_prompting" / "teacher_stats.json").read_text())
+    assert stats["requests_sent"] == 0 and stats["cache_hits"] == stats["n"] >= 24 and stats["failed"] == 0
+    replayed = pd.read_json(run / "02_teacher_prompting" / "answers.jsonl", lines=True)
+    original = pd.read_json(teacher_run / "02_teacher_prompting" / "answers.jsonl", lines=True)
+    assert replayed.answer.tolist() == original.answer.tolist()  # the real teacher's words, replayed
+    assert replayed.accepted.tolist() == original.accepted.tolist()
+    from orca2_kit.bundle import check_suite
+
+    assert check_suite(tmp_path / "ws", run) == []  # the seed drew the same tasks here
+
+    page = open_page(run / "report.html", tmp_path / "report.png")
+    pngs = sorted(p.name for p in (run / "figures").glob("*.png"))
+    assert {"01_strategy_heatmap.png", "02_accept_rates.png", "04_loss.png", "05_base_vs_student.png",
+            "06_hallucination.png"} <= set(pngs)
+    assert sorted(Path(i["src"]).name for i in page["images"]) == pngs
+    assert all(i["complete"] and i["width"] > 0 for i in page["images"]), page["images"]
+    assert "replayed from cache" in page["text"] and "workshop" in page["title"]
+    for s in m["stages"]:
+        assert f"notebooks/{s}.html" in page["links"] and (run / "notebooks" / f"{s}.html").is_file()

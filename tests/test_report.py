@@ -1,0 +1,102 @@
+"""The run report in a real headless Chromium, and the "Try it" exercises: the notebooks' last
+cells agree with notebooks/exercises.yaml, and an exercise runs into its own sub-run."""
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from orca2_kit.config import load_params
+from orca2_kit.exercises import load_exercises
+from orca2_kit.stages import STAGES
+from tests.browser import open_page
+from tests.conftest import run_cli
+
+NB = Path(__file__).resolve().parent.parent / "notebooks"
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_try_it_cell_states_each_exercise_of_its_notebook(stage):
+    exercises = [e for e in load_exercises().values() if e.id.startswith(stage[:2])]
+    assert 2 <= len(exercises) <= 3, f"{stage}: {len(exercises)} exercises"
+    cell = _words(nbformat.read(NB / f"{stage}.ipynb", as_version=4).cells[-1].source)
+    assert cell.startswith("## Try it") and "--exercise" in cell
+    assert len(re.findall(r"\*\*\d\d\.\d ·", cell)) == len(exercises)  # no exercise only in the notebook
+    for e in exercises:
+        assert f"**{e.id} · {e.title}**" in cell
+        assert f"`overrides = {json.dumps(e.overrides)}`" in cell, e.id
+        assert f"*Predict:* {_words(e.predict)}" in cell and f"*Expected:* {_words(e.expect)}" in cell, e.id
+        assert e.stages[0] >= stage and e.watch and e.expect
+
+
+@pytest.mark.parametrize("profile", ["offline", "smoke"])
+def test_every_exercise_is_valid_params(profile):
+    for e in load_exercises().values():
+        load_params(profile, e.overrides)  # raises ConfigError naming a bad key
+
+
+@pytest.fixture(scope="module")
+def partial_run(tmp_path_factory):
+    """A real smoke run of stages 01-03 only: the report must cope with the stages not yet run."""
+    out = tmp_path_factory.mktemp("outputs")
+    r = run_cli("run", "--profile", "smoke", "--out", str(out), "--run-id", "r", "--only", "01")
+    assert r.returncode == 0, r.stderr[-3000:]
+    run = out / "smoke" / "r"
+    for s in ("02", "03"):
+        r = run_cli("run", "--resume", str(run), "--only", s)
+        assert r.returncode == 0, r.stderr[-3000:]
+    return run
+
+
+@pytest.mark.slow
+def test_report_of_a_partial_run_renders_every_figure(partial_run, tmp_path):
+    page = open_page(partial_run / "report.html", tmp_path / "shot.png")
+    pngs = sorted(p.name for p in (partial_run / "figures").glob("*.png"))
+    assert {"01_strategy_heatmap.png", "02_accept_rates.png"} <= set(pngs)
+    assert sorted(Path(i["src"]).name for i in page["images"]) == pngs
+    assert all(i["complete"] and i["width"] > 0 for i in page["images"]), page["images"]
+    text = page["text"]
+    assert "accept_rate" in text and "instruction_leaks" in text and "strategy map" in text  # metrics tables
+    assert text.count("not run") >= 3  # 04-06, shown as such
+    assert "notebooks/01_strategy_selection.html" in page["links"] and "manifest.json" in page["links"]
+
+
+@pytest.mark.slow
+def test_exercise_runs_in_its_own_sub_run_and_keeps_the_run(partial_run, tmp_path):
+    before = (partial_run / "03_prompt_erasure" / "metrics.json").read_bytes()
+    r = run_cli("run", "--resume", str(partial_run), "--exercise", "03.1")
+    assert r.returncode == 0, r.stderr[-3000:]
+    sub = partial_run / "exercises" / "03.1"
+    assert (partial_run / "03_prompt_erasure" / "metrics.json").read_bytes() == before
+    assert (sub / "01_strategy_selection").is_symlink() and not (sub / "03_prompt_erasure").is_symlink()
+    m3 = json.loads((sub / "03_prompt_erasure" / "metrics.json").read_text())
+    assert m3["system_message"] == "cautious" and m3["rows"] == json.loads(before)["rows"] and m3["instruction_leaks"] == 0
+    m = json.loads((sub / "manifest.json").read_text())
+    assert list(m["stages"]) == list(STAGES[:3]) and m["exercise"]["id"] == "03.1"
+    assert m["stages"]["01_strategy_selection"]["linked_from_parent"]
+
+    page = open_page(sub / "report.html", tmp_path / "ex.png")
+    assert {Path(i["src"]).name for i in page["images"]} >= {"01_strategy_heatmap.png", "02_accept_rates.png"}
+    assert all(i["complete"] and i["width"] > 0 for i in page["images"]), page["images"]
+    assert "Exercise 03.1" in page["text"] and "Expected:" in page["text"]
+    assert re.search(r"03 system_message\s+generic\s+cautious", page["text"])  # run beside exercise
+    r = run_cli("report", str(partial_run))
+    assert r.returncode == 0 and "exercises/03.1/report.html" in open_page(partial_run / "report.html")["links"]
+
+
+def test_bad_exercise_requests_are_refused_clearly(tmp_path):
+    r = run_cli("run", "--profile", "smoke", "--exercise", "03.1", "--out", str(tmp_path))
+    assert r.returncode == 2 and "--exercise needs --resume RUN_DIR" in r.stderr
+    run = tmp_path / "smoke" / "x"
+    run.mkdir(parents=True)
+    (run / "params.yaml").write_text(f"extends: {NB.parent / 'params' / 'smoke.yaml'}\n")
+    r = run_cli("run", "--resume", str(run), "--exercise", "9.9")
+    assert r.returncode == 2 and "unknown exercise '9.9'; exercises are 01.1" in r.stderr
+    r = run_cli("run", "--resume", str(run), "--exercise", "04.1")
+    assert r.returncode == 2 and "run 01_strategy_selection, 02_teacher_prompting, 03_prompt_erasure in" in r.stderr
+    assert not (run / "exercises").exists()
