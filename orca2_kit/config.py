@@ -277,7 +277,9 @@ def load_raw(path: Path, _seen: tuple = ()) -> dict:
     try:
         data = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as e:
-        raise ConfigError(f"profile '{path}' is not valid YAML: {e}") from None
+        mark = getattr(e, "problem_mark", None)  # one line: where, and what the parser expected
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"profile '{path}' is not valid YAML{where}: {getattr(e, 'problem', None) or e}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"profile '{path}' must be a mapping of keys to values")
     parent = data.pop("extends", None)
@@ -341,6 +343,8 @@ def _format_errors(err: ValidationError, source: str) -> str:
                 key, msg = f"{key}.{field}", rest
             got = e.get("input")
             lines.append(f"{key}: {msg}" + ("" if isinstance(got, dict) else f" (got {got!r})"))
+    if len(lines) == 1:  # the usual case: one line that names the key
+        return f"invalid profile {source}: {lines[0]}"
     return f"invalid profile {source}:\n  " + "\n  ".join(lines)
 
 

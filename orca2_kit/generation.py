@@ -37,6 +37,22 @@ def template_hash(tokenizer) -> str:
     return hashlib.sha256((tokenizer.chat_template or "").encode()).hexdigest()[:16]
 
 
+def system_slot_problem(tokenizer) -> Optional[str]:
+    """None if the chat template renders a system turn; else what it does with one instead.
+
+    Templates without a system slot either raise (Gemma's: "System role not supported") or drop
+    the system turn silently; either way the strategy instructions and the erased system message
+    of the recipe would never reach the model.
+    """
+    try:
+        text = render(tokenizer, "PROBE-SYSTEM", "PROBE-USER")
+    except Exception as e:  # noqa: BLE001 (jinja raises TemplateError, or whatever the template raises)
+        return f"it rejects a system turn: {str(e).splitlines()[0] if str(e) else type(e).__name__}"
+    if "PROBE-SYSTEM" not in text:
+        return "it drops the system turn silently"
+    return None
+
+
 def empty_system_check(tokenizer) -> dict:
     """Can this template give the model a truly empty system message?
 

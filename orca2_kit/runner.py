@@ -6,12 +6,14 @@ two paths as parameters — never a secret; keys stay in the environment.
 """
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Optional
 
 from .config import ConfigError, Params, dump_params, load_params
-from .manifest import git_state, hash_tree, model_hash, read_manifest, secret_values, versions, write_manifest
+from .manifest import git_state, hash_tree, model_hash, read_manifest, secret_values, versions
+from .manifest import write_manifest as _write_manifest
 from .stages import STAGES, stage_name
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,26 +24,158 @@ class StageFailed(RuntimeError):
     pass
 
 
-def preflight(params: Params, overrides: list[str]) -> None:
-    """Cheap checks that would otherwise fail deep inside a notebook."""
+def preflight(params: Params, overrides: list[str], stages=STAGES, run_dir: Optional[Path] = None) -> None:
+    """Cheap checks that would otherwise fail deep inside a notebook, before any folder or kernel."""
     import os
 
     leaked = [o for o in overrides for s in secret_values() if s in o]
     if leaked:
         raise ConfigError("an override contains the value of a credential environment variable; pass the "
                           "variable's NAME (teacher.api_key_env), never the key itself")
+    refuse_secrets(params, {"run_dir": str(run_dir), "params_path": str(run_dir / "params.yaml")} if run_dir else {})
     t = params.teacher
     if t.kind == "openai" and not t.replay_only and t.api_key_env and not os.environ.get(t.api_key_env):
         raise ConfigError(f"teacher.api_key_env: environment variable {t.api_key_env} is not set "
                           "(export it, or use teacher.replay_only: true with a cache file)")
     if t.replay_only and t.kind == "openai" and t.cache_path and not Path(t.cache_path).expanduser().is_file():
         raise ConfigError(f"teacher.cache_path: replay-only mode needs an existing cache file, got '{t.cache_path}'")
+    if "02_teacher_prompting" in stages and t.kind == "openai" and not (t.replay_only or t.dry_run):
+        check_endpoint("teacher.base_url", t.base_url)
+    if params.device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise ConfigError("device: 'cuda' was asked for but no CUDA GPU is visible; use device: auto or cpu")
+    if params.tasks.source == "file":  # a bad task file fails here, not in notebook 01
+        from .tasks import load_suite
+
+        try:
+            suite = load_suite(params.tasks, params.seed)
+        except (ValueError, KeyError, FileNotFoundError) as e:
+            raise ConfigError(str(e) if str(e).startswith("tasks.") else f"tasks.path: {e}") from None
+        if not suite["train"] or not suite["dev"]:  # 01 picks strategies on dev, 02 answers train
+            raise ConfigError(f"tasks.path: the collection has {len(suite['train'])} train and {len(suite['dev'])} "
+                              "dev rows; both splits need rows (give rows a split column, or add rows)")
+    check_chat_template(params)
+    if run_dir is not None and run_dir.exists():
+        check_writable(run_dir)
+
+
+# Shapes of well-known credentials (OpenAI, Anthropic, Hugging Face, GitHub, AWS, Slack, Google, JWT)
+# and passwords inside URLs. Params never need one: keys come from the variable `*.api_key_env` names.
+SECRET_SHAPES = re.compile(r"\b(sk-[A-Za-z0-9_-]{16,}|hf_[A-Za-z0-9]{20,}|gh[pousr]_[A-Za-z0-9]{20,}|"
+                           r"github_pat_\w{20,}|AKIA[0-9A-Z]{16}|xox[abprs]-[A-Za-z0-9-]{10,}|AIza[\w-]{35}|"
+                           r"eyJ[\w-]{10,}\.[\w-]{10,}\.[\w-]+)|://[^/\s:@]+:[^/\s@]+@")
+
+
+def refuse_secrets(params: Params, notebook_parameters: dict) -> None:
+    """Keys live only in environment variables named in params: refuse a secret anywhere in the
+    resolved params (they are written to params.yaml, the manifest and every executed notebook) or
+    in the notebooks' papermill parameters."""
+    import os
+
+    def walk(node, key=""):
+        if isinstance(node, dict):
+            for k, v in node.items():
+                yield from walk(v, f"{key}.{k}" if key else str(k))
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                yield from walk(v, f"{key}[{i}]")
+        elif isinstance(node, str):
+            yield key, node
+
+    dumped = params.model_dump(mode="json")
+    named = {v for k, v in walk(dumped) if k.endswith("api_key_env")}
+    values = secret_values() | {os.environ[n] for n in named if len(os.environ.get(n) or "") >= 8}
+    found = [(f"papermill parameter '{k}'", v) for k, v in notebook_parameters.items()] + list(walk(dumped))
+    for key, value in found:
+        if any(s in value for s in values) or SECRET_SHAPES.search(value):
+            raise ConfigError(f"{key} holds what looks like a secret (an API key or password); secrets are "
+                              "read only from the environment variable named by *.api_key_env, never passed "
+                              "as params or notebook parameters — remove it")
+
+
+def check_endpoint(key: str, base_url: Optional[str], timeout: float = 5.0) -> None:
+    """Can we open a connection to the endpoint at all? (Nothing is sent.)"""
+    import socket
+    from urllib.parse import urlsplit
+
+    url = base_url or "https://api.openai.com/v1"
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{key}: '{url}' is not an http(s) URL (e.g. http://127.0.0.1:8000/v1)")
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        socket.create_connection((parts.hostname, port), timeout=timeout).close()
+    except OSError as e:
+        why = "connection refused" if isinstance(e, ConnectionRefusedError) else \
+            f"no answer in {timeout:.0f} s" if isinstance(e, TimeoutError) else (e.strerror or str(e))
+        raise ConfigError(f"{key}: cannot connect to {url} ({why}); start the server or fix the URL "
+                          "(or set teacher.replay_only: true to answer from a cache file)") from None
+
+
+def check_chat_template(params: Params) -> None:
+    """The recipe gives the student system messages (strategy instructions, erasure, evaluation):
+    its chat template must have a system slot. Loads the tokenizer only, never the model."""
+    from .generation import system_slot_problem
+    from .models import load_tokenizer, student_path
+
+    path = student_path(params.student)
+    try:
+        tok = load_tokenizer(path, params.student.revision)
+    except Exception as e:  # noqa: BLE001 (missing files, no template, hub errors: all one line)
+        raise ConfigError(f"student: cannot load the tokenizer of '{path}': {str(e).splitlines()[0]}") from None
+    why = system_slot_problem(tok)
+    if why:
+        raise ConfigError(f"student: the chat template of '{path}' has no system slot ({why}); the recipe needs "
+                          "system messages — use a chat model whose template has a system role")
+
+
+class OutputNotWritable(StageFailed):
+    """The run directory cannot be written (read-only, disk full): nothing already there is touched."""
+
+
+def write_manifest(run_dir: Path, manifest: dict) -> Path:
+    """manifest.write_manifest (atomic), with the clear error when the disk is read-only or full."""
+    try:
+        return _write_manifest(run_dir, manifest)
+    except OSError as e:
+        check_writable(run_dir, e.strerror or "")
+        raise
+
+
+def check_writable(run_dir: Path, cause: str = "", probe_bytes: int = 1 << 16) -> None:
+    """Raise OutputNotWritable if a probe file cannot be written, or if `cause` (a stage's error)
+    is a full disk — the stage's own traceback is then only a symptom."""
+    import os
+
+    probe = run_dir / ".orca2-write-probe"
+    try:
+        for full in ("No space left on device", "Disk quota exceeded"):
+            if full in cause:
+                raise OSError(full, full)
+        with open(probe, "wb") as f:
+            f.write(b"\0" * probe_bytes)
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as e:
+        raise OutputNotWritable(f"cannot write to the run directory {run_dir} ({e.strerror}); what earlier stages "
+                                "wrote is kept — free disk space or make it writable, then resume: "
+                                f"python -m orca2_kit run --resume {run_dir}") from None
+    finally:
+        try:
+            probe.unlink()
+        except OSError:
+            pass
 
 
 def select_stages(only: Optional[str], start: Optional[str]) -> list[str]:
-    if only:
-        return [stage_name(only)]
-    first = STAGES.index(stage_name(start)) if start else 0
+    try:
+        if only:
+            return [stage_name(only)]
+        first = STAGES.index(stage_name(start)) if start else 0
+    except ValueError as e:
+        raise ConfigError(f"--{'only' if only else 'from'}: {e}") from None
     return list(STAGES[first:])
 
 
@@ -70,9 +204,16 @@ def run(profile: str, overrides: Optional[list[str]] = None, only: Optional[str]
         params = load_params(profile, overrides)
         run_id = run_id or time.strftime("%Y%m%d-%H%M%S")
         run_dir = (Path(out_root) / params.profile / run_id).resolve()
-        run_dir.mkdir(parents=True, exist_ok=False)
-    preflight(params, overrides)
     stages = exercise_stages if exercise else select_stages(only, start)
+    preflight(params, overrides, stages, run_dir)  # before any folder is made or kernel started
+    if not resume:
+        try:
+            run_dir.mkdir(parents=True, exist_ok=False)
+        except FileExistsError:
+            raise ConfigError(f"--run-id: the run directory {run_dir} already exists; choose another run id, "
+                              f"or continue it with --resume {run_dir}") from None
+        except OSError as e:
+            raise OutputNotWritable(f"cannot create the run directory {run_dir} ({e.strerror}); choose another --out") from None
     params_path = dump_params(params, run_dir / "params.yaml")
     (run_dir / "notebooks").mkdir(exist_ok=True)
     manifest = read_manifest(run_dir) or {
@@ -83,6 +224,7 @@ def run(profile: str, overrides: Optional[list[str]] = None, only: Optional[str]
     write_manifest(run_dir, manifest)
     log(f"orca2-kit: profile '{params.profile}', run dir {run_dir}")
     for i, stage in enumerate(stages, 1):
+        check_writable(run_dir)
         src, dst = NOTEBOOKS / f"{stage}.ipynb", run_dir / "notebooks" / f"{stage}.ipynb"
         log(f"[{i}/{len(stages)}] {stage} ...")
         t0 = time.time()
@@ -92,6 +234,7 @@ def run(profile: str, overrides: Optional[list[str]] = None, only: Optional[str]
             pm.execute_notebook(str(src), str(dst), parameters={"params_path": str(params_path), "run_dir": str(run_dir)},
                                 cwd=str(NOTEBOOKS), kernel_name="python3", progress_bar=True, log_output=False)
         except Exception as e:
+            check_writable(run_dir, str(e))  # a read-only or full disk is the cause, whatever the notebook said
             manifest["stages"][stage].update(status="failed", wall_s=round(time.time() - t0, 1), error=str(e)[-2000:])
             write_manifest(run_dir, manifest)
             _report(run_dir, log)

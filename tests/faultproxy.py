@@ -1,8 +1,12 @@
 """A loopback HTTP proxy that injects faults in front of a real OpenAI-compatible server.
 
-Each POST is, by a seeded draw: answered 429 with Retry-After, answered 500, held past the
-client's timeout, or forwarded to the upstream server unchanged. It counts what it did, and which
-request bodies it forwarded successfully, so a test can show that no request was answered twice.
+Each POST is, by a seeded draw (or, first, by a fixed `schedule`): answered 429 with Retry-After,
+answered 500, held past the client's timeout, answered 200 with a body that is not JSON
+("malformed"), answered 200 with only half of the real answer before the connection drops
+("truncated"), or forwarded to the upstream server unchanged (after `delay_s`, to slow a stage
+down for kill tests). It counts what it did, which request bodies it forwarded successfully (so a
+test can show that no request was answered twice), and the Authorization headers it saw (so a
+test can show the key really travelled, and only there).
 """
 from __future__ import annotations
 
@@ -15,14 +19,21 @@ import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+FAULTS = ("429", "500", "timeout", "malformed", "truncated")
+
 
 class FaultProxy:
     def __init__(self, upstream: str, fault_rate: float = 0.3, seed: int = 0, hang_s: float = 3.0,
-                 faults=("429", "500", "timeout")):
+                 faults=("429", "500", "timeout"), schedule=(), delay_s: float = 0.0):
+        unknown = (set(faults) | set(schedule)) - set(FAULTS) - {"forward"}
+        if unknown:
+            raise ValueError(f"unknown faults {sorted(unknown)}; known: {FAULTS}")
         self.upstream, self.rate, self.hang_s, self.faults = upstream.rstrip("/"), fault_rate, hang_s, faults
+        self.schedule, self.delay_s = collections.deque(schedule), delay_s
         self.rng, self.lock = random.Random(seed), threading.Lock()
         self.counts: collections.Counter = collections.Counter()
         self.forwarded: collections.Counter = collections.Counter()  # body hash -> successful answers
+        self.auth: collections.Counter = collections.Counter()  # Authorization headers seen
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -41,7 +52,18 @@ class FaultProxy:
 
     def _draw(self) -> str:
         with self.lock:
+            if self.schedule:
+                return self.schedule.popleft()
             return self.rng.choice(self.faults) if self.rng.random() < self.rate else "forward"
+
+    def _forward(self, path: str, body: bytes) -> tuple[int, bytes]:
+        req = urllib.request.Request(self.upstream + path, data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=300) as r:
+                return r.status, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read()
 
     def _handler(self):
         proxy = self
@@ -50,11 +72,11 @@ class FaultProxy:
             def log_message(self, *args):
                 pass
 
-            def _reply(self, code, body=b"", headers=()):
+            def _reply(self, code, body=b"", headers=(), length=None):
                 self.send_response(code)
                 for k, v in headers:
                     self.send_header(k, v)
-                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Content-Length", str(len(body) if length is None else length))
                 self.end_headers()
                 self.wfile.write(body)
 
@@ -67,26 +89,29 @@ class FaultProxy:
                 action = proxy._draw()
                 with proxy.lock:
                     proxy.counts[action] += 1
+                    proxy.auth[self.headers.get("Authorization")] += 1
+                json_type = [("Content-Type", "application/json")]
                 if action == "429":
-                    return self._reply(429, b'{"error": {"message": "rate limited"}}',
-                                       [("Retry-After", "0.2"), ("Content-Type", "application/json")])
+                    return self._reply(429, b'{"error": {"message": "rate limited"}}', [("Retry-After", "0.2")] + json_type)
                 if action == "500":
-                    return self._reply(500, b'{"error": {"message": "server error"}}', [("Content-Type", "application/json")])
+                    return self._reply(500, b'{"error": {"message": "server error"}}', json_type)
+                if action == "malformed":  # a gateway's HTML error page, served as 200 JSON
+                    return self._reply(200, b"<html><body>502 Bad Gateway</body></html>", json_type)
                 if action == "timeout":
                     time.sleep(proxy.hang_s)  # longer than the client's timeout: it gives up and retries
                     try:
                         return self._reply(504, b"{}")
                     except OSError:  # the client has hung up, as intended
                         return None
-                req = urllib.request.Request(proxy.upstream + self.path, data=body, method="POST",
-                                             headers={"Content-Type": "application/json"})
-                try:
-                    with urllib.request.urlopen(req, timeout=300) as r:
-                        data = r.read()
-                        with proxy.lock:
-                            proxy.forwarded[hashlib.sha256(body).hexdigest()] += 1
-                        self._reply(r.status, data, [("Content-Type", "application/json")])
-                except urllib.error.HTTPError as e:
-                    self._reply(e.code, e.read(), [("Content-Type", "application/json")])
+                if proxy.delay_s:
+                    time.sleep(proxy.delay_s)
+                code, data = proxy._forward(self.path, body)
+                if action == "truncated":  # promise the whole body, send half, drop the connection
+                    self.close_connection = True
+                    return self._reply(code, data[: len(data) // 2], json_type, length=len(data))
+                if code == 200:
+                    with proxy.lock:
+                        proxy.forwarded[hashlib.sha256(body).hexdigest()] += 1
+                self._reply(code, data, json_type)
 
         return Handler

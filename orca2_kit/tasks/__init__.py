@@ -78,12 +78,14 @@ def items_from_rows(rows: Iterable[dict], source: str) -> dict[str, list[TaskIte
     """Rows with task, prompt, reference columns (optional: split, answer_type, choices, id)."""
     suite: dict[str, list[TaskItem]] = {s: [] for s in SPLITS}
     for n, row in enumerate(rows):
-        missing = [c for c in REQUIRED_COLUMNS if c not in row]
+        # a key absent from some JSON lines is read as None: missing too, never the string 'None'
+        missing = [c for c in REQUIRED_COLUMNS if row.get(c) is None]
         if missing:
             raise ValueError(f"{source}: row {n} lacks column(s) {missing}; task files need columns "
                              f"{list(REQUIRED_COLUMNS)} (optional: split, answer_type, choices)")
-        if not str(row["prompt"] or "").strip():
-            raise ValueError(f"{source}: row {n} has an empty prompt")
+        for col in ("prompt", "reference"):
+            if not str(row[col]).strip():
+                raise ValueError(f"{source}: row {n} has an empty {col}")
         atype = row.get("answer_type") or "text"
         if atype not in ANSWER_TYPES:
             raise ValueError(f"{source}: row {n} has answer_type '{atype}'; allowed: {list(ANSWER_TYPES)}")
@@ -126,6 +128,10 @@ def load_suite(cfg, seed: int) -> dict[str, list[TaskItem]]:
         return build_suite(seed, cfg.families, cfg.n_train, cfg.n_dev, cfg.n_test)
     suite = load_task_files(cfg.path) if cfg.source == "file" else load_task_hub(cfg.hub_id)
     if cfg.families:
+        have = sorted({it.family for items in suite.values() for it in items})
+        absent = [f for f in cfg.families if f not in have]
+        if absent:
+            raise ValueError(f"tasks.families: {absent} not among the collection's tasks {have}")
         suite = {s: [it for it in items if it.family in cfg.families] for s, items in suite.items()}
     return suite
 

@@ -1,0 +1,286 @@
+"""The whole smoke pipeline under faults, tested like a service: a flaky teacher endpoint (a
+fault-injecting proxy in front of a real `transformers serve`), the runner SIGKILLed during notebooks
+02 and 04 and then resumed, and an output directory that turns read-only or whose disk fills up.
+Each ends with a clear message, and nothing done before the fault is lost or redone."""
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+import yaml
+
+from orca2_kit.config import PARAMS_DIR
+from orca2_kit.manifest import sha256_file
+from orca2_kit.stages import STAGES
+from tests.conftest import ROOT, run_cli
+from tests.faultproxy import FAULTS, FaultProxy
+
+pytestmark = pytest.mark.slow
+CANARY = "canary-teacher-key-7f3a9c41e2b8d6"  # no known key shape: found only by its value
+KEY_ENV = "ORCA2_TEST_TEACHER_KEY"
+N_TEACHER = 24  # smoke: 8 train items x 3 families
+
+
+def teacher_profile(tmp_path: Path, base_url: str, model: str, **teacher) -> Path:
+    """A profile that extends smoke, with an LLM teacher behind `base_url`."""
+    path = tmp_path / "smoke-llm.yaml"
+    path.write_text(yaml.safe_dump({
+        "extends": str(PARAMS_DIR / "smoke.yaml"), "profile": "smoke-llm",
+        "teacher": {"kind": "openai", "base_url": base_url, "model": model, "api_key_env": KEY_ENV,
+                    "max_tokens": 24, "max_concurrency": 4, "timeout_s": 8, "max_retries": 8, **teacher}}))
+    return path
+
+
+def start_runner(*args, log: Path, env=None) -> subprocess.Popen:
+    """The runner in its own process group, as a user's terminal would start it."""
+    return subprocess.Popen([sys.executable, "-m", "orca2_kit", "run", *args], cwd=ROOT, start_new_session=True,
+                            env={**os.environ, **(env or {})}, stdout=open(log, "w"), stderr=subprocess.STDOUT)
+
+
+def wait_for(cond, proc: subprocess.Popen, what: str, timeout: float = 300):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if cond():
+            return
+        if proc.poll() is not None:
+            pytest.fail(f"the runner exited (rc {proc.returncode}) before {what}")
+        time.sleep(0.1)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def sigkill(proc: subprocess.Popen) -> list:
+    """SIGKILL the runner's process group; return any process it started that outlives it by 30 s.
+
+    Kernels run in sessions of their own (jupyter_client), so the group kill does not reach them:
+    they must notice that their parent died (ipykernel's parent poller), and training must die with
+    its kernel, or a resumed run would race an orphan writing the same checkpoints."""
+    family = proc_tree(proc.pid)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    _, alive = psutil.wait_procs(family, timeout=30)
+    for p in alive:  # started by this test: never leave them behind
+        p.kill()
+    return [" ".join(p.cmdline()[:4]) for p in alive if p.is_running()] if alive else []
+
+
+def proc_tree(pid: int) -> list:
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+
+
+def stage_status(run_dir: Path) -> dict:
+    try:
+        m = json.loads((run_dir / "manifest.json").read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+    return {s: v.get("status") for s, v in m.get("stages", {}).items()}
+
+
+def cache_rows(path: Path) -> int:
+    if not path.exists():
+        return 0
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+    try:
+        return db.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
+    except sqlite3.OperationalError:  # table not created yet
+        return 0
+    finally:
+        db.close()
+
+
+def file_hashes(root: Path) -> dict:
+    return {str(p.relative_to(root)): sha256_file(p) for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def last_line(text: str) -> str:
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    return lines[-1] if lines else ""
+
+
+# --------------------------------------------------------------------------- endpoint faults
+
+
+def test_flaky_endpoint_whole_pipeline_then_rerun_pays_only_for_the_missing(server, tmp_path):
+    """Every fault kind at least once (then 20% of requests at random): the pipeline completes;
+    retryable faults are retried, a malformed body is recorded with its reason; a rerun of 02
+    sends exactly the requests that failed; the key travelled in the header and nowhere else."""
+    with FaultProxy(server["url"], fault_rate=0.2, seed=7, hang_s=10, faults=FAULTS, schedule=FAULTS) as proxy:
+        profile = teacher_profile(tmp_path, proxy.url + "/v1", server["model"])
+        r = run_cli("run", "--profile", str(profile), "--out", str(tmp_path / "out"), "--run-id", "flaky",
+                    env={KEY_ENV: CANARY})
+        assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+        run_dir = tmp_path / "out" / "smoke-llm" / "flaky"
+        assert all(proxy.counts[f] >= 1 for f in FAULTS), proxy.counts
+        assert set(proxy.auth) == {f"Bearer {CANARY}"}  # the key from the environment, sent as the header
+        assert all(v == "ok" for v in stage_status(run_dir).values()) and len(stage_status(run_dir)) == 6
+
+        answers = [json.loads(x) for x in open(run_dir / "02_teacher_prompting" / "answers.jsonl")]
+        stats = json.loads((run_dir / "02_teacher_prompting" / "teacher_stats.json").read_text())
+        failed = [a for a in answers if a["answer"] is None]
+        assert len(answers) == N_TEACHER and stats["failed"] == len(failed)
+        # a malformed body is not retried by the SDK: that request is recorded as failed, with why
+        assert failed and all(a["reason"] and not a["accepted"] for a in failed)
+        assert any("JSONDecodeError" in a["reason"] for a in failed)
+        # 429 / 500 / timeouts / truncated bodies were retried: at most the malformed ones failed
+        assert len(failed) <= proxy.counts["malformed"]
+        cache = tmp_path / "out" / "smoke-llm" / "teacher_cache.sqlite"
+        assert cache_rows(cache) == N_TEACHER - len(failed)  # every answer received was kept, once
+
+        proxy.rate = 0.0  # the endpoint recovers; rerun notebook 02 only
+        r2 = run_cli("run", "--resume", str(run_dir), "--only", "02", env={KEY_ENV: CANARY})
+        assert r2.returncode == 0, r2.stderr[-3000:]
+    stats2 = json.loads((run_dir / "02_teacher_prompting" / "teacher_stats.json").read_text())
+    assert stats2["requests_sent"] == len(failed) and stats2["cache_hits"] == N_TEACHER - len(failed)
+    assert stats2["failed"] == 0 and cache_rows(cache) == N_TEACHER
+
+    # the canary key is in no file of the output root (executed notebooks and their metadata,
+    # manifests, params, logs, tensorboard events, the teacher cache) nor in what the runner printed
+    leaks = [p for p in (tmp_path / "out").rglob("*") if p.is_file() and CANARY.encode() in p.read_bytes()]
+    assert not leaks
+    assert CANARY not in r.stdout + r.stderr + r2.stdout + r2.stderr
+
+
+# --------------------------------------------------------------------------- kill and resume
+
+
+def test_sigkill_during_02_and_during_04_then_resume_reuses_the_work(server, tmp_path):
+    out = tmp_path / "out"
+    run_dir, cache = out / "smoke-llm" / "killed", out / "smoke-llm" / "teacher_cache.sqlite"
+    ckpts = run_dir / "04_sft_training" / "checkpoints"
+    env = {KEY_ENV: CANARY}
+    with FaultProxy(server["url"], fault_rate=0.0, delay_s=0.4) as proxy:  # slow enough to land a kill
+        profile = teacher_profile(tmp_path, proxy.url + "/v1", server["model"], max_concurrency=2)
+        over = ["--set", "train.max_steps=6", "--set", "train.save_steps=2"]
+
+        # 1. kill during notebook 02, once some answers are in the cache
+        proc = start_runner("--profile", str(profile), "--out", str(out), "--run-id", "killed", *over,
+                            log=tmp_path / "run1.log", env=env)
+        wait_for(lambda: stage_status(run_dir).get("02_teacher_prompting") == "running" and cache_rows(cache) >= 4,
+                 proc, "stage 02 to have 4 answers")
+        assert sigkill(proc) == [], "a process of the killed runner lived on"
+        kept = cache_rows(cache)
+        assert 4 <= kept < N_TEACHER, "the kill should land midway through 02"
+        assert stage_status(run_dir) == {"01_strategy_selection": "ok", "02_teacher_prompting": "running"}
+
+        # 2. resume; kill again during notebook 04, once a checkpoint is complete
+        proc = start_runner("--resume", str(run_dir), log=tmp_path / "run2.log", env=env)
+        wait_for(lambda: (ckpts / "checkpoint-2" / "trainer_state.json").is_file(), proc, "a checkpoint in 04")
+        assert sigkill(proc) == [], "a process of the killed runner lived on"
+        stats = json.loads((run_dir / "02_teacher_prompting" / "teacher_stats.json").read_text())
+        assert stats["cache_hits"] == kept and stats["requests_sent"] == N_TEACHER - kept  # nothing asked twice
+        assert not (run_dir / "04_sft_training" / "train_metrics.json").exists()  # it really died mid-training
+
+        # 3. resume to the end
+        r = run_cli("run", "--resume", str(run_dir), env=env)
+        assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    assert all(v == "ok" for v in stage_status(run_dir).values()) and len(stage_status(run_dir)) == 6
+    train = json.loads((run_dir / "04_sft_training" / "train_metrics.json").read_text())
+    assert train["resumed_from"] and Path(train["resumed_from"]).parent == ckpts  # continued from the checkpoint
+    assert train["global_step"] == 6
+    assert int(Path(train["resumed_from"]).name.split("-")[-1]) >= 2
+    # only the (at most 2) requests in flight at the first kill were asked again
+    assert sum(v - 1 for v in proxy.forwarded.values()) <= 2
+
+
+# --------------------------------------------------------------------------- read-only and full disks
+
+
+def _lock(path: Path, on: bool) -> None:
+    """Make a tree read-only in a way that binds root too (immutable attribute); chmod otherwise."""
+    if os.geteuid() == 0:
+        subprocess.run(["chattr", "-R", "+i" if on else "-i", str(path)], check=True, capture_output=True)
+    else:
+        subprocess.run(["chmod", "-R", "a-w" if on else "u+w", str(path)], check=True)
+
+
+@pytest.fixture
+def lockable(tmp_path):
+    if os.geteuid() == 0:
+        probe = tmp_path / "probe"
+        probe.mkdir()
+        if subprocess.run(["chattr", "+i", str(probe)], capture_output=True).returncode != 0:
+            pytest.skip("running as root on a filesystem without the immutable attribute: cannot make a dir read-only")
+        subprocess.run(["chattr", "-i", str(probe)], check=True)
+    locked = []
+    yield lambda p: (locked.append(p), _lock(p, True))
+    for p in locked:  # never leave an undeletable tree behind
+        _lock(p, False)
+
+
+def test_output_dir_turning_read_only_mid_run_loses_nothing(tmp_path, lockable):
+    out = tmp_path / "out"
+    run_dir = out / "smoke" / "ro"
+    proc = start_runner("--profile", "smoke", "--out", str(out), "--run-id", "ro", log=tmp_path / "run.log")
+    wait_for(lambda: stage_status(run_dir).get("02_teacher_prompting") == "running", proc, "stage 02 to start")
+    before = file_hashes(run_dir / "01_strategy_selection")
+    lockable(run_dir)
+    assert proc.wait(300) == 1
+    msg = last_line((tmp_path / "run.log").read_text())
+    assert msg.startswith(f"error: cannot write to the run directory {run_dir} (")
+    assert f"then resume: python -m orca2_kit run --resume {run_dir}" in msg
+    _lock(run_dir, False)  # the user fixes the permissions
+    assert file_hashes(run_dir / "01_strategy_selection") == before
+    assert stage_status(run_dir)["01_strategy_selection"] == "ok"
+    r = run_cli("run", "--resume", str(run_dir))
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    assert all(v == "ok" for v in stage_status(run_dir).values()) and len(stage_status(run_dir)) == 6
+    assert file_hashes(run_dir / "01_strategy_selection") == before  # 01 was not redone
+
+
+def test_read_only_output_root_is_refused_before_anything_runs(tmp_path, lockable):
+    out = tmp_path / "ro-root"
+    out.mkdir()
+    lockable(out)
+    t0 = time.time()
+    r = run_cli("run", "--profile", "smoke", "--out", str(out), "--run-id", "x")
+    assert r.returncode == 1 and time.time() - t0 < 60
+    assert last_line(r.stderr).startswith(f"error: cannot create the run directory {out / 'smoke' / 'x'} (")
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real filesystem of a few MB (tmpfs): writes past its size fail with ENOSPC, for root too."""
+    mnt = tmp_path / "disk"
+    mnt.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(mnt)], capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here ({r.stderr.strip() or 'not permitted'})")
+
+    def resize(mb: int):
+        subprocess.run(["mount", "-o", f"remount,size={mb}m", str(mnt)], check=True, capture_output=True)
+
+    yield mnt, resize
+    subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+
+
+def test_disk_full_during_training_then_resume_after_freeing_space(small_disk):
+    mnt, resize = small_disk
+    run_dir = mnt / "smoke" / "full"
+    resize(4)  # room for stages 01-03 (~1 MB), not for stage 04's checkpoints (~11 MB)
+    r = run_cli("run", "--profile", "smoke", "--out", str(mnt), "--run-id", "full", "--set", "train.max_steps=6")
+    assert r.returncode == 1, r.stdout[-3000:] + r.stderr[-3000:]
+    msg = last_line(r.stderr)
+    assert msg.startswith(f"error: cannot write to the run directory {run_dir} (No space left on device)"), r.stderr[-3000:]
+    status = stage_status(run_dir)
+    assert [status[s] for s in STAGES[:3]] == ["ok"] * 3 and status["04_sft_training"] != "ok"
+    earlier = {s: file_hashes(run_dir / s) for s in STAGES[:3]}
+
+    t0 = time.time()  # still full: refused before any kernel starts
+    r = run_cli("run", "--resume", str(run_dir))
+    assert r.returncode == 1 and "No space left on device" in last_line(r.stderr) and time.time() - t0 < 60
+    assert "04_sft_training ..." not in r.stdout
+
+    resize(64)  # the user frees space
+    r = run_cli("run", "--resume", str(run_dir))
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    assert all(v == "ok" for v in stage_status(run_dir).values()) and len(stage_status(run_dir)) == 6
+    assert {s: file_hashes(run_dir / s) for s in STAGES[:3]} == earlier  # nothing earlier lost or redone
+    assert json.loads((run_dir / "04_sft_training" / "train_metrics.json").read_text())["global_step"] == 6
