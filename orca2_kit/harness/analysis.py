@@ -1,0 +1,125 @@
+"""The kit's analysis on the harness's per-sample logs.
+
+Layout written by notebook 05 (one harness run per model, system message and variant):
+    <root>/<model>/<system>/<variant>/results.json, samples_orca2_<benchmark>[_ll].jsonl
+
+From those logs: accuracy under both filters side by side, the format-OK rate (an 'Answer:' line
+was found), which strategy the answers used, bootstrap confidence intervals, and the paper's
+published numbers beside ours.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import pandas as pd
+import yaml
+
+from ..evaluate import bootstrap_ci
+from ..strategies import classify_strategy
+from .benchmarks import BENCHMARKS
+
+PAPER_FILE = Path(__file__).resolve().parent.parent / "data" / "paper_results.yaml"
+REASONING = [b for b, x in BENCHMARKS.items() if x.group == "reasoning"]
+
+
+def load_samples(root: str | Path) -> pd.DataFrame:
+    """One row per (model, system, variant, benchmark, document, filter) from every finished run under root."""
+    rows = []
+    for res in sorted(Path(root).glob("*/*/*/results.json")):
+        variant_dir = res.parent
+        system, model = variant_dir.parent.name, variant_dir.parent.parent.name
+        variant = json.loads(res.read_text()).get("orca2", {}).get("variant", variant_dir.name)
+        for f in sorted(variant_dir.glob("samples_*.jsonl")):
+            for line in f.open(encoding="utf-8"):
+                s = json.loads(line)
+                doc = s["doc"]
+                resp = s["resps"][0][0] if variant == "generative" else None
+                rows.append({"model": model, "system": system, "variant": variant, "benchmark": doc["benchmark"],
+                             "subset": doc["subset"], "id": doc["id"], "filter": s["filter"],
+                             "acc": float(s["acc"]), "answered": float(s.get("answered", 1.0)),
+                             "f1": float(s.get("f1", s["acc"])), "response": resp,
+                             "strategy": classify_strategy(resp) if resp is not None else None})
+    return pd.DataFrame(rows)
+
+
+def summarize(samples: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    """Per model, system message and benchmark: flexible and strict accuracy, 95% CI, format-OK rate."""
+    out = []
+    gen = samples[samples.variant == "generative"]
+    for (m, s, b), g in gen.groupby(["model", "system", "benchmark"], sort=False):
+        flex, strict = g[g["filter"] == "flexible-extract"], g[g["filter"] == "strict-match"]
+        lo, hi = bootstrap_ci(flex["acc"], seed=seed)
+        out.append({"model": m, "system": s, "benchmark": b, "variant": "generative", "n": len(flex),
+                    "accuracy": flex["acc"].mean(), "ci_low": lo, "ci_high": hi,
+                    "accuracy_strict": strict["acc"].mean(), "format_ok": strict["answered"].mean(),
+                    **({"f1": flex["f1"].mean()} if b == "drop" else {})})
+    ll = samples[samples.variant == "loglikelihood"]
+    for (m, s, b), g in ll.groupby(["model", "system", "benchmark"], sort=False):
+        lo, hi = bootstrap_ci(g["acc"], seed=seed)
+        out.append({"model": m, "system": s, "benchmark": b, "variant": "loglikelihood", "n": len(g),
+                    "accuracy": g["acc"].mean(), "ci_low": lo, "ci_high": hi})
+    return pd.DataFrame(out)
+
+
+def strategy_mix(samples: pd.DataFrame) -> pd.DataFrame:
+    """Share of each strategy the answers used, per model, system message and benchmark."""
+    g = samples[(samples.variant == "generative") & (samples["filter"] == "strict-match")]
+    if g.empty:
+        return pd.DataFrame()
+    return (g.groupby(["model", "system", "benchmark"])["strategy"].value_counts(normalize=True)
+            .rename("share").reset_index())
+
+
+def paired(samples: pd.DataFrame, benchmark: str, system: str, a: str = "student", b: str = "base",
+           seed: int = 0) -> dict:
+    """Student minus base (flexible accuracy) on the same documents, with a paired bootstrap CI."""
+    g = samples[(samples.variant == "generative") & (samples["filter"] == "flexible-extract")
+                & (samples.benchmark == benchmark) & (samples.system == system)]
+    p = g.pivot_table(index="id", columns="model", values="acc")
+    if a not in p or b not in p:
+        return {}
+    d = (p[a] - p[b]).dropna()
+    lo, hi = bootstrap_ci(d, seed=seed)
+    return {"benchmark": benchmark, "system": system, "difference": float(d.mean()), "ci_low": lo, "ci_high": hi,
+            "n": int(len(d))}
+
+
+def paper_results(path: Optional[str | Path] = None) -> pd.DataFrame:
+    """The paper's published numbers (percent), with the source each was read from."""
+    path = Path(path or PAPER_FILE)
+    data = yaml.safe_load(path.read_text())
+    df = pd.DataFrame(data.get("results", []))
+    if not df.empty:
+        df["source_note"] = data.get("source", {}).get("title", "")
+    return df
+
+
+def with_paper(summary: pd.DataFrame, paper: pd.DataFrame, system: str = "empty") -> pd.DataFrame:
+    """Table 2 style: benchmarks as rows, our models (percent, generative, flexible) and the paper's as columns."""
+    ours = summary[(summary.variant == "generative") & (summary.system == system)]
+    table = ours.pivot_table(index="benchmark", columns="model", values="accuracy") * 100
+    if not paper.empty:
+        p = paper[paper.benchmark.isin(table.index) | paper.benchmark.isin(BENCHMARKS)]
+        p = p[p.get("system", "empty").fillna("empty") == "empty"] if "system" in p else p
+        table = table.join(p.pivot_table(index="benchmark", columns="model", values="value"), how="outer")
+    order = [b for b in BENCHMARKS if b in table.index] + [b for b in table.index if b not in BENCHMARKS]
+    return table.loc[order]
+
+
+def with_reasoning_average(table: pd.DataFrame, ours: tuple[str, ...] = ("base", "student")) -> pd.DataFrame:
+    """Add Figure 4's number: the mean over reasoning benchmarks. Averaged over the benchmarks every
+    column reports (so ours and the paper's average the same set); if there are none, over the ones
+    our models report, with the paper's columns left blank rather than averaged unfairly."""
+    mine = [c for c in ours if c in table]
+    reasoning = [b for b in REASONING if b in table.index]
+    common = [b for b in reasoning if table.loc[b].notna().all()]
+    if not common:
+        common = [b for b in reasoning if mine and table.loc[b, mine].notna().all()]
+    if not common:
+        return table
+    rows = table.loc[common]
+    avg = rows.mean().where(rows.notna().all())
+    avg.name = f"reasoning avg ({', '.join(common)})"
+    return pd.concat([table, avg.to_frame().T])

@@ -1,0 +1,39 @@
+"""What the task configs in tasks/*.yaml call: the dataset loader, the prompt, the two named
+extraction filters and the per-document scorer. lm-evaluation-harness does everything else
+(requests, batching, chat templates, aggregation, per-sample logs)."""
+from __future__ import annotations
+
+from lm_eval.api.filter import Filter
+
+from . import benchmarks as B
+
+
+def load(benchmark: str, data_dir: str | None = None, **_):
+    """custom_dataset: `benchmark` comes from the task's metadata, `data_dir` from the TaskManager's."""
+    import datasets
+
+    return datasets.DatasetDict({"test": datasets.Dataset.from_list(B.load_docs(benchmark, data_dir))})
+
+
+doc_to_text = B.doc_to_text
+mc_ll_text = B.mc_ll_text
+
+
+class StrictAnswer(Filter):
+    """strict-match: only the first 'Answer: ...' line counts; '' when the format was not followed."""
+
+    def apply(self, resps, docs):
+        return [[B.strict_answer(r) for r in rs] for rs in resps]
+
+
+class FlexibleAnswer(Filter):
+    """flexible-extract: strict, else the last option letter / number / line."""
+
+    def apply(self, resps, docs):
+        return [[B.flexible_answer(r, d) for r in rs] for rs, d in zip(resps, docs)]
+
+
+def process_results(doc: dict, results: list[str]) -> dict:
+    """Per document: right or wrong, whether an answer was found at all, and DROP's token F1."""
+    answer = results[0]
+    return {"acc": float(B.is_correct(answer, doc)), "answered": float(bool(answer)), "f1": B.token_f1(answer, doc)}

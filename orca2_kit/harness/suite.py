@@ -1,0 +1,111 @@
+"""Notebook 05's harness step: every model x system message x available benchmark, then MT-Bench.
+
+    <out>/<model>/<system>/generative/   the chat protocol, one run per system message
+    <out>/<model>/raw/loglikelihood/     the log-likelihood variant (no chat template, no system turn)
+    <out>/<model>/<system>/mt_bench.jsonl, mt_bench_judge.jsonl
+
+A finished run directory is reused, so a rerun after a crash redoes only what did not finish.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+from ..config import Params
+from ..generation import system_text
+from . import BENCHMARKS, available, make_lm, mt_bench, run, task_manager
+from .backends import EmptySystemNotPossible
+
+
+def plan(p: Params, data_dir: Optional[Path]) -> tuple[list[str], list[dict]]:
+    """The benchmarks to run, and a one-line reason for each one skipped."""
+    status = available(data_dir)
+    wanted = list(status) if p.eval.harness.benchmarks == "available" else list(p.eval.harness.benchmarks)
+    run_these = [b for b in wanted if status.get(b) == "ok"]
+    skipped = [{"benchmark": b, "reason": status[b]} for b in wanted if status.get(b) != "ok"]
+    return run_these, skipped
+
+
+def evaluate(p: Params, models: list[tuple[str, Optional[str]]], out: Path, data_dir: Optional[Path],
+             log=print) -> dict:
+    """Run the suite for [(name, adapter_or_None), ...]; returns {'skipped': [...], 'mt_bench': ...}."""
+    from ..models import load_tokenizer, student_path
+
+    h = p.eval.harness
+    names, skipped = plan(p, data_dir)
+    bench = [b for b in names if b in BENCHMARKS]
+    ll = [b for b in bench if BENCHMARKS[b].loglikelihood] if h.loglikelihood else []
+    tm = task_manager(data_dir)
+    dtype = h.dtype if h.dtype != "auto" else p.student.dtype
+    mt_rows: list[dict] = []
+    for name, adapter in models:
+        model = tok = None
+        path = student_path(p.student)
+        if adapter and not (Path(adapter) / "adapter_config.json").is_file():  # a fully fine-tuned model
+            path, adapter = adapter, None
+        if h.backend == "hf":
+            from ..models import load_model
+
+            model = load_model(path, p.device, dtype, adapter, p.student.revision)
+            tok = load_tokenizer(path, p.student.revision)
+
+        for mode in p.eval.system_messages:
+            try:
+                lm = _lm(p, mode, model, tok, path, adapter, dtype)
+            except EmptySystemNotPossible as e:
+                skipped.append({"benchmark": "all", "model": name, "system": mode, "reason": str(e)})
+                log(f"{name} / {mode}: skipped — {e}")
+                continue
+            if bench:
+                run(lm, bench, mode, out / name / mode / "generative", data_dir=data_dir, limit=h.limit,
+                    system_message_file=p.erasure.system_message_file, max_gen_toks=h.max_new_tokens, seed=p.seed, tm=tm)
+            if "mt_bench" in names:
+                mt_rows += _mt_bench(lm, p, name, mode, out / name / mode, data_dir, log)
+        if ll:
+            lm = _lm(p, "none", model, tok, path, adapter, dtype)
+            run(lm, ll, "none", out / name / "raw" / "loglikelihood", data_dir=data_dir, limit=h.limit,
+                variant="loglikelihood", seed=p.seed, tm=tm)
+        del model
+    return {"skipped": skipped, "mt_bench": mt_rows}
+
+
+def _lm(p: Params, mode: str, model, tok, path: str, adapter: Optional[str], dtype: str):
+    h = p.eval.harness
+    kw = dict(system_mode=mode, batch_size=h.batch_size, max_length=p.generation.max_prompt_tokens + h.max_new_tokens)
+    if h.backend == "hf":
+        return make_lm("hf", model=model, tokenizer=tok, **kw)
+    if h.backend == "vllm":
+        return make_lm("vllm", pretrained=path, adapter=adapter, dtype=dtype, **kw)
+    return make_lm("chat", base_url=h.endpoint.base_url, api_model=h.endpoint.model,
+                   api_key_env=h.endpoint.api_key_env, **kw)
+
+
+def _mt_bench(lm, p: Params, name: str, mode: str, out: Path, data_dir: Path, log) -> list[dict]:
+    h = p.eval.harness
+    if not h.judge.base_url:
+        log(f"MT-Bench {name} / {mode}: skipped — no judge configured (set eval.harness.judge.base_url and .model)")
+        return []
+    answers_file, judge_file = out / "mt_bench.jsonl", out / "mt_bench_judge.jsonl"
+    if answers_file.is_file():
+        rows = [json.loads(x) for x in answers_file.open()]
+    else:
+        qs = mt_bench.load_questions(data_dir, h.mt_bench_limit)
+        system = system_text(mode, p.erasure.system_message_file) if mode in ("generic", "cautious") else None
+        rows = mt_bench.answer(lm, qs, system=system, max_gen_toks=h.max_new_tokens)
+        _write_jsonl(answers_file, rows)
+    if judge_file.is_file():
+        grades = [json.loads(x) for x in judge_file.open()]
+    else:
+        grades = mt_bench.judge(rows, h.judge.base_url, h.judge.model, data_dir, h.judge.api_key_env)
+        _write_jsonl(judge_file, grades)
+    return [{"model": name, "system": mode, **g} for g in grades]
+
+
+def _write_jsonl(path: Path, rows: list[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        for r in rows:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    tmp.replace(path)
