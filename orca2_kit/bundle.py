@@ -17,13 +17,12 @@ import shutil
 import tarfile
 import time
 from pathlib import Path
-from typing import Optional
 
 import yaml
 from tqdm.auto import tqdm
 
 from .config import ConfigError, load_params
-from .manifest import read_manifest, sha256_file
+from .manifest import git_state, read_manifest, sha256_file
 from .models import student_path
 
 FORMAT = 1
@@ -38,7 +37,7 @@ def _student_dir(params) -> Path:
 
         try:
             path = snapshot_download(path, revision=params.student.revision, local_files_only=True)
-        except Exception:
+        except Exception:  # noqa: BLE001 — whatever the hub library raises, the fix is the same
             raise ConfigError(f"bundle: hub model '{path}' is not in the local hub cache; load it once, or "
                               "use student.source: local with its directory") from None
     return Path(path)
@@ -49,7 +48,7 @@ def teacher_cache_file(params, run_dir: Path) -> Path:
     return Path(params.teacher.cache_path).expanduser() if params.teacher.cache_path else run_dir.parent / "teacher_cache.sqlite"
 
 
-def bundle(run_dir: str | Path, dest: Optional[str | Path] = None, name: str = "workshop", log=print) -> Path:
+def bundle(run_dir: str | Path, dest: str | Path | None = None, name: str = "workshop", log=print) -> Path:
     """Pack a finished run for offline replay; return the archive's path."""
     from .teacher.cache import ResponseCache
 
@@ -86,20 +85,27 @@ def bundle(run_dir: str | Path, dest: Optional[str | Path] = None, name: str = "
             cache.close()
         for p in sorted(suite.glob("*.jsonl")):
             files[f"suite/{p.name}"] = p
-        replay = params.model_dump(mode="json")
-        replay.update(profile=name, data_dir=None,
+        # only what differs from the schema's defaults: a laptop on another kit version still reads it
+        replay = params.model_dump(mode="json", exclude_defaults=True)
+        for section in ("student", "teacher", "tasks", "erasure"):
+            replay.setdefault(section, {})
+        replay.pop("data_dir", None)
+        replay.update(profile=name, seed=params.seed,
                       description=f"workshop replay of run {run_dir.name} ({params.profile}): "
                                   f"{params.teacher.model or params.teacher.kind} teacher from its cache, no network")
-        replay["student"].update(source="local", name_or_path=None, cache_dir=None, revision=None)
+        for k in ("cache_dir", "revision"):
+            replay["student"].pop(k, None)
+        replay["student"].update(source="local", name_or_path=None)
         if params.teacher.kind == "openai":
-            replay["teacher"].update(replay_only=True, cache_path=None, api_key_env=None, dry_run=False,
-                                     mode="online", budget_usd=None)
-        h = replay.get("hallucination", {})  # what needs the network or this machine's data stays behind
+            for k in ("dry_run", "mode", "budget_usd", "base_url"):
+                replay["teacher"].pop(k, None)
+            replay["teacher"].update(replay_only=True, cache_path=None, api_key_env=None)
+        h = replay.get("hallucination") or {}  # what needs the network or this machine's data stays behind
         dropped = [k for k in ("judge", "sources") if h.get(k)]
         if h.get("support_model") not in (None, "package"):
             dropped.append("support_model")
         for k in dropped:
-            h[k] = {} if k == "sources" else None
+            h.pop(k)
             log(f"bundle: hallucination.{k} left out (it needs the network or files of this machine)")
         for key, sub in (("tasks", "path"), ("erasure", "system_message_file")):
             if replay[key].get(sub):  # files the params point at travel too
@@ -113,6 +119,7 @@ def bundle(run_dir: str | Path, dest: Optional[str | Path] = None, name: str = "
         index = {
             "format": FORMAT, "name": name, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "source_run": {"run_id": run_dir.name, "profile": params.profile, "git": read_manifest(run_dir).get("git")},
+            "kit_commit": git_state(Path(__file__).resolve().parent.parent).get("commit"),
             "seed": params.seed, "student": {"source": params.student.source, "name": model.name},
             "teacher": {"kind": params.teacher.kind, "model": params.teacher.model,
                         "cached_answers": n_cached if cache_src is not None else 0},
@@ -134,7 +141,7 @@ def bundle(run_dir: str | Path, dest: Optional[str | Path] = None, name: str = "
     return dest
 
 
-def unbundle(archive: str | Path, dest: str | Path, profile_out: Optional[str | Path] = None, log=print) -> Path:
+def unbundle(archive: str | Path, dest: str | Path, profile_out: str | Path | None = None, log=print) -> Path:
     """Check, unpack and write a replay-only profile; return the profile's path."""
     archive, dest = Path(archive).resolve(), Path(dest).resolve()
     if not archive.is_file():
@@ -170,7 +177,7 @@ def unbundle(archive: str | Path, dest: str | Path, profile_out: Optional[str | 
 
     params = yaml.safe_load((dest / "params.yaml").read_text())
     params["student"]["name_or_path"] = str(dest / "model")
-    if params["teacher"]["kind"] == "openai":
+    if params["teacher"].get("kind") == "openai":
         params["teacher"]["cache_path"] = str(dest / "teacher_cache.sqlite")
     for key, sub in (("tasks", "path"), ("erasure", "system_message_file")):
         if params[key].get(sub):
@@ -179,7 +186,11 @@ def unbundle(archive: str | Path, dest: str | Path, profile_out: Optional[str | 
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(f"# written by `python -m orca2_kit unbundle {archive.name}`: replay-only, no network\n"
                    + yaml.safe_dump(params, sort_keys=False))
-    load_params(out)  # the profile must validate here and now, not in a notebook
+    try:  # the profile must validate here and now, not in a notebook
+        load_params(out)
+    except ConfigError as e:
+        raise ConfigError(f"{e}\n(the bundle was made by orca2-kit commit {index.get('kit_commit')}; "
+                          "check out that commit, or a newer one, to run it)") from None
     log(f"unbundle: {len(index['files'])} files checked into {dest}; source run {index['source_run']['run_id']}, "
         f"{index['teacher']['cached_answers']} cached teacher answers\nrun it with:\n"
         f"  python -m orca2_kit run --profile {out}")

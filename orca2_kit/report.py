@@ -94,8 +94,8 @@ def _kv(d: dict) -> str:
 
 def render_notebooks(run_dir: Path, stages: list[str]) -> dict[str, str]:
     """Executed notebooks as HTML next to them (readable without Jupyter); stage -> relative path."""
-    from nbconvert import HTMLExporter
     import nbformat
+    from nbconvert import HTMLExporter
 
     out, exporter = {}, HTMLExporter()
     for s in stages:
@@ -103,7 +103,7 @@ def render_notebooks(run_dir: Path, stages: list[str]) -> dict[str, str]:
         if nb.is_file():
             try:
                 body, _ = exporter.from_notebook_node(nbformat.read(nb, as_version=4))
-            except Exception:  # noqa: BLE001 — an unreadable notebook is still linked as .ipynb
+            except Exception:  # noqa: BLE001, S112 — an unreadable notebook is still linked as .ipynb
                 continue
             nb.with_suffix(".html").write_text(body)
             out[s] = f"notebooks/{s}.html"

@@ -22,28 +22,41 @@ from tests.conftest import ROOT, run_cli
 pytestmark = pytest.mark.slow
 
 
+def checkout(dest: Path):
+    """A fresh clone of the repository's HEAD and a way to run its CLI (as on another machine)."""
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(dest)], check=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI", "ORCA2_", "HF_"))}
+    env.update(PYTHONPATH=str(dest), ORCA2_CACHE=os.environ.get("ORCA2_CACHE", ""), MPLBACKEND="Agg")
+
+    def cli(*args, prefix=(), **extra):
+        return subprocess.run([*prefix, sys.executable, "-m", "orca2_kit", *args], cwd=dest, env={**env, **extra},
+                              capture_output=True, text=True, timeout=900, check=False)
+    return cli
+
+
 @pytest.fixture(scope="module")
 def teacher_run(server, tmp_path_factory):
-    """Stages 01-02 of the smoke profile with the local LLM teacher; its answers land in the cache."""
+    """The instructor's machine: stages 01-02 of the smoke profile with the local LLM teacher."""
     out = tmp_path_factory.mktemp("fill")
+    cli = checkout(out / "repo")
     teacher = ["--set", "teacher.kind=openai", "--set", f"teacher.base_url={server['base_url']}",
                "--set", f"teacher.model={server['model']}", "--set", "teacher.api_key_env=null",
                "--set", "teacher.max_tokens=48", "--set", "teacher.max_concurrency=4", "--set", "teacher.timeout_s=600"]
-    r = run_cli("run", "--profile", "smoke", "--out", str(out), "--run-id", "fill", "--only", "01", *teacher)
+    r = cli("run", "--profile", "smoke", "--out", str(out), "--run-id", "fill", "--only", "01", *teacher)
     assert r.returncode == 0, r.stderr[-3000:]
     run = out / "smoke" / "fill"
-    r = run_cli("run", "--resume", str(run), "--only", "02")
+    r = cli("run", "--resume", str(run), "--only", "02")
     assert r.returncode == 0, r.stderr[-3000:]
     stats = json.loads((run / "02_teacher_prompting" / "teacher_stats.json").read_text())
     assert stats["requests_sent"] == stats["n"] > 0  # every answer came from the server
+    r = cli("bundle", str(run), "--out", str(out / "ws.tar.gz"))
+    assert r.returncode == 0, r.stderr[-3000:]
     return run
 
 
 @pytest.fixture(scope="module")
 def bundle_file(teacher_run):
-    r = run_cli("bundle", str(teacher_run), "--out", str(teacher_run.parent / "ws.tar.gz"))
-    assert r.returncode == 0, r.stderr[-3000:]
-    return teacher_run.parent / "ws.tar.gz"
+    return teacher_run.parent.parent / "ws.tar.gz"
 
 
 def test_bundle_holds_model_cache_suite_and_replay_params(bundle_file, teacher_run):
@@ -81,7 +94,7 @@ def test_unbundle_refuses_a_tampered_bundle(bundle_file, tmp_path):
 
 def _no_network_prefix() -> list[str]:
     """Run in a fresh network namespace (only loopback, for the Jupyter kernel) where permitted."""
-    probe = subprocess.run(["unshare", "-rn", "sh", "-c", "ip link set lo up"], capture_output=True) \
+    probe = subprocess.run(["unshare", "-rn", "sh", "-c", "ip link set lo up"], capture_output=True, check=False) \
         if shutil.which("unshare") and shutil.which("ip") else None
     if probe is None or probe.returncode != 0:
         return []
@@ -91,24 +104,18 @@ def _no_network_prefix() -> list[str]:
 def test_unbundled_in_a_fresh_clone_replays_the_teacher_offline(bundle_file, teacher_run, tmp_path):
     chromium_or_skip()
     clone = tmp_path / "clone"
-    subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI", "ORCA2_", "HF_"))}
-    env.update(PYTHONPATH=str(clone), ORCA2_CACHE=str(tmp_path / "empty-model-cache"), HF_HUB_OFFLINE="1",
-               TRANSFORMERS_OFFLINE="1", HF_DATASETS_OFFLINE="1", MPLBACKEND="Agg",
-               NO_PROXY="*", no_proxy="*")
+    cli = checkout(clone)  # another machine: a fresh clone, an empty model cache, offline hub libraries
+    env = dict(ORCA2_CACHE=str(tmp_path / "empty-model-cache"), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
+               HF_DATASETS_OFFLINE="1", NO_PROXY="*", no_proxy="*")
 
-    def cli(*args, prefix=()):
-        return subprocess.run([*prefix, sys.executable, "-m", "orca2_kit", *args], cwd=clone, env=env,
-                              capture_output=True, text=True, timeout=900)
-
-    r = cli("unbundle", str(bundle_file), str(tmp_path / "ws"))
+    r = cli("unbundle", str(bundle_file), str(tmp_path / "ws"), **env)
     assert r.returncode == 0, r.stderr[-3000:]
     profile = tmp_path / "ws" / "workshop.yaml"
     assert f"python -m orca2_kit run --profile {profile}" in r.stdout
     # a dead endpoint and no key: nothing but the cache can answer
     offline = _no_network_prefix()
     r = cli("run", "--profile", str(profile), "--run-id", "w1", "--set", "teacher.base_url=http://127.0.0.1:9/v1",
-            prefix=offline)
+            prefix=offline, **env)
     run = clone / "outputs" / "workshop" / "w1"
     m = json.loads((run / "manifest.json").read_text())
     stats = json.loads((run / "02_teacher_prompting" / "teacher_stats.json").read_text())
@@ -125,7 +132,7 @@ def test_unbundled_in_a_fresh_clone_replays_the_teacher_offline(bundle_file, tea
         assert r.returncode == 1 and "no accepted teacher answers" in r.stderr, r.stderr[-3000:]
         assert m["stages"]["03_prompt_erasure"]["status"] == "failed"
     assert m["git"]["commit"] == subprocess.run(["git", "-C", str(clone), "rev-parse", "HEAD"], capture_output=True,
-                                                text=True).stdout.strip()
+                                                text=True, check=True).stdout.strip()
     from orca2_kit.bundle import check_suite
 
     assert check_suite(tmp_path / "ws", run) == []  # the seed drew the same tasks here
