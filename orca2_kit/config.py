@@ -75,6 +75,16 @@ class TasksConfig(Section):
                 raise ValueError(f"path: task file '{self.path}' does not exist")
         if self.source == "hub" and not self.hub_id:
             raise ValueError("hub_id: required when source is 'hub'")
+        if self.source == "builtin" and self.families is not None:
+            from .tasks.families import FAMILIES
+
+            for f in self.families:
+                if f not in FAMILIES:
+                    close = difflib.get_close_matches(f, list(FAMILIES), n=1)
+                    raise ValueError(f"families: unknown built-in family '{f}'"
+                                     + (f"; did you mean '{close[0]}'?" if close else f"; known: {', '.join(FAMILIES)}"))
+            if not self.families:
+                raise ValueError("families: empty list (leave it out for every built-in family)")
         return self
 
 

@@ -47,12 +47,17 @@ def preflight(params: Params, overrides: list[str], stages=STAGES, run_dir: Opti
         if not torch.cuda.is_available():
             raise ConfigError("device: 'cuda' was asked for but no CUDA GPU is visible; use device: auto or cpu")
     if params.tasks.source == "file":  # a bad task file fails here, not in notebook 01
+        import datasets
+
         from .tasks import load_suite
 
+        datasets.disable_progress_bars()  # only the one line, if it fails
         try:
             suite = load_suite(params.tasks, params.seed)
         except (ValueError, KeyError, FileNotFoundError) as e:
             raise ConfigError(str(e) if str(e).startswith("tasks.") else f"tasks.path: {e}") from None
+        finally:
+            datasets.enable_progress_bars()
         if not suite["train"] or not suite["dev"]:  # 01 picks strategies on dev, 02 answers train
             raise ConfigError(f"tasks.path: the collection has {len(suite['train'])} train and {len(suite['dev'])} "
                               "dev rows; both splits need rows (give rows a split column, or add rows)")

@@ -59,7 +59,10 @@ def server(smollm2_dir, tmp_path_factory):
     log = open(tmp_path_factory.mktemp("serve") / "serve.log", "w")
     cli = [sys.executable, "-c", "from transformers.cli.transformers import main; main()"]
     proc = subprocess.Popen(cli + ["serve", str(smollm2_dir), "--host", "127.0.0.1", "--port", str(port),
-                                   "--device", "cpu", "--continuous-batching"], stdout=log, stderr=subprocess.STDOUT)
+                                   "--device", "cpu", "--continuous-batching",
+                                   # its KV cache takes 60% of RAM by default on a CPU: two servers (or one and
+                                   # a training run) get OOM-killed; 5% holds thousands of tokens of this model
+                                   "--cb-max-memory-percent", "0.05"], stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 180
     while time.time() < deadline:

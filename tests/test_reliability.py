@@ -24,17 +24,36 @@ from tests.faultproxy import FAULTS, FaultProxy
 pytestmark = pytest.mark.slow
 CANARY = "canary-teacher-key-7f3a9c41e2b8d6"  # no known key shape: found only by its value
 KEY_ENV = "ORCA2_TEST_TEACHER_KEY"
-N_TEACHER = 24  # smoke: 8 train items x 3 families
+N_TEACHER = 12  # 4 train items x the smoke profile's 3 families
 
 
 def teacher_profile(tmp_path: Path, base_url: str, model: str, **teacher) -> Path:
     """A profile that extends smoke, with an LLM teacher behind `base_url`."""
     path = tmp_path / "smoke-llm.yaml"
     path.write_text(yaml.safe_dump({
-        "extends": str(PARAMS_DIR / "smoke.yaml"), "profile": "smoke-llm",
+        "extends": str(PARAMS_DIR / "smoke.yaml"), "profile": "smoke-llm", "tasks": {"n_train": 4},
         "teacher": {"kind": "openai", "base_url": base_url, "model": model, "api_key_env": KEY_ENV,
-                    "max_tokens": 24, "max_concurrency": 4, "timeout_s": 8, "max_retries": 8, **teacher}}))
+                    "max_tokens": 24, "max_concurrency": 4, "max_retries": 8, **teacher}}))
     return path
+
+
+@pytest.fixture(scope="module")
+def warm_server(server):
+    """The shared server after one teacher-sized request, with the client timeout these tests use:
+    several times the latency just measured (at least 30 s). The first answer waits for the
+    continuous-batching warm-up, and a busy CPU answers slowly: a timeout below the server's
+    latency would turn every request into a retry storm."""
+    import urllib.request
+
+    system = "Solve the task step by step, one step per line, then end with the line 'Answer: <answer>'. " * 6
+    body = json.dumps({"model": server["model"], "max_tokens": 24, "messages": [
+        {"role": "system", "content": system}, {"role": "user", "content": "What is 17 + 25?"}]}).encode()
+    req = urllib.request.Request(server["base_url"] + "/chat/completions", data=body,
+                                 headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(req, timeout=600).read()  # warm-up
+    t0 = time.time()
+    urllib.request.urlopen(req, timeout=600).read()
+    return {**server, "timeout_s": max(30.0, round(8 * (time.time() - t0)))}
 
 
 def start_runner(*args, log: Path, env=None) -> subprocess.Popen:
@@ -106,21 +125,28 @@ def last_line(text: str) -> str:
 
 
 # --------------------------------------------------------------------------- endpoint faults
+# SmolLM2-135M, the only chat model served offline, never writes the 'Answer:' line, so no answer
+# of it is accepted and notebook 03 stops ("no accepted teacher answers"): these runs end after 02.
 
 
-def test_flaky_endpoint_whole_pipeline_then_rerun_pays_only_for_the_missing(server, tmp_path):
-    """Every fault kind at least once (then 20% of requests at random): the pipeline completes;
-    retryable faults are retried, a malformed body is recorded with its reason; a rerun of 02
-    sends exactly the requests that failed; the key travelled in the header and nowhere else."""
-    with FaultProxy(server["url"], fault_rate=0.2, seed=7, hang_s=10, faults=FAULTS, schedule=FAULTS) as proxy:
-        profile = teacher_profile(tmp_path, proxy.url + "/v1", server["model"])
-        r = run_cli("run", "--profile", str(profile), "--out", str(tmp_path / "out"), "--run-id", "flaky",
-                    env={KEY_ENV: CANARY})
-        assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-        run_dir = tmp_path / "out" / "smoke-llm" / "flaky"
+def test_flaky_endpoint_through_the_runner_then_rerun_pays_only_for_the_missing(warm_server, tmp_path):
+    """Every fault kind at least once (then 20% of requests at random) while notebook 02 runs:
+    429/500/timeouts/truncated bodies are retried, a malformed body is recorded with its reason,
+    nothing received is lost; a rerun sends exactly the requests that failed. The key travelled in
+    the Authorization header and is in no file and no log."""
+    server, out = warm_server, tmp_path / "out"
+    run_dir, cache = out / "smoke-llm" / "flaky", out / "smoke-llm" / "teacher_cache.sqlite"
+    random_faults = tuple(f for f in FAULTS if f != "timeout")  # a timeout costs timeout_s: once is enough
+    timeout = server["timeout_s"]
+    with FaultProxy(server["url"], fault_rate=0.2, seed=7, hang_s=timeout + 5, faults=random_faults,
+                    schedule=FAULTS) as proxy:
+        profile = teacher_profile(tmp_path, proxy.url + "/v1", server["model"], timeout_s=timeout)
+        logs = [run_cli("run", "--profile", str(profile), "--out", str(out), "--run-id", "flaky", "--only", "01",
+                        env={KEY_ENV: CANARY})]
+        logs.append(run_cli("run", "--resume", str(run_dir), "--only", "02", env={KEY_ENV: CANARY}))
+        assert all(r.returncode == 0 for r in logs), logs[-1].stdout[-3000:] + logs[-1].stderr[-3000:]
         assert all(proxy.counts[f] >= 1 for f in FAULTS), proxy.counts
         assert set(proxy.auth) == {f"Bearer {CANARY}"}  # the key from the environment, sent as the header
-        assert all(v == "ok" for v in stage_status(run_dir).values()) and len(stage_status(run_dir)) == 6
 
         answers = [json.loads(x) for x in open(run_dir / "02_teacher_prompting" / "answers.jsonl")]
         stats = json.loads((run_dir / "02_teacher_prompting" / "teacher_stats.json").read_text())
@@ -128,66 +154,72 @@ def test_flaky_endpoint_whole_pipeline_then_rerun_pays_only_for_the_missing(serv
         assert len(answers) == N_TEACHER and stats["failed"] == len(failed)
         # a malformed body is not retried by the SDK: that request is recorded as failed, with why
         assert failed and all(a["reason"] and not a["accepted"] for a in failed)
-        assert any("JSONDecodeError" in a["reason"] for a in failed)
+        assert any(a["reason"].startswith("JSONDecodeError") for a in failed)
         # 429 / 500 / timeouts / truncated bodies were retried: at most the malformed ones failed
         assert len(failed) <= proxy.counts["malformed"]
-        cache = tmp_path / "out" / "smoke-llm" / "teacher_cache.sqlite"
         assert cache_rows(cache) == N_TEACHER - len(failed)  # every answer received was kept, once
 
-        proxy.rate = 0.0  # the endpoint recovers; rerun notebook 02 only
-        r2 = run_cli("run", "--resume", str(run_dir), "--only", "02", env={KEY_ENV: CANARY})
-        assert r2.returncode == 0, r2.stderr[-3000:]
+        proxy.rate = 0.0  # the endpoint recovers; rerun notebook 02
+        logs.append(run_cli("run", "--resume", str(run_dir), "--only", "02", env={KEY_ENV: CANARY}))
+        assert logs[-1].returncode == 0, logs[-1].stderr[-3000:]
     stats2 = json.loads((run_dir / "02_teacher_prompting" / "teacher_stats.json").read_text())
     assert stats2["requests_sent"] == len(failed) and stats2["cache_hits"] == N_TEACHER - len(failed)
     assert stats2["failed"] == 0 and cache_rows(cache) == N_TEACHER
 
     # the canary key is in no file of the output root (executed notebooks and their metadata,
-    # manifests, params, logs, tensorboard events, the teacher cache) nor in what the runner printed
-    leaks = [p for p in (tmp_path / "out").rglob("*") if p.is_file() and CANARY.encode() in p.read_bytes()]
+    # manifest, params, the teacher cache) nor in anything the runner printed
+    leaks = [p for p in out.rglob("*") if p.is_file() and CANARY.encode() in p.read_bytes()]
     assert not leaks
-    assert CANARY not in r.stdout + r.stderr + r2.stdout + r2.stderr
+    assert not [r for r in logs if CANARY in r.stdout + r.stderr]
 
 
 # --------------------------------------------------------------------------- kill and resume
 
 
-def test_sigkill_during_02_and_during_04_then_resume_reuses_the_work(server, tmp_path):
-    out = tmp_path / "out"
+def test_sigkill_during_02_then_resume_asks_nothing_twice(warm_server, tmp_path):
+    server, out = warm_server, tmp_path / "out"
     run_dir, cache = out / "smoke-llm" / "killed", out / "smoke-llm" / "teacher_cache.sqlite"
-    ckpts = run_dir / "04_sft_training" / "checkpoints"
-    env = {KEY_ENV: CANARY}
-    with FaultProxy(server["url"], fault_rate=0.0, delay_s=0.4) as proxy:  # slow enough to land a kill
-        profile = teacher_profile(tmp_path, proxy.url + "/v1", server["model"], max_concurrency=2)
-        over = ["--set", "train.max_steps=6", "--set", "train.save_steps=2"]
-
-        # 1. kill during notebook 02, once some answers are in the cache
-        proc = start_runner("--profile", str(profile), "--out", str(out), "--run-id", "killed", *over,
-                            log=tmp_path / "run1.log", env=env)
-        wait_for(lambda: stage_status(run_dir).get("02_teacher_prompting") == "running" and cache_rows(cache) >= 4,
-                 proc, "stage 02 to have 4 answers")
+    with FaultProxy(server["url"], fault_rate=0.0) as proxy:
+        profile = teacher_profile(tmp_path, proxy.url + "/v1", server["model"], max_concurrency=2,
+                                  timeout_s=server["timeout_s"])
+        proc = start_runner("--profile", str(profile), "--out", str(out), "--run-id", "killed",
+                            log=tmp_path / "run1.log", env={KEY_ENV: CANARY})
+        wait_for(lambda: stage_status(run_dir).get("02_teacher_prompting") == "running" and cache_rows(cache) >= 3,
+                 proc, "stage 02 to have 3 answers", timeout=900)
         assert sigkill(proc) == [], "a process of the killed runner lived on"
         kept = cache_rows(cache)
-        assert 4 <= kept < N_TEACHER, "the kill should land midway through 02"
+        assert 3 <= kept < N_TEACHER, "the kill should land midway through 02"
         assert stage_status(run_dir) == {"01_strategy_selection": "ok", "02_teacher_prompting": "running"}
 
-        # 2. resume; kill again during notebook 04, once a checkpoint is complete
-        proc = start_runner("--resume", str(run_dir), log=tmp_path / "run2.log", env=env)
-        wait_for(lambda: (ckpts / "checkpoint-2" / "trainer_state.json").is_file(), proc, "a checkpoint in 04")
-        assert sigkill(proc) == [], "a process of the killed runner lived on"
-        stats = json.loads((run_dir / "02_teacher_prompting" / "teacher_stats.json").read_text())
-        assert stats["cache_hits"] == kept and stats["requests_sent"] == N_TEACHER - kept  # nothing asked twice
-        assert not (run_dir / "04_sft_training" / "train_metrics.json").exists()  # it really died mid-training
-
-        # 3. resume to the end
-        r = run_cli("run", "--resume", str(run_dir), env=env)
+        r = run_cli("run", "--resume", str(run_dir), "--only", "02", env={KEY_ENV: CANARY})
         assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    stats = json.loads((run_dir / "02_teacher_prompting" / "teacher_stats.json").read_text())
+    assert stats["cache_hits"] == kept and stats["requests_sent"] == N_TEACHER - kept
+    assert cache_rows(cache) == N_TEACHER
+    # only the (at most 2) requests in flight at the kill were asked again
+    assert sum(v - 1 for v in proxy.forwarded.values()) <= 2
+
+
+def test_sigkill_during_04_then_resume_continues_from_the_checkpoint(tmp_path):
+    out = tmp_path / "out"
+    run_dir = out / "smoke" / "killed"
+    ckpts = run_dir / "04_sft_training" / "checkpoints"
+    proc = start_runner("--profile", "smoke", "--out", str(out), "--run-id", "killed", "--set", "train.max_steps=6",
+                        "--set", "train.save_steps=2", log=tmp_path / "run1.log")
+    wait_for(lambda: (ckpts / "checkpoint-2" / "trainer_state.json").is_file(), proc, "a checkpoint in 04")
+    assert sigkill(proc) == [], "a process of the killed runner (kernel, training) lived on"
+    assert not (run_dir / "04_sft_training" / "train_metrics.json").exists()  # it really died mid-training
+    assert stage_status(run_dir)["04_sft_training"] == "running"
+    earlier = {s: file_hashes(run_dir / s) for s in STAGES[:3]}
+
+    r = run_cli("run", "--resume", str(run_dir))
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     assert all(v == "ok" for v in stage_status(run_dir).values()) and len(stage_status(run_dir)) == 6
+    assert "01_strategy_selection ..." not in r.stdout and "04_sft_training ..." in r.stdout  # resumed at 04
+    assert {s: file_hashes(run_dir / s) for s in STAGES[:3]} == earlier  # 01-03 kept, not redone
     train = json.loads((run_dir / "04_sft_training" / "train_metrics.json").read_text())
     assert train["resumed_from"] and Path(train["resumed_from"]).parent == ckpts  # continued from the checkpoint
-    assert train["global_step"] == 6
-    assert int(Path(train["resumed_from"]).name.split("-")[-1]) >= 2
-    # only the (at most 2) requests in flight at the first kill were asked again
-    assert sum(v - 1 for v in proxy.forwarded.values()) <= 2
+    assert int(Path(train["resumed_from"]).name.split("-")[-1]) >= 2 and train["global_step"] == 6
 
 
 # --------------------------------------------------------------------------- read-only and full disks
