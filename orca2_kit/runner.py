@@ -129,7 +129,10 @@ def check_chat_template(params: Params) -> None:
     try:
         tok = load_tokenizer(path, params.student.revision)
     except Exception as e:  # noqa: BLE001 (missing files, no template, hub errors: all one line)
-        raise ConfigError(f"student: cannot load the tokenizer of '{path}': {str(e).splitlines()[0]}") from None
+        why = str(e).splitlines()[0] if str(e) else type(e).__name__
+        if Path(path).is_dir() and not any(Path(path).glob("tokenizer*")):
+            why = "the folder has no tokenizer files (tokenizer.json, tokenizer_config.json)"
+        raise ConfigError(f"student: cannot load the tokenizer of '{path}': {why}") from None
     why = system_slot_problem(tok)
     if why:
         raise ConfigError(f"student: the chat template of '{path}' has no system slot ({why}); the recipe needs "
