@@ -80,7 +80,7 @@ fig, _ = plots.accept_rates(answers, stage.figures / "02_accept_rates")
 # %%
 tok = load_tokenizer(student_path(p.student))
 lengths = pd.DataFrame({"strategy": answers.strategy,
-                        "tokens": [len(tok(a or "")["input_ids"]) for a in answers.answer]})
+                        "tokens": [len(tok(a if isinstance(a, str) else "")["input_ids"]) for a in answers.answer]})  # failed requests: no answer
 fig, _ = plots.token_lengths(lengths, stage.figures / "02_answer_lengths")
 rejected = answers[~answers.accepted][["id", "strategy", "reason"]]
 rejected.head(10)

@@ -84,9 +84,82 @@ diffs.round(3)
 # %%
 print(samples[(samples.model == "student")].output.iloc[0])
 
+# %% [markdown]
+# ## The paper's benchmarks, through lm-evaluation-harness
+#
+# The same question on real data: the benchmarks of the paper's Table 2 and Figures 4-5, run by
+# [lm-evaluation-harness](https://github.com/EleutherAI/lm-evaluation-harness) from the task configs in
+# `orca2_kit/harness/tasks/` (each one is data: dataset loader, zero-shot prompt, the *strict* and
+# *flexible* answer filters, metric). Data comes from the local directory in params (`data_dir` or
+# `$ORCA2_DATA_DIR`); a benchmark without local files is skipped with the reason. Scores are computed
+# in float32, so they do not depend on the batch size. `eval.harness.limit` documents per benchmark
+# keep this chapter to minutes on a laptop: read the intervals, not just the bars.
+
+# %%
+from orca2_kit.harness import analysis, suite
+
+data_dir = p.resolved_data_dir()
+benchmarks, skipped_benchmarks = suite.plan(p, data_dir)
+print(f"running: {', '.join(benchmarks) or 'nothing'} (limit {p.eval.harness.limit} documents each)")
+for s in skipped_benchmarks:
+    print(f"skipped {s['benchmark']}: {s['reason']}")
+
+# %%
+harness_run = suite.evaluate(p, [("base", None), ("student", str(adapter))], stage.out / "harness", data_dir)
+harness_samples = analysis.load_samples(stage.out / "harness")
+harness_summary = analysis.summarize(harness_samples, seed=p.seed) if len(harness_samples) else pd.DataFrame()
+harness_summary.to_csv(stage.out / "harness_scores.csv", index=False)
+harness_summary.round(3)
+
+# %% [markdown]
+# Accuracy per benchmark under each system message, with 95% bootstrap intervals; *format_ok* is
+# the share of answers with an `Answer:` line (the strict filter's reading). The log-likelihood
+# rows (`raw` system) score the multiple-choice sets without generation or chat template.
+
+# %%
+if len(harness_summary):
+    fig, _ = plots.benchmark_scores(harness_summary, stage.figures / "05_benchmarks")
+
+# %%
+harness_paired = pd.DataFrame([d for b in benchmarks if b != "mt_bench" for s in p.eval.system_messages
+                               if (d := analysis.paired(harness_samples, b, s, seed=p.seed))])
+harness_paired.round(3)
+
+# %% [markdown]
+# **Which strategy did the answers use?** Read from each answer's shape: numbered steps, a
+# *Relevant facts:* list, a quoted *Relevant text:*, a sentence of explanation, or just the answer.
+# The student was never told a strategy at test time; this is what it learned to do on its own.
+
+# %%
+mix = analysis.strategy_mix(harness_samples)
+(mix.pivot_table(index=["model", "system"], columns="strategy", values="share", aggfunc="mean").round(2)
+ if len(mix) else mix)
+
+# %% [markdown]
+# ### Beside the paper
+# The paper's published zero-shot numbers for Orca-2-7B/13B (`orca2_kit/data/paper_results.yaml`,
+# each with its source) next to ours. Different scale — 7B/13B against ~100M — so read the gap
+# between base and student, not the gap to the paper.
+
+# %%
+paper = analysis.paper_results()
+table = analysis.with_reasoning_average(analysis.with_paper(harness_summary, paper)) if len(harness_summary) else pd.DataFrame()
+if len(table):
+    fig, _ = plots.paper_side_by_side(table, stage.figures / "05_paper_side_by_side")
+table.round(1)
+
+# %%
+if harness_run["mt_bench"]:
+    mt = pd.DataFrame(harness_run["mt_bench"])
+    print(mt.groupby(["model", "system"]).agg(score=("rating", "mean"), malformed=("malformed", "mean")))
+
 # %%
 stage.write_metrics({"summary": summary.to_dict(orient="records"), "paired": diffs.to_dict(orient="records"),
-                     "skipped": skipped})
+                     "skipped": skipped,
+                     "harness": {"summary": harness_summary.to_dict(orient="records"),
+                                 "paired": harness_paired.to_dict(orient="records"),
+                                 "skipped": skipped_benchmarks + harness_run["skipped"],
+                                 "mt_bench": harness_run["mt_bench"]}})
 
 # %% [markdown]
 # ## Try it

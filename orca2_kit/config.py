@@ -134,6 +134,9 @@ class TeacherConfig(Section):
     workflow: Literal["single", "sample_k", "draft_refine"] = "single"
     # online: chat requests now; batch: OpenAI's Batch API (half price, results within 24 h), resumable
     mode: Literal["online", "batch"] = "online"
+    # reference: keep answers whose final answer matches the task's reference; none: keep every
+    # non-empty answer (most of the paper's data was not filtered); the check is still recorded
+    verify: Literal["reference", "none"] = "reference"
     batch_poll_s: float = Field(30.0, gt=0)
 
     @model_validator(mode="after")
@@ -213,10 +216,51 @@ def resolve_accelerate_config(name: str) -> Path:
     return shipped if shipped.is_file() else Path(name).expanduser()
 
 
+BENCHMARK_KEYS = ("agieval", "bbh", "drop", "crass", "race", "gsm8k", "mmlu", "arc_easy", "arc_challenge",
+                  "hellaswag", "lambada", "truthfulqa", "toxigen", "mt_bench")
+
+
+class EndpointConfig(Section):
+    """An OpenAI-compatible chat endpoint (the harness's `chat` backend, or the MT-Bench judge)."""
+    base_url: Optional[str] = None  # e.g. http://127.0.0.1:8000/v1
+    model: Optional[str] = None
+    api_key_env: Optional[str] = "OPENAI_API_KEY"  # the NAME of the variable, never the key
+
+    @model_validator(mode="after")
+    def _check(self):
+        if bool(self.base_url) != bool(self.model):
+            raise ValueError("base_url: and model must be given together")
+        if self.api_key_env is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", self.api_key_env):
+            raise ValueError("api_key_env: must be the NAME of an environment variable, not a key")
+        return self
+
+
+class HarnessConfig(Section):
+    """The paper's benchmarks on lm-evaluation-harness (orca2_kit/harness)."""
+    backend: Literal["hf", "vllm", "chat"] = "hf"
+    benchmarks: Union[Literal["available"], list[Literal[BENCHMARK_KEYS]]] = "available"  # type: ignore[valid-type]
+    limit: Optional[int] = Field(None, ge=1, description="documents per benchmark (None: all)")
+    loglikelihood: bool = True  # also the log-likelihood variant of the multiple-choice sets
+    max_new_tokens: int = Field(256, ge=1)
+    batch_size: int = Field(32, ge=1)
+    # float32: greedy answers do not depend on batch size (bf16 kernels change with batch shape)
+    dtype: Literal["float32", "auto"] = "float32"
+    endpoint: EndpointConfig = Field(default_factory=EndpointConfig)  # backend chat: the model to score
+    judge: EndpointConfig = Field(default_factory=EndpointConfig)  # MT-Bench judge; none: grading skipped
+    mt_bench_limit: Optional[int] = Field(None, ge=1)
+
+    @model_validator(mode="after")
+    def _check(self):
+        if self.backend == "chat" and not self.endpoint.base_url:
+            raise ValueError("endpoint: backend 'chat' needs endpoint.base_url and endpoint.model")
+        return self
+
+
 class EvalConfig(Section):
     system_messages: list[SystemMessage] = Field(default_factory=lambda: ["empty", "generic"])
     split: Literal["dev", "test"] = "test"
     max_new_tokens: int = Field(160, ge=1)
+    harness: HarnessConfig = Field(default_factory=HarnessConfig)
 
 
 GroundedDataset = Literal["builtin", "qmsum", "aci_bench", "ms_marco"]

@@ -9,6 +9,7 @@ paper's) with `erasure.system_message_file`.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -89,3 +90,29 @@ def teacher_instruction(strategy: str, task_description: str) -> str:
 def text_hash(text: str) -> str:
     """Short content hash, recorded as provenance for every instruction the teacher saw."""
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+_NUMBERED = re.compile(r"^\s*(?:step\s*)?\d+[.):]\s+\S", re.IGNORECASE | re.MULTILINE)
+_ANSWER = re.compile(r"^\s*(?:final\s+)?answer\s*[:：]", re.IGNORECASE | re.MULTILINE)
+
+
+def classify_strategy(text: str) -> str:
+    """Which strategy an answer *used*, read from its shape (the inverse of the catalogue above).
+
+    The headings and layouts the strategies ask for ('Relevant text:', 'Relevant facts:',
+    'Reasoning:', numbered steps) are looked for before the first 'Answer:' line; prose there is an
+    explanation; nothing there is a direct answer. 'no_answer' when the response never answers.
+    """
+    text = text or ""
+    m = _ANSWER.search(text)
+    if not m:
+        return "no_answer"
+    before = text[:m.start()].strip()
+    low = before.lower()
+    if "relevant text:" in low:
+        return "extract_generate"
+    if "relevant facts:" in low:
+        return "recall_reason_generate" if ("reasoning:" in low or len(_NUMBERED.findall(before)) >= 2) else "recall_then_generate"
+    if len(_NUMBERED.findall(before)) >= 2 or "step by step" in low:
+        return "step_by_step"
+    return "explain_then_answer" if len(before.split()) >= 3 else "direct"

@@ -3,8 +3,7 @@ smoke profile's training tasks; the run is bundled; a fresh clone of the reposit
 and runs the whole pipeline with no network (its own network namespace where the kernel allows
 one), replaying the teacher's answers from the cache; its report opens in headless Chromium with
 every figure rendered. (SmolLM2-135M as a teacher rarely writes the 'Answer:' line that
-verification needs; when none of its answers is accepted, the replayed run must stop at notebook 03
-saying so, exactly as the original would.)"""
+verification needs, so the teacher keeps its answers unverified: `teacher.verify: none`.)"""
 import json
 import os
 import shutil
@@ -41,7 +40,9 @@ def teacher_run(server, tmp_path_factory):
     cli = checkout(out / "repo")
     teacher = ["--set", "teacher.kind=openai", "--set", f"teacher.base_url={server['base_url']}",
                "--set", f"teacher.model={server['model']}", "--set", "teacher.api_key_env=null",
-               "--set", "teacher.max_tokens=48", "--set", "teacher.max_concurrency=4", "--set", "teacher.timeout_s=600"]
+               "--set", "teacher.max_tokens=48", "--set", "teacher.max_concurrency=4", "--set", "teacher.timeout_s=600",
+               # a 135M teacher rarely writes the 'Answer:' line: keep its answers unverified, so the replay trains on them
+               "--set", "teacher.verify=none"]
     r = cli("run", "--profile", "smoke", "--out", str(out), "--run-id", "fill", "--only", "01", *teacher)
     assert r.returncode == 0, r.stderr[-3000:]
     run = out / "smoke" / "fill"
@@ -124,13 +125,11 @@ def test_unbundled_in_a_fresh_clone_replays_the_teacher_offline(bundle_file, tea
     original = pd.read_json(teacher_run / "02_teacher_prompting" / "answers.jsonl", lines=True)
     assert replayed.answer.tolist() == original.answer.tolist()  # the real teacher's words, replayed
     assert replayed.accepted.tolist() == original.accepted.tolist()
-    if original.accepted.any():  # the whole pipeline, trained on the replayed answers
-        assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-4000:]
-        assert all(v["status"] == "ok" for v in m["stages"].values()) and len(m["stages"]) == 6
-        assert m["student_model"]["path"] == str(tmp_path / "ws" / "model")
-    else:  # SmolLM2-135M rarely writes the 'Answer:' line verification needs: nothing to train on
-        assert r.returncode == 1 and "no accepted teacher answers" in r.stderr, r.stderr[-3000:]
-        assert m["stages"]["03_prompt_erasure"]["status"] == "failed"
+    assert original.accepted.any()  # teacher.verify: none keeps every answer the teacher wrote
+    # the whole pipeline, trained on the replayed answers
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-4000:]
+    assert all(v["status"] == "ok" for v in m["stages"].values()) and len(m["stages"]) == 6
+    assert m["student_model"]["path"] == str(tmp_path / "ws" / "model")
     assert m["git"]["commit"] == subprocess.run(["git", "-C", str(clone), "rev-parse", "HEAD"], capture_output=True,
                                                 text=True, check=True).stdout.strip()
     from orca2_kit.bundle import check_suite
