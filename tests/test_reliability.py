@@ -53,7 +53,7 @@ def warm_server(server):
     urllib.request.urlopen(req, timeout=600).read()  # warm-up
     t0 = time.time()
     urllib.request.urlopen(req, timeout=600).read()
-    return {**server, "timeout_s": max(30.0, round(8 * (time.time() - t0)))}
+    return {**server, "timeout_s": min(120.0, max(30.0, round(8 * (time.time() - t0))))}
 
 
 def start_runner(*args, log: Path, env=None) -> subprocess.Popen:
