@@ -158,7 +158,7 @@ stage.write_metrics({"summary": summary.to_dict(orient="records"), "paired": dif
                      "skipped": skipped,
                      "harness": {"summary": harness_summary.to_dict(orient="records"),
                                  "paired": harness_paired.to_dict(orient="records"),
-                                 "skipped": skipped_benchmarks + harness_run["skipped"],
+                                 "skipped": harness_run["skipped"],
                                  "mt_bench": harness_run["mt_bench"]}})
 
 # %% [markdown]

@@ -145,7 +145,7 @@ def benchmark_scores(summary: pd.DataFrame, path):
 def paper_side_by_side(table: pd.DataFrame, path, ours: tuple[str, ...] = ("base", "student")):
     """Figure 4 style: our models' scores next to the paper's published ones, per benchmark (percent).
     Only benchmarks both sides report are drawn; the paper's models are 7B/13B, ours ~100M."""
-    long = table.reset_index().melt(id_vars="benchmark", var_name="model", value_name="accuracy").dropna()
+    long = table.rename_axis("benchmark").reset_index().melt(id_vars="benchmark", var_name="model", value_name="accuracy").dropna()
     have = set(long[long.model.isin(ours)].benchmark)
     long = long[long.benchmark.isin(have)]
     both = {b for b in have if (long[(long.benchmark == b) & ~long.model.isin(ours)]).shape[0]}

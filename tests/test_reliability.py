@@ -125,8 +125,8 @@ def last_line(text: str) -> str:
 
 
 # --------------------------------------------------------------------------- endpoint faults
-# SmolLM2-135M, the only chat model served offline, never writes the 'Answer:' line, so no answer
-# of it is accepted and notebook 03 stops ("no accepted teacher answers"): these runs end after 02.
+# SmolLM2-135M, the only chat model served offline, rarely writes the 'Answer:' line verification
+# needs; the flaky-endpoint run keeps its answers unverified (teacher.verify: none) and goes on to 06.
 
 
 def test_flaky_endpoint_through_the_runner_then_rerun_pays_only_for_the_missing(warm_server, tmp_path):
@@ -140,7 +140,7 @@ def test_flaky_endpoint_through_the_runner_then_rerun_pays_only_for_the_missing(
     timeout = server["timeout_s"]
     with FaultProxy(server["url"], fault_rate=0.2, seed=7, hang_s=timeout + 5, faults=random_faults,
                     schedule=FAULTS) as proxy:
-        profile = teacher_profile(tmp_path, proxy.url + "/v1", server["model"], timeout_s=timeout)
+        profile = teacher_profile(tmp_path, proxy.url + "/v1", server["model"], timeout_s=timeout, verify="none")
         logs = [run_cli("run", "--profile", str(profile), "--out", str(out), "--run-id", "flaky", "--only", "01",
                         env={KEY_ENV: CANARY})]
         logs.append(run_cli("run", "--resume", str(run_dir), "--only", "02", env={KEY_ENV: CANARY}))
@@ -165,6 +165,10 @@ def test_flaky_endpoint_through_the_runner_then_rerun_pays_only_for_the_missing(
     stats2 = json.loads((run_dir / "02_teacher_prompting" / "teacher_stats.json").read_text())
     assert stats2["requests_sent"] == len(failed) and stats2["cache_hits"] == N_TEACHER - len(failed)
     assert stats2["failed"] == 0 and cache_rows(cache) == N_TEACHER
+    # the rest of the pipeline, trained on the answers that came through the faults
+    logs.append(run_cli("run", "--resume", str(run_dir), env={KEY_ENV: CANARY}))
+    assert logs[-1].returncode == 0, logs[-1].stdout[-2000:] + logs[-1].stderr[-3000:]
+    assert set(stage_status(run_dir).values()) == {"ok"} and len(stage_status(run_dir)) == 6
 
     # the canary key is in no file of the output root (executed notebooks and their metadata,
     # manifest, params, the teacher cache) nor in anything the runner printed
