@@ -321,3 +321,11 @@ def test_reasoning_average_uses_the_benchmarks_every_column_reports():
     avg = t.loc["reasoning avg (agieval, bbh)"]
     assert avg["base"] == pytest.approx(15.0) and avg["student"] == pytest.approx(25.0) and avg["Big"] == 45.0
     assert t.loc["race", "Big"] == 80.0 and pd.isna(t.loc["race", "base"])
+
+
+def test_analysis_of_a_run_where_no_benchmark_ran(tmp_path):
+    """No data directory: notebook 05's harness cells get empty frames, not errors."""
+    samples = analysis.load_samples(tmp_path)
+    assert samples.empty and list(samples.columns) == analysis.SAMPLE_COLUMNS
+    assert analysis.summarize(samples).empty and analysis.strategy_mix(samples).empty
+    assert analysis.paired(samples, "gsm8k", "empty") == {}

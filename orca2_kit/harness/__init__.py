@@ -45,7 +45,8 @@ def task_manager(data_dir: Optional[str | Path]):
 def make_lm(backend: str, system_mode: str = "empty", batch_size: int = 16, model=None, tokenizer=None,
             pretrained: Optional[str] = None, adapter: Optional[str] = None, dtype: str = "float32",
             device: str = "cpu", base_url: Optional[str] = None, api_model: Optional[str] = None,
-            api_key_env: Optional[str] = "OPENAI_API_KEY", max_length: int = 2048, num_concurrent: int = 4):
+            api_key_env: Optional[str] = "OPENAI_API_KEY", max_length: int = 2048, num_concurrent: int = 4,
+            lora_rank: int = 16):
     """A harness model for one system-message variant.
 
     hf:   a loaded transformers model+tokenizer (`model`, `tokenizer`), or `pretrained` (+ `adapter`)
@@ -64,8 +65,8 @@ def make_lm(backend: str, system_mode: str = "empty", batch_size: int = 16, mode
         return backends.Orca2HFLM(system_mode=system_mode, batch_size=batch_size, max_length=max_length, **kwargs)
     if backend == "vllm":
         cls = backends.vllm_class()
-        return cls(pretrained=pretrained, lora_local_path=adapter, dtype=dtype, batch_size="auto",
-                   max_model_len=max_length, system_mode=system_mode)
+        return cls(pretrained=pretrained, lora_local_path=adapter, max_lora_rank=lora_rank, dtype=dtype,
+                   batch_size="auto", max_model_len=max_length, system_mode=system_mode)
     if backend == "chat":
         if not base_url or not api_model:
             raise ValueError("backend 'chat' needs base_url (…/v1) and api_model")

@@ -22,6 +22,8 @@ from .benchmarks import BENCHMARKS
 
 PAPER_FILE = Path(__file__).resolve().parent.parent / "data" / "paper_results.yaml"
 REASONING = [b for b, x in BENCHMARKS.items() if x.group == "reasoning"]
+SAMPLE_COLUMNS = ["model", "system", "variant", "benchmark", "subset", "id", "filter", "acc", "answered", "f1",
+                  "response", "strategy"]
 
 
 def load_samples(root: str | Path) -> pd.DataFrame:
@@ -41,7 +43,7 @@ def load_samples(root: str | Path) -> pd.DataFrame:
                              "acc": float(s["acc"]), "answered": float(s.get("answered", 1.0)),
                              "f1": float(s.get("f1", s["acc"])), "response": resp,
                              "strategy": classify_strategy(resp) if resp is not None else None})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=SAMPLE_COLUMNS)  # the columns even when nothing ran (no data here)
 
 
 def summarize(samples: pd.DataFrame, seed: int = 0) -> pd.DataFrame:

@@ -76,7 +76,7 @@ def _lm(p: Params, mode: str, model, tok, path: str, adapter: Optional[str], dty
     if h.backend == "hf":
         return make_lm("hf", model=model, tokenizer=tok, **kw)
     if h.backend == "vllm":
-        return make_lm("vllm", pretrained=path, adapter=adapter, dtype=dtype, **kw)
+        return make_lm("vllm", pretrained=path, adapter=adapter, dtype=dtype, lora_rank=p.train.lora_r, **kw)
     return make_lm("chat", base_url=h.endpoint.base_url, api_model=h.endpoint.model,
                    api_key_env=h.endpoint.api_key_env, **kw)
 
