@@ -40,20 +40,29 @@ def check_empty_possible(tokenizer) -> dict:
     return check
 
 
-@register_model("orca2-hf")
-class Orca2HFLM(HFLM):
-    def __init__(self, *args, system_mode: str = "empty", **kwargs):
-        super().__init__(*args, **kwargs)
-        self.system_mode = system_mode
-        if system_mode == "empty":
-            check_empty_possible(self.tokenizer)
+class SystemProtocol:
+    """Mixed in before a harness model class: `system_mode`, and "empty" sent as an explicit empty turn."""
 
-    def apply_chat_template(self, chat_history, add_generation_prompt: bool = True) -> str:
+    system_mode = "empty"
+
+    def check_template(self, tokenizer) -> None:
+        if self.system_mode == "empty":
+            check_empty_possible(tokenizer)
+
+    def apply_chat_template(self, chat_history, add_generation_prompt: bool = True):
         return super().apply_chat_template(with_system_turn(chat_history, self.system_mode), add_generation_prompt)
 
 
+@register_model("orca2-hf")
+class Orca2HFLM(SystemProtocol, HFLM):
+    def __init__(self, *args, system_mode: str = "empty", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.system_mode = system_mode
+        self.check_template(self.tokenizer)
+
+
 @register_model("orca2-chat")
-class Orca2ChatAPI(LocalChatCompletion):
+class Orca2ChatAPI(SystemProtocol, LocalChatCompletion):
     """Chat completions; the key is read from the environment variable named by `api_key_env`."""
 
     def __init__(self, *args, system_mode: str = "empty", api_key_env: str | None = "OPENAI_API_KEY", **kwargs):
@@ -65,9 +74,6 @@ class Orca2ChatAPI(LocalChatCompletion):
     def api_key(self):
         return os.environ.get(self.api_key_env or "", "") or "EMPTY"  # local servers accept any key
 
-    def apply_chat_template(self, chat_history, add_generation_prompt: bool = True):
-        return super().apply_chat_template(with_system_turn(chat_history, self.system_mode), add_generation_prompt)
-
 
 def vllm_class():
     """orca2-vllm, registered on first use: vLLM is a GPU extra (pip install 'orca2-kit[gpu]')."""
@@ -77,14 +83,10 @@ def vllm_class():
         raise ImportError(f"backend 'vllm' needs vLLM on a CUDA machine (pip install 'orca2-kit[gpu]'): {e}") from None
 
     @register_model("orca2-vllm")
-    class Orca2VLLM(VLLM):
+    class Orca2VLLM(SystemProtocol, VLLM):
         def __init__(self, *args, system_mode: str = "empty", **kwargs):
             super().__init__(*args, **kwargs)
             self.system_mode = system_mode
-            if system_mode == "empty":
-                check_empty_possible(self.tokenizer)
-
-        def apply_chat_template(self, chat_history, add_generation_prompt: bool = True) -> str:
-            return super().apply_chat_template(with_system_turn(chat_history, self.system_mode), add_generation_prompt)
+            self.check_template(self.tokenizer)
 
     return Orca2VLLM
