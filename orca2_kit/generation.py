@@ -7,6 +7,7 @@ what the student is trained on and what it is tested on cannot drift apart.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Optional, Sequence
 
 from tqdm.auto import tqdm
@@ -83,6 +84,12 @@ def empty_system_check(tokenizer) -> dict:
             "reason": "explicit empty system turn" + (" (bypasses the template's default)" if injected else "")}
 
 
+def _answer_complete(text: str) -> bool:
+    """Has the text written a whole 'Answer: ...' line (a non-empty answer, then a line break)?"""
+    i = text.lower().find("answer:")
+    return i >= 0 and "\n" in text[i:] and text[i + 7:].split("\n", 1)[0].strip() != ""
+
+
 class _StopAfterAnswer:
     """Stop a sequence once it has written a complete 'Answer: ...' line.
 
@@ -97,17 +104,30 @@ class _StopAfterAnswer:
         import torch
 
         texts = self.tok.batch_decode(input_ids[:, self.prompt_len:], skip_special_tokens=True)
-        done = []
-        for t in texts:
-            low = t.lower()
-            i = low.find("answer:")
-            done.append(i >= 0 and "\n" in t[i:] and t[i + 7:].split("\n", 1)[0].strip() != "")
-        return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
+        return torch.tensor([_answer_complete(t) for t in texts], dtype=torch.bool, device=input_ids.device)
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One greedy completion: its text, how many tokens it took, and whether the token limit cut it
+    (it neither wrote the end-of-turn token nor finished its 'Answer:' line before the limit)."""
+
+    text: str
+    new_tokens: int
+    hit_limit: bool
 
 
 def generate(model, tokenizer, conversations: Sequence[list[dict]], max_new_tokens: int | Sequence[int] = 128,
              batch_size: int = 32, max_prompt_tokens: int = 1024, stop_after_answer: bool = True,
              desc: str = "generating") -> list[str]:
+    """Greedy completions for chat conversations (texts only; see `generate_detailed`)."""
+    return [g.text for g in generate_detailed(model, tokenizer, conversations, max_new_tokens, batch_size,
+                                              max_prompt_tokens, stop_after_answer, desc)]
+
+
+def generate_detailed(model, tokenizer, conversations: Sequence[list[dict]],
+                      max_new_tokens: int | Sequence[int] = 128, batch_size: int = 32, max_prompt_tokens: int = 1024,
+                      stop_after_answer: bool = True, desc: str = "generating") -> list[Generation]:
     """Greedy completions for chat conversations, batched by length; results in input order.
 
     `max_new_tokens` may differ per conversation (e.g. short for direct answers); conversations
@@ -122,7 +142,8 @@ def generate(model, tokenizer, conversations: Sequence[list[dict]], max_new_toke
     lengths = [len(tokenizer(p, add_special_tokens=False)["input_ids"]) for p in prompts]
     # Group by limit, then by length: less padding, and no batch waits on one long prompt.
     order = sorted(range(n), key=lambda i: (limits[i], lengths[i]))
-    out: list[Optional[str]] = [None] * n
+    out: list[Optional[Generation]] = [None] * n
+    eos = tokenizer.eos_token_id
     device = next(model.parameters()).device
     old_side = tokenizer.padding_side
     tokenizer.padding_side = "left"
@@ -140,9 +161,12 @@ def generate(model, tokenizer, conversations: Sequence[list[dict]], max_new_toke
                 with torch.inference_mode():
                     gen = model.generate(**enc, max_new_tokens=lim, do_sample=False, temperature=None, top_p=None,
                                          top_k=None, stopping_criteria=stops, pad_token_id=tokenizer.pad_token_id)
-                texts = tokenizer.batch_decode(gen[:, plen:], skip_special_tokens=True)
-                for i, t in zip(batch, texts):
-                    out[i] = t.strip()
+                new = gen[:, plen:]
+                texts = tokenizer.batch_decode(new, skip_special_tokens=True)
+                for i, ids, t in zip(batch, new.tolist(), texts):
+                    used = ids.index(eos) + 1 if eos in ids else len(ids)  # finished rows are padded after EOS
+                    done = eos in ids or (stop_after_answer and _answer_complete(t))
+                    out[i] = Generation(t.strip(), used, hit_limit=used >= lim and not done)
                 bar.update(len(batch))
     finally:
         tokenizer.padding_side = old_side
