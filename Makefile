@@ -2,7 +2,7 @@
 PY ?= .venv/bin/python
 PROFILE ?= offline
 
-.PHONY: setup reproduce test notebooks lab clean-outputs
+.PHONY: setup reproduce test lock notebooks lab clean-outputs
 setup:
 	bash scripts/setup.sh
 
@@ -11,6 +11,10 @@ reproduce: setup
 
 test: setup
 	$(PY) -m pytest
+
+# Renew requirements.lock from pyproject.toml's ranges (then `make setup test`; commit the lock if it passes).
+lock:
+	$(PY) scripts/lock.py upgrade
 
 # Regenerate the .ipynb notebooks from their jupytext .py sources (outputs stripped).
 notebooks:

@@ -9,6 +9,19 @@ import seaborn as sns
 
 sns.set_theme(style="whitegrid", context="notebook")
 
+# One colour per strategy in every figure (the catalogue's order), and grey for answers with none.
+STRATEGY_ORDER = ("direct", "step_by_step", "explain_then_answer", "recall_then_generate", "recall_reason_generate",
+                  "extract_generate", "no_answer")
+STRATEGY_COLORS = dict(zip(STRATEGY_ORDER, sns.color_palette("colorblind", 6) + [(0.6, 0.6, 0.6)]))
+
+
+def strategy_hue(values) -> dict:
+    """hue_order and palette for a `strategy` hue: the catalogue's order and colours, whatever is present."""
+    present = set(values)
+    order = [s for s in STRATEGY_ORDER if s in present] + sorted(present - set(STRATEGY_ORDER))
+    extra = dict(zip(order, sns.color_palette("pastel", len(order))))
+    return {"hue_order": order, "palette": {s: STRATEGY_COLORS.get(s, extra[s]) for s in order}}
+
 
 def save(fig, path: str | Path) -> Path:
     path = Path(path)
@@ -39,7 +52,7 @@ def strategy_heatmap(acc: pd.DataFrame, choice: pd.DataFrame, path):
 def accept_rates(answers: pd.DataFrame, path):
     rates = answers.groupby(["family", "strategy"])["accepted"].mean().reset_index()
     fig, ax = plt.subplots(figsize=(8, 0.4 * len(rates) + 1.5))
-    sns.barplot(data=rates, y="family", x="accepted", hue="strategy", dodge=False, ax=ax)
+    sns.barplot(data=rates, y="family", x="accepted", hue="strategy", dodge=False, ax=ax, **strategy_hue(rates.strategy))
     ax.set_xlim(0, 1)
     sns.move_legend(ax, "upper left", bbox_to_anchor=(1.01, 1), title="strategy")
     ax.set_xlabel("accepted fraction of teacher answers")
@@ -50,7 +63,8 @@ def accept_rates(answers: pd.DataFrame, path):
 def token_lengths(lengths: pd.DataFrame, path):
     """Histogram of teacher-answer token lengths by strategy."""
     fig, ax = plt.subplots(figsize=(8, 4))
-    sns.histplot(data=lengths, x="tokens", hue="strategy", multiple="stack", bins=30, ax=ax)
+    sns.histplot(data=lengths, x="tokens", hue="strategy", multiple="stack", bins=30, ax=ax,
+                 **strategy_hue(lengths.strategy))
     ax.set_xlabel("teacher answer length (tokens)")
     ax.set_title("What the student will learn to write")
     return fig, save(fig, path)

@@ -50,32 +50,42 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def server(smollm2_dir, tmp_path_factory):
-    """`transformers serve` on loopback with the embedded SmolLM2 model (continuous batching)."""
-    import time
-    import urllib.request
+def _served(smollm2_dir, tmp_path_factory):
+    """One `transformers serve` of the embedded SmolLM2 for the session (see tests/served.py)."""
+    from tests.served import ServedModel
 
-    port = free_port()
-    log = open(tmp_path_factory.mktemp("serve") / "serve.log", "w")
-    cli = [sys.executable, "-c", "from transformers.cli.transformers import main; main()"]
-    proc = subprocess.Popen(cli + ["serve", str(smollm2_dir), "--host", "127.0.0.1", "--port", str(port),
-                                   "--device", "cpu", "--continuous-batching",
-                                   # its KV cache takes 60% of RAM by default on a CPU: two servers (or one and
-                                   # a training run) get OOM-killed; 5% holds thousands of tokens of this model
-                                   "--cb-max-memory-percent", "0.05"], stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 180
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"transformers serve exited: see {log.name}")
-        try:
-            urllib.request.urlopen(url + "/health", timeout=2)
-            break
-        except OSError:
-            time.sleep(1)
-    else:
-        proc.kill()
-        pytest.fail("transformers serve did not come up in 180 s")
-    yield {"base_url": url + "/v1", "url": url, "model": str(smollm2_dir)}
-    proc.terminate()
-    proc.wait(30)
+    served = ServedModel(smollm2_dir, free_port(), tmp_path_factory.mktemp("serve") / "serve.log")
+    try:
+        served.start()
+    except RuntimeError as e:
+        pytest.fail(str(e))
+    yield served
+    served.stop()
+
+
+@pytest.fixture(scope="session")
+def server(_served):
+    """`transformers serve` on loopback with the embedded SmolLM2 model (continuous batching):
+    {"base_url", "url", "model", "log"}. Watched by `_server_watch` below."""
+    return _served.info
+
+
+@pytest.fixture(autouse=True)
+def _server_watch(request):
+    """Around every test that uses the server (directly or through another fixture): a server found
+    dead before the test is restarted (on the same port, so every fixture's URL stays valid); one that
+    dies during the test fails that test, naming its log, and is restarted, so one crash never turns
+    the rest of the suite into 503s."""
+    if "server" not in request.fixturenames:
+        yield
+        return
+    served = request.getfixturevalue("_served")
+    if served.problem() is not None:
+        served.restart()
+    yield
+    why = served.problem()
+    if why is not None:
+        tail = served.log_tail()
+        served.restart()
+        pytest.fail(f"transformers serve stopped working during this test: {why}. Its log: {served.log_path}\n"
+                    f"{tail}\n(restarted for the next tests)")
