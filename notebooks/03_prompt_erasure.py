@@ -52,10 +52,7 @@ dataset
 # ## Side by side: what the teacher saw, what the student sees
 
 # %%
-row = dataset[0]
-pd.DataFrame({"teacher saw (system)": [erasure.unerased_instruction(row)],
-              "student sees (system)": [row["prompt"][0]["content"]],
-              "user": [row["prompt"][1]["content"]], "assistant (trained on)": [row["completion"][0]["content"]]}).T
+print(erasure.side_by_side(dataset[0]))
 
 # %% [markdown]
 # ## Checks: nothing of the instructions is left, and provenance rebuilds them

@@ -70,6 +70,22 @@ def unerased_instruction(row: dict) -> str:
     return text
 
 
+def side_by_side(row: dict, width: int = 100) -> str:
+    """One training row as the teacher saw it and as the student sees it, every text in full."""
+    import textwrap
+
+    def block(title: str, text: str) -> str:
+        body = "\n".join(textwrap.fill(line, width) if line.strip() else "" for line in text.splitlines()) or "(empty)"
+        return f"--- {title} " + "-" * max(3, width - len(title) - 5) + "\n" + body
+
+    return "\n\n".join([
+        block("TEACHER saw as its system message (erased)", unerased_instruction(row)),
+        block("STUDENT sees as its system message", row["prompt"][0]["content"]),
+        block("USER (both)", row["prompt"][1]["content"]),
+        block("ASSISTANT: the teacher's answer, the only tokens the student is trained on", row["completion"][0]["content"]),
+    ])
+
+
 CARD = """---
 language: en
 tags: [orca2-kit, sft, prompt-erasure]
