@@ -2,7 +2,7 @@
 PY ?= .venv/bin/python
 PROFILE ?= offline
 
-.PHONY: setup reproduce test notebooks lab clean-outputs
+.PHONY: setup reproduce test data notebooks lab clean-outputs
 setup:
 	bash scripts/setup.sh
 
@@ -11,6 +11,10 @@ reproduce: setup
 
 test: setup
 	$(PY) -m pytest
+
+# The paper's benchmarks and grounded sets into data/, where runs find them (README: "Real benchmark data").
+data: setup
+	$(PY) -m orca2_kit data fetch
 
 # Regenerate the .ipynb notebooks from their jupytext .py sources (outputs stripped).
 notebooks:

@@ -196,6 +196,8 @@ def _fetch_github(name: str, spec: dict, dest: Path, base: str, record: dict, re
             result.present.append(rel)
             record.setdefault(rel, _github_record(name, spec, base, src, sha, size))  # copied in by hand: same bytes
         else:
+            if target.is_file():  # say so: a hand-edited file is about to be replaced by the pinned one
+                log(f"{name}: {rel} differs from the pinned file (sha256 {sha[:12]}...); fetching it again")
             todo.append((src, rel, size, sha, "gunzip" in flags))
     if not todo:
         log(f"{name}: all {len(spec['files'])} files present (sha256 checked)")

@@ -257,6 +257,11 @@ def test_fetch_from_a_mirror_layout_hashes_loaders_and_rerun(mirror, real_data, 
     rc, out = fetch_cli(mirror, dest, GITHUB_FAST + HUB_SETS, capsys)
     assert rc == 0 and len(mirror.gets) == n1, mirror.gets[n1:]
     assert "0 file(s) fetched" in out and "present" in out
+    # a file edited in place is noticed and fetched again, alone
+    (dest / "gsm8k/test.jsonl").write_text("edited\n")
+    rc, out = fetch_cli(mirror, dest, ["gsm8k"], capsys)
+    assert rc == 0 and len(mirror.gets) == n1 + 1 and "gsm8k/test.jsonl differs from the pinned file" in out
+    assert sha256((dest / "gsm8k/test.jsonl").read_bytes()) == SOURCES["gsm8k"]["files"][0][3]
 
 
 def test_a_corrupt_file_is_refused_in_one_line_and_not_kept(mirror, real_data, tmp_path, capsys):
