@@ -172,7 +172,8 @@ def announce(params, stages, log=print) -> dict:
     (why, and how to get them); return the plan for the run manifest."""
     p = plan(params, stages)
     data_dir = Path(p["data_dir"]) if p["data_dir"] else None
-    parts = [(s, what) for s, what in ((BENCH_STAGE, "benchmarks"), (GROUNDED_STAGE, "grounded sets")) if s in p]
+    parts = [(s, what) for s, what in ((BENCH_STAGE, "benchmarks"), (GROUNDED_STAGE, "grounded sets"))
+             if s in p and (p[s]["run"] or p[s]["skip"])]  # a stage that selects no real set says nothing
     if not parts:
         return p
     log(f"orca2-kit: real data: {data_dir} ({p['found']})" if data_dir else f"orca2-kit: real data: {p['found']}")
