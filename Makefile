@@ -2,7 +2,7 @@
 PY ?= .venv/bin/python
 PROFILE ?= offline
 
-.PHONY: setup reproduce test lock notebooks lab clean-outputs
+.PHONY: setup reproduce test lock data notebooks lab clean-outputs
 setup:
 	bash scripts/setup.sh
 
@@ -15,6 +15,10 @@ test: setup
 # Renew requirements.lock from pyproject.toml's ranges (then `make setup test`; commit the lock if it passes).
 lock:
 	$(PY) scripts/lock.py upgrade
+
+# The paper's benchmarks and grounded sets into data/, where runs find them (README: "Real benchmark data").
+data: setup
+	$(PY) -m orca2_kit data fetch
 
 # Regenerate the .ipynb notebooks from their jupytext .py sources (outputs stripped).
 notebooks:

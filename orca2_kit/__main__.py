@@ -1,4 +1,4 @@
-"""Command line: `python -m orca2_kit {validate,run,prepare}`."""
+"""Command line: `python -m orca2_kit {validate,run,prepare,data,...}`."""
 from __future__ import annotations
 
 import argparse
@@ -42,6 +42,9 @@ def main(argv=None) -> int:
     rp = sub.add_parser("report", help="(re)write RUN_DIR/report.html")
     rp.add_argument("run_dir")
     sub.add_parser("exercises", help="list the notebooks' 'Try it' exercises")
+    from .datadir import add_parser as add_data_parser
+
+    add_data_parser(sub)  # data fetch / status / use
 
     args = ap.parse_args(argv)
     try:
@@ -56,6 +59,8 @@ def main(argv=None) -> int:
             return 0
         if args.cmd in ("bundle", "unbundle", "report", "exercises"):
             return _workshop(args)
+        if args.cmd == "data":
+            return args.func(args)
         from .runner import StageFailed, run
 
         kw = {"out_root": args.out} if args.out else {}

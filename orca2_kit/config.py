@@ -347,9 +347,15 @@ class Params(Section):
         return v
 
     def resolved_data_dir(self) -> Optional[Path]:
-        """data_dir from params, else $ORCA2_DATA_DIR, else None (real-data steps are skipped)."""
-        d = self.data_dir or os.environ.get("ORCA2_DATA_DIR")
-        return Path(d).expanduser() if d and Path(d).expanduser().is_dir() else None
+        """The real-data directory (see locate_data_dir), or None: real-data steps are skipped."""
+        return self.locate_data_dir()[0]
+
+    def locate_data_dir(self) -> tuple[Optional[Path], str]:
+        """(directory or None, where it came from): params data_dir, else $ORCA2_DATA_DIR, else the user
+        config file's data_dir (`python -m orca2_kit data use DIR`), else data/ beside the repo."""
+        from .datadir import locate
+
+        return locate(self.data_dir)
 
 
 # --------------------------------------------------------------------------- loading

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Optional
 
 from .config import ConfigError, Params, dump_params, load_params
+from .datadir import announce as announce_data
 from .manifest import git_state, hash_tree, model_hash, read_manifest, secret_values, versions
 from .manifest import write_manifest as _write_manifest
 from .stages import STAGES, stage_name
@@ -231,6 +232,7 @@ def run(profile: str, overrides: Optional[list[str]] = None, only: Optional[str]
                      "git": git_state(ROOT)})
     write_manifest(run_dir, manifest)
     log(f"orca2-kit: profile '{params.profile}', run dir {run_dir}")
+    manifest["data"] = announce_data(params, stages, log)  # which real benchmarks run, which are skipped and why
     for i, stage in enumerate(stages, 1):
         check_writable(run_dir)
         src, dst = NOTEBOOKS / f"{stage}.ipynb", run_dir / "notebooks" / f"{stage}.ipynb"

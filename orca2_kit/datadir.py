@@ -1,0 +1,264 @@
+"""Where the real benchmark data is, and what a run will do with it.
+
+The data directory is the first of: the profile's `data_dir`, `$ORCA2_DATA_DIR`, the `data_dir` of
+the user config file ($XDG_CONFIG_HOME/orca2-kit/config.yaml, written by `python -m orca2_kit data
+use DIR`), and `data/` beside the repository (where `python -m orca2_kit data fetch` writes). So a
+newcomer who fetched the data runs the real benchmarks with no setting at all.
+
+`locate` says which one it found and where it came from; `plan` says, per selected benchmark
+(stage 05) and grounded set (stage 06), whether a run will use it or skip it, why, and the command
+that gets it; `announce` prints that before stage 01 and returns it for the run manifest.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Optional
+
+import yaml
+
+from .config import ConfigError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+ENV = "ORCA2_DATA_DIR"
+FETCH = "python -m orca2_kit data fetch"
+BENCH_STAGE, GROUNDED_STAGE = "05_benchmark_eval", "06_hallucination"
+# The paths each grounded loader tries for a split (orca2_kit/grounded_data.py, *_local), relative to
+# the set's folder: a folder that lacks them would fail in stage 06, so it is reported here instead.
+GROUNDED_SPLIT_FILES = {
+    "qmsum": ("{split}.jsonl", "{split}"),
+    "aci_bench": ("challenge_data/{split}.csv", "challenge_data_json/{split}.json", "{split}.csv", "{split}.json"),
+    "ms_marco": ("{split}.jsonl", "{split}.json"),
+}
+
+
+# --------------------------------------------------------------------------- finding the directory
+
+
+def user_config_path() -> Path:
+    """$XDG_CONFIG_HOME/orca2-kit/config.yaml; ~/.config when unset (or relative, as the XDG spec says)."""
+    base = os.environ.get("XDG_CONFIG_HOME", "")
+    root = Path(base) if base and os.path.isabs(base) else Path.home() / ".config"
+    return root / "orca2-kit" / "config.yaml"
+
+
+def default_data_dir() -> Path:
+    """`data/` beside the repository: where `data fetch` writes, and the last place runs look."""
+    return REPO_ROOT / "data"
+
+
+def _read_user_config(path: Path) -> dict:
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError) as e:
+        raise ConfigError(f"cannot read the user config {path} ({str(e).splitlines()[0]}); fix it, or rewrite it "
+                          "with: python -m orca2_kit data use DIR") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"the user config {path} must be a mapping such as 'data_dir: /path/to/data', "
+                          f"got {type(data).__name__}; rewrite it with: python -m orca2_kit data use DIR")
+    return data
+
+
+def locate(explicit: Optional[str] = None) -> tuple[Optional[Path], str]:
+    """(data directory or None, where it came from, or why there is none). Never raises for a
+    missing directory: runs then skip the real data and `announce` says why."""
+    if explicit:
+        p = Path(explicit).expanduser()
+        return (p, "params data_dir") if p.is_dir() else (None, f"params data_dir '{explicit}' is not a directory")
+    env = os.environ.get(ENV)
+    if env:
+        p = Path(env).expanduser()
+        return (p, f"${ENV}") if p.is_dir() else (None, f"${ENV}='{env}' is not a directory (fix or unset it)")
+    cfg = user_config_path()
+    try:
+        named = _read_user_config(cfg).get("data_dir") if cfg.is_file() else None
+    except ConfigError as e:
+        return None, str(e)
+    if named:
+        p = Path(str(named)).expanduser()
+        return (p, f"data_dir in {cfg}") if p.is_dir() else \
+            (None, f"data_dir '{named}' in {cfg} is not a directory (fix: python -m orca2_kit data use DIR)")
+    repo = default_data_dir()
+    if repo.is_dir():
+        return repo, "data/ beside the repository"
+    return None, f"none found (looked at: params data_dir, ${ENV}, {cfg}, {repo})"
+
+
+def use(directory: str) -> Path:
+    """Record `directory` as the data directory in the user config file; returns the file."""
+    d = Path(directory).expanduser().resolve()
+    if not d.is_dir():
+        raise ConfigError(f"data use: '{directory}' is not a directory; give an existing folder, or fetch into it "
+                          f"first: {FETCH} --dest {directory}")
+    cfg = user_config_path()
+    data = _read_user_config(cfg) if cfg.is_file() else {}
+    data["data_dir"] = str(d)
+    cfg.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cfg.with_name(cfg.name + ".tmp")
+    tmp.write_text(yaml.safe_dump(data, sort_keys=False))
+    os.replace(tmp, cfg)
+    return cfg
+
+
+# --------------------------------------------------------------------------- what is there
+
+
+def benchmark_status(data_dir: Optional[Path]) -> dict[str, str]:
+    """Every benchmark (MT-Bench included): 'ok', or the one-line reason it would be skipped."""
+    from .harness.benchmarks import available
+
+    if data_dir is None:
+        return {name: "no data directory" for name in available(None)}
+    return available(data_dir)
+
+
+def grounded_status(data_dir: Optional[Path], sources: Optional[dict] = None,
+                    splits: Optional[dict] = None) -> dict[str, str]:
+    """Every real grounded set (QMSum, ACI-Bench, MS MARCO): 'ok', 'ok: <where>' for a source given in
+    params, or the one-line reason stage 06 would skip (or fail on) it."""
+    from .grounded_data import FOLDERS, LOCAL_SPLITS, REAL_DATASETS
+
+    sources, splits, out = sources or {}, splits or {}, {}
+    for name in REAL_DATASETS:
+        if sources.get(name):
+            src = sources[name]
+            out[name] = f"ok: {src} (from the hub: needs the network)" if src.startswith("hf:") else f"ok: {src}"
+            continue
+        if data_dir is None:
+            out[name] = "no data directory"
+            continue
+        folder, split = Path(data_dir) / FOLDERS[name], splits.get(name) or LOCAL_SPLITS[name]
+        wanted = [pat.format(split=split) for pat in GROUNDED_SPLIT_FILES[name]]
+        if not folder.exists():
+            out[name] = f"no {FOLDERS[name]}/ under {data_dir}"
+        elif not any((folder / w).exists() for w in wanted):
+            out[name] = f"{folder} has no split '{split}' ({' or '.join(wanted)})"
+        else:
+            out[name] = "ok"
+    return out
+
+
+def _fetch_hint(names: list[str], data_dir: Optional[Path]) -> str:
+    from .data_fetch import load_sources
+
+    dest = "" if data_dir is None or Path(data_dir).resolve() == default_data_dir().resolve() else f" --dest {data_dir}"
+    every = set(names) >= set(load_sources())
+    return f"{FETCH}{dest}" + ("" if every else f" --only {','.join(names)}")
+
+
+def plan(params, stages) -> dict:
+    """What a run of `stages` will do with the real data its params select: per stage that reads
+    data, the sets it runs and those it skips (with the reason), plus where the data came from."""
+    data_dir, found = params.locate_data_dir()
+    out: dict = {"data_dir": str(data_dir) if data_dir else None, "found": found}
+    if BENCH_STAGE in stages:
+        status = benchmark_status(data_dir)
+        sel = params.eval.harness.benchmarks
+        wanted = list(status) if sel == "available" else list(sel)
+        out[BENCH_STAGE] = {"run": [b for b in wanted if status[b] == "ok"],
+                            "skip": {b: status[b] for b in wanted if status[b] != "ok"}}
+    if GROUNDED_STAGE in stages:
+        h = params.hallucination
+        status = grounded_status(data_dir, h.sources, h.splits)
+        wanted = [d for d in h.datasets if d != "builtin"]
+        out[GROUNDED_STAGE] = {"run": [d for d in wanted if status[d].startswith("ok")],
+                               "skip": {d: status[d] for d in wanted if not status[d].startswith("ok")}}
+    return out
+
+
+def announce(params, stages, log=print) -> dict:
+    """Print, before stage 01, which benchmarks and grounded sets the run will use and which it skips
+    (why, and how to get them); return the plan for the run manifest."""
+    p = plan(params, stages)
+    data_dir = Path(p["data_dir"]) if p["data_dir"] else None
+    parts = [(s, what) for s, what in ((BENCH_STAGE, "benchmarks"), (GROUNDED_STAGE, "grounded sets"))
+             if s in p and (p[s]["run"] or p[s]["skip"])]  # a stage that selects no real set says nothing
+    if not parts:
+        return p
+    log(f"orca2-kit: real data: {data_dir} ({p['found']})" if data_dir else f"orca2-kit: real data: {p['found']}")
+    missing: list[str] = []
+    for stage, what in parts:
+        run, skip = p[stage]["run"], p[stage]["skip"]
+        log(f"  {stage[:2]} {what}: " + (f"runs {', '.join(run)}" if run else "runs none of the real ones")
+            + (f"; skips {len(skip)}" if skip else "") + (f": {', '.join(skip)}" if skip and data_dir is None else ""))
+        if data_dir is not None:  # without a directory every reason is the same: said once above
+            for name, why in skip.items():
+                log(f"     skip {name}: {why}")
+        missing += list(skip)
+    if missing:
+        log(f"  get them: {_fetch_hint(missing, data_dir)}")
+        if data_dir is None:
+            log("  or point runs at a copy you have: python -m orca2_kit data use DIR")
+    return p
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def add_parser(sub) -> None:
+    """`python -m orca2_kit data {fetch,status,use}` (the parser of __main__)."""
+    d = sub.add_parser("data", help="real benchmark data: fetch it, check it, point runs at it")
+    ds = d.add_subparsers(dest="data_cmd", required=True)
+    f = ds.add_parser("fetch", help="download the paper's benchmarks and grounded sets (GitHub at pinned "
+                      "commits, else the Hugging Face hub's Parquet conversion), sha256-checked")
+    f.add_argument("--dest", help=f"data directory to fill (default: {default_data_dir()}, which runs find "
+                   "without any setting)")
+    f.add_argument("--only", help="comma-separated sets, e.g. gsm8k,bbh,qmsum (default: all)")
+    f.add_argument("--github-base", help="raw-file base URL (default https://raw.githubusercontent.com); "
+                   "a mirror laid out as <owner>/<repo>/<commit>/<path>")
+    f.add_argument("--hub-base", help="Hugging Face endpoint (default $HF_ENDPOINT or https://huggingface.co)")
+    s = ds.add_parser("status", help="per benchmark and grounded set: ok, or why a run would skip it")
+    s.add_argument("--dir", help="data directory to check (default: the one runs find)")
+    u = ds.add_parser("use", help="record DIR as the data directory in the user config file")
+    u.add_argument("dir")
+    d.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    if args.data_cmd == "fetch":
+        from .data_fetch import fetch
+
+        dest = Path(args.dest).expanduser() if args.dest else default_data_dir()
+        result = fetch(dest, args.only, github_base=args.github_base, hub_base=args.hub_base)
+        runs_use, found = locate(None)
+        if runs_use is None or runs_use.resolve() != dest.resolve():  # e.g. $ORCA2_DATA_DIR points elsewhere
+            where = f"read data from {runs_use} ({found})" if runs_use else f"find no data directory ({found})"
+            print(f"note: runs {where}, not {dest}; to use it: python -m orca2_kit data use {dest}")
+        return 1 if result.failed else 0
+    if args.data_cmd == "use":
+        cfg = use(args.dir)
+        print(f"data_dir: {Path(args.dir).expanduser().resolve()} recorded in {cfg}")
+        if os.environ.get(ENV):
+            print(f"note: ${ENV} is set and takes precedence over the user config file")
+        return status(None)
+    return status(Path(args.dir).expanduser() if args.dir else None)
+
+
+def status(data_dir: Optional[Path]) -> int:
+    """Print every benchmark and grounded set: ok, or why a run skips it and the command that gets it."""
+    from .data_fetch import load_sources
+
+    if data_dir is None:
+        data_dir, found = locate(None)
+        print(f"data directory: {data_dir} ({found})" if data_dir else f"data directory: {found}")
+    else:
+        if not data_dir.is_dir():
+            raise ConfigError(f"data status: '{data_dir}' is not a directory")
+        print(f"data directory: {data_dir} (--dir)")
+    sources = load_sources()
+    rows = [("benchmark", n, s) for n, s in benchmark_status(data_dir).items()]
+    rows += [("grounded", n, s) for n, s in grounded_status(data_dir).items()]
+    width = max(len(n) for _, n, _ in rows)
+    for group, name, st in rows:
+        print(f"  {group:9} {name:{width}}  {st}")
+    missing = [n for _, n, st in rows if st != "ok"]
+    if data_dir is None:
+        print(f"get them: {FETCH}   (into {default_data_dir()}, which runs find without any setting)\n"
+              "  or point runs at a copy you have: python -m orca2_kit data use DIR")
+    elif missing:
+        print(f"get the missing ones: {_fetch_hint(missing, data_dir)}")
+    print("licenses and terms (evaluation sets: keep them out of training data):")
+    for name in [n for _, n, _ in rows]:
+        print(f"  {name:{width}}  {sources[name]['license']}")
+    return 0
