@@ -14,6 +14,19 @@ def data_dir() -> Path | None:
     return Path(d) if Path(d).is_dir() else None
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_user_config(tmp_path_factory):
+    """A developer's `python -m orca2_kit data use DIR` (a user config file) must not change what the
+    suite sees: the tests find data only through ORCA2_DATA_DIR, ../shared/data or data/ beside the repo."""
+    old = os.environ.get("XDG_CONFIG_HOME")
+    os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("xdg-config"))
+    yield
+    if old is None:
+        os.environ.pop("XDG_CONFIG_HOME", None)
+    else:
+        os.environ["XDG_CONFIG_HOME"] = old
+
+
 @pytest.fixture(scope="session")
 def real_data():
     d = data_dir()
