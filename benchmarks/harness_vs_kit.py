@@ -64,18 +64,18 @@ def main():
     per = []
     for n in names:
         hn, kn = h[h.benchmark == n], k[k.benchmark == n]
-        per.append({"benchmark": n, "n": len(hn), "harness_flexible": hn.acc_flexible.mean(), "kit_flexible": kn.acc_flexible.mean(),
+        per.append({"benchmark": n, "n": len(hn), "harness_lenient": hn.acc_lenient.mean(), "kit_lenient": kn.acc_lenient.mean(),
                     "harness_strict": hn.acc_strict.mean(), "kit_strict": kn.acc_strict.mean()})
-    differ = int((h.acc_flexible.values != k.acc_flexible.values).sum())
-    same_answer = int(sum(B.flexible_answer(x, d) == B.flexible_answer(y, d)
+    differ = int((h.acc_lenient.values != k.acc_lenient.values).sum())
+    same_answer = int(sum(B.lenient_answer(x, d) == B.lenient_answer(y, d)
                           for x, y, d in zip(h.response, k.response, docs)))
     result = {
         "model": "SmolLM2-135M-Instruct (embedded), float32, CPU", "system": a.system, "limit": a.limit,
         "n_documents": len(docs), "max_new_tokens": a.max_new_tokens, "batch_size": a.batch_size,
         "threads": torch.get_num_threads(),
-        "accuracy_flexible": {"harness": h.acc_flexible.mean(), "kit": k.acc_flexible.mean()},
+        "accuracy_lenient": {"harness": h.acc_lenient.mean(), "kit": k.acc_lenient.mean()},
         "accuracy_strict": {"harness": h.acc_strict.mean(), "kit": k.acc_strict.mean()},
-        "difference_points": 100 * abs(h.acc_flexible.mean() - k.acc_flexible.mean()),
+        "difference_points": 100 * abs(h.acc_lenient.mean() - k.acc_lenient.mean()),
         "documents_with_different_verdict": differ, "documents_with_same_extracted_answer": same_answer,
         "seconds": {"harness": round(t_harness, 1), "kit": round(t_kit, 1)},
         "speedup_kit_over_harness": round(t_harness / t_kit, 2), "per_benchmark": per,
@@ -85,7 +85,7 @@ def main():
     out.write_text(json.dumps(result, indent=1))
     print(json.dumps({k_: v for k_, v in result.items() if k_ != "per_benchmark"}, indent=1))
     for r in per:
-        print(f"{r['benchmark']:>11}  n={r['n']:3d}  harness {r['harness_flexible']:.3f}  kit {r['kit_flexible']:.3f}")
+        print(f"{r['benchmark']:>11}  n={r['n']:3d}  harness {r['harness_lenient']:.3f}  kit {r['kit_lenient']:.3f}")
 
 
 if __name__ == "__main__":

@@ -40,11 +40,14 @@ import pandas as pd
 from orca2_kit import plots, tasks, teacher
 from orca2_kit.models import load_tokenizer, student_path
 from orca2_kit.stages import open_stage
+from orca2_kit.strategies import strategy_map as strategy_map_for
 
 stage = open_stage("02", params_path, run_dir, overrides)
 p = stage.params
 train_items = tasks.load_items(stage.artifact("01", "suite", "train.jsonl"))
-strategy_map = json.loads(stage.artifact("01", "strategy_map.json").read_text())
+selected = json.loads(stage.artifact("01", "strategy_map.json").read_text())
+strategy_map = strategy_map_for(p.teacher.strategy_map, selected)  # measured (01's), expected, or one for all
+print(f"teacher.strategy_map: {p.teacher.strategy_map}")
 strategy_map
 
 # %% [markdown]

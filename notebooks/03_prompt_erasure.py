@@ -33,7 +33,7 @@ overrides = {}  # e.g. {"erasure.system_message": "cautious"}
 # %%
 import pandas as pd
 
-from orca2_kit import erasure
+from orca2_kit import erasure, tasks
 from orca2_kit.stages import open_stage
 from orca2_kit.strategies import student_system_message
 
@@ -44,7 +44,8 @@ system = student_system_message(p.erasure.system_message, p.erasure.system_messa
 print(f"student system message ({p.erasure.system_message}): {system!r}")
 
 # %%
-rows = erasure.build_sft_rows(answers, system, variant="erased")
+print(f"variant: {p.erasure.variant}")  # erased (the recipe), not_erased or direct_only (ablations, notebook 07)
+rows = erasure.build_sft_rows(answers, system, variant=p.erasure.variant)
 dataset = erasure.save_sft_dataset(rows, stage.out / "sft_dataset", seed=p.seed)
 dataset
 
@@ -55,19 +56,27 @@ dataset
 print(erasure.side_by_side(dataset[0]))
 
 # %% [markdown]
-# ## Checks: nothing of the instructions is left, and provenance rebuilds them
+# ## Checks: nothing of the instructions is left, provenance rebuilds them, and nothing held out leaks
+# The last check: no fact a held-out test (or dev) item rests on — a capital, an element, a person,
+# an invented town — appears anywhere in the training conversations, so notebook 05 measures what the
+# student can do, not what it memorised. A leak stops the run here.
 
 # %%
 instructions = set(answers.instruction)
 leaks = [r["id"] for r in dataset if any(i in r["prompt"][0]["content"] or i in r["prompt"][1]["content"] for i in instructions)]
 rebuilt = sum(erasure.unerased_instruction(r) in instructions for r in dataset)
 print(f"rows with instruction text: {len(leaks)}; rows whose instruction is rebuilt from provenance: {rebuilt}/{len(dataset)}")
+leakage = tasks.check_leakage(tasks.load_items(stage.artifact("01", "suite", "test.jsonl"))
+                              + tasks.load_items(stage.artifact("01", "suite", "dev.jsonl")),
+                              [m["content"] for r in dataset for m in r["prompt"][1:] + r["completion"]])
+print(f"leakage check: {leakage['keys']} held-out facts, none in {leakage['checked_texts']} training texts")
 mix = pd.Series(dataset["strategy"]).value_counts()
 mix
 
 # %%
 stage.write_metrics({"rows": len(dataset), "instruction_leaks": len(leaks), "rebuilt": rebuilt,
-                     "strategy_mix": mix.to_dict(), "system_message": p.erasure.system_message})
+                     "strategy_mix": mix.to_dict(), "system_message": p.erasure.system_message,
+                     "variant": p.erasure.variant, "leakage_check": leakage})
 
 # %% [markdown]
 # ## Try it

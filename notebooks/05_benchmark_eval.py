@@ -20,9 +20,13 @@
 # Zero-shot, greedy, on the **held-out test split** of the built-in tasks, the base model and the
 # fine-tuned student answer under each system message of the profile: **empty** (the paper's
 # zero-shot setting — an explicit empty system turn, so SmolLM2's template cannot slip in its
-# default) and **generic** (the one the student was trained with). Answers are read by two
-# filters, *strict* (only the `Answer:` line) and *flexible* (with fallbacks); the main number is
-# flexible accuracy, with the format-OK rate beside it.
+# default) and **generic** (the one the student was trained with); the base model also under
+# **none**, its template's own default, so it is compared at its best.
+#
+# Every answer is read twice. **Lenient** (format-free): does it commit to the right answer in any
+# clear form ("The capital of Thailand is Bangkok." counts). **Strict**: only an `Answer:` line
+# counts. The student was trained on answers that end with that line, so much of any strict gain is
+# the format — the **verdict below reads lenient accuracy**, and the format gain is stated apart.
 
 # %% tags=["parameters"]
 params_path = "offline"  # a profile in params/ or a YAML path; the runner passes the run's params.yaml
@@ -32,29 +36,41 @@ overrides = {}  # e.g. {"eval.split": "dev"}
 # %%
 import pandas as pd
 
-from orca2_kit import evaluate, plots, tasks
-from orca2_kit.models import load_student
+from orca2_kit import budgets, evaluate, plots, tasks
+from orca2_kit.models import load_tokenizer, student_path
 from orca2_kit.stages import open_stage
 
 stage = open_stage("05", params_path, run_dir, overrides)
 p = stage.params
 items = tasks.load_items(stage.artifact("01", "suite", f"{p.eval.split}.jsonl"))
 adapter = stage.artifact("04", "adapter" if p.train.method == "lora" else "model")
-print(f"{len(items)} held-out items; student adapter: {adapter}")
+held = [it for it in items if it.family in p.tasks.heldout_families]
+print(f"{len(items)} test items ({len(held)} of never-trained families: {p.tasks.heldout_families or 'none'}); "
+      f"student adapter: {adapter}")
+
+# %% [markdown]
+# The token budget comes from the teacher's accepted answers (a high percentile of their lengths
+# plus a margin): long enough for the longest strategy the student learned, so a cut-off answer
+# is rare — the tables report how rare (*cut_by_limit*).
 
 # %%
-results, skipped = [], []
-for name, weights in [("base", None), ("student", adapter)]:
-    model, tokenizer = load_student(p.student, p.device, adapter=str(weights) if weights else None)
-    evaluate.assert_same_template(tokenizer, stage.artifact("04", "train_metrics.json"))
-    samples, skip = evaluate.evaluate_model(model, tokenizer, items, p.eval.system_messages, name,
-                                            p.eval.max_new_tokens, p.generation.batch_size, p.generation.max_prompt_tokens,
-                                            p.erasure.system_message_file)
-    results.append(samples)
-    skipped.extend(skip)
-samples = pd.concat(results, ignore_index=True)
+answers = pd.read_json(stage.artifact("02", "answers.jsonl"), lines=True)
+needed, per_strategy = budgets.answer_budget(load_tokenizer(student_path(p.student)), answers,
+                                             p.generation.budget_percentile, p.generation.budget_margin)
+max_new_tokens = needed if p.eval.max_new_tokens == "auto" else p.eval.max_new_tokens
+print(f"budget: {max_new_tokens} new tokens (the answers need {needed}; per strategy {per_strategy})")
+
+# %%
+samples, skipped = evaluate.base_and_student(p, items, adapter, stage.artifact("04", "train_metrics.json"), max_new_tokens)
 samples.to_json(stage.out / "samples.jsonl", orient="records", lines=True)
 pd.DataFrame(skipped)
+
+# %% [markdown]
+# ## The scores, read both ways
+# Per model and system message: **lenient** and **strict** accuracy with 95% bootstrap intervals,
+# the **format-OK** rate (an `Answer:` line was written), accuracy *among* format-OK answers, the
+# share of answers the budget **cut**, and **chance** (0.5 on the two-option families, 0 on open
+# answers; the mean over items). Then the same split by whether the student trained on the family.
 
 # %%
 summary = evaluate.summarize(samples, seed=p.seed)
@@ -62,24 +78,38 @@ summary.to_csv(stage.out / "scores.csv", index=False)
 summary.round(3)
 
 # %%
-fam = evaluate.per_family(samples)
+by_group = evaluate.summarize(samples.assign(group=samples.trained.map({True: "trained families",
+                                                                        False: "held-out families"})),
+                              by=("group", "model", "system"), seed=p.seed)
+by_group.round(3)
+
+# %%
+fam = evaluate.per_family(samples, seed=p.seed)
 fig, _ = plots.base_vs_student(fam, stage.figures / "05_base_vs_student")
 
 # %% [markdown]
 # ## Is the student ahead? Paired on the same items, with a bootstrap interval
+# Student minus base on lenient accuracy, item by item: under each message both were scored with,
+# and the student (under its training message) against the base model at *its* best message. The
+# last row is the format gain — how much more often the student writes the `Answer:` line — which
+# says nothing about whether its answers are right.
 
 # %%
-diffs = pd.DataFrame([evaluate.paired_difference(samples, s, seed=p.seed) for s in summary.system.unique()])
-for d in diffs.itertuples():
-    verdict = "ahead" if d.ci_low > 0 else "behind" if d.ci_high < 0 else "not distinguishable from the base model"
-    print(f"{d.system:>8} system message: student - base = {d.difference:+.3f} "
-          f"(95% CI {d.ci_low:+.3f} to {d.ci_high:+.3f}, n={d.n}) -> the student is {verdict}")
-diffs.round(3)
+comparisons = pd.concat([evaluate.comparisons(g, p.erasure.system_message, seed=p.seed).assign(items=name)
+                         for name, g in [("all", samples), ("trained families", samples[samples.trained]),
+                                         ("held-out families", samples[~samples.trained])] if len(g)],
+                        ignore_index=True)
+for r in comparisons[comparisons.verdict != "-"].itertuples():
+    print(f"{r.items:>18} | {r.comparison}: {r.difference:+.3f} (95% CI {r.ci_low:+.3f} to {r.ci_high:+.3f}, "
+          f"n={r.n}) -> the student is {r.verdict}")
+comparisons.round(3)
 
 # %% [markdown]
-# Where the student is ahead, look at *why* in the per-family plot: families whose teacher answers
-# reason step by step or quote the text first are where a 135M model gains most; the format-OK
-# column shows how much of the gain is simply answering in the requested format.
+# Read the verdicts with their intervals: *not distinguishable* means this run cannot tell the
+# student from the base model, whatever the point estimate says. The per-family plot shows where a
+# difference comes from; the held-out families are the paper's question — did the student learn a
+# way of answering that carries over to tasks it never saw? Here is one of the student's answers
+# in full:
 
 # %%
 print(samples[(samples.model == "student")].output.iloc[0])
@@ -90,10 +120,11 @@ print(samples[(samples.model == "student")].output.iloc[0])
 # The same question on real data: the benchmarks of the paper's Table 2 and Figures 4-5, run by
 # [lm-evaluation-harness](https://github.com/EleutherAI/lm-evaluation-harness) from the task configs in
 # `orca2_kit/harness/tasks/` (each one is data: dataset loader, zero-shot prompt, the *strict* and
-# *flexible* answer filters, metric). Data comes from the local directory in params (`data_dir` or
-# `$ORCA2_DATA_DIR`); a benchmark without local files is skipped with the reason. Scores are computed
-# in float32, so they do not depend on the batch size. `eval.harness.limit` documents per benchmark
-# keep this chapter to minutes on a laptop: read the intervals, not just the bars.
+# *lenient* answer filters — the same two readings as above, from the same code — and the metric).
+# Data comes from the data directory (`python -m orca2_kit data status` says which one and what is in
+# it); a benchmark without files there is skipped with the reason. `eval.harness.limit` documents per
+# benchmark keep this chapter to minutes on a laptop: with a handful of documents an interval spans
+# most of the scale, so read the intervals, not the bars.
 
 # %%
 from orca2_kit.harness import analysis, suite
@@ -106,15 +137,17 @@ for s in skipped_benchmarks:
 
 # %%
 harness_run = suite.evaluate(p, [("base", None), ("student", str(adapter))], stage.out / "harness", data_dir)
-harness_samples = analysis.load_samples(stage.out / "harness")
+harness_samples = analysis.load_samples(stage.out / "harness", load_tokenizer(student_path(p.student)),
+                                        p.eval.harness.max_new_tokens)
 harness_summary = analysis.summarize(harness_samples, seed=p.seed) if len(harness_samples) else pd.DataFrame()
 harness_summary.to_csv(stage.out / "harness_scores.csv", index=False)
 harness_summary.round(3)
 
 # %% [markdown]
-# Accuracy per benchmark under each system message, with 95% bootstrap intervals; *format_ok* is
-# the share of answers with an `Answer:` line (the strict filter's reading). The log-likelihood
-# rows (`raw` system) score the multiple-choice sets without generation or chat template.
+# Lenient accuracy per benchmark under each system message, with 95% bootstrap intervals and chance
+# (dashed); the table beside it has strict accuracy, format-OK, accuracy among format-OK answers and
+# the share of answers the budget cut. The log-likelihood rows (`raw` system) score the
+# multiple-choice sets without generation or chat template.
 
 # %%
 if len(harness_summary):
@@ -154,8 +187,9 @@ if harness_run["mt_bench"]:
     print(mt.groupby(["model", "system"]).agg(score=("rating", "mean"), malformed=("malformed", "mean")))
 
 # %%
-stage.write_metrics({"summary": summary.to_dict(orient="records"), "paired": diffs.to_dict(orient="records"),
-                     "skipped": skipped,
+stage.write_metrics({"summary": summary.to_dict(orient="records"), "by_group": by_group.to_dict(orient="records"),
+                     "comparisons": comparisons.to_dict(orient="records"), "skipped": skipped,
+                     "max_new_tokens": max_new_tokens, "cut_by_limit": float(samples.hit_limit.mean()),
                      "harness": {"summary": harness_summary.to_dict(orient="records"),
                                  "paired": harness_paired.to_dict(orient="records"),
                                  "skipped": harness_run["skipped"],

@@ -11,7 +11,7 @@ import difflib
 import os
 import re
 from pathlib import Path
-from typing import Any, Literal, Optional, Union
+from typing import Annotated, Any, Literal, Optional, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -63,6 +63,9 @@ class TasksConfig(Section):
     n_train: int = Field(60, ge=1, description="items per family in the train split")
     n_dev: int = Field(8, ge=1, description="items per family in the dev split (strategy selection)")
     n_test: int = Field(16, ge=1, description="items per family in the held-out test split")
+    # families the student never trains on: test items only, scored zero-shot in 05 beside the
+    # trained families (the paper's claim is about unseen tasks, not new items of seen ones)
+    heldout_families: list[str] = Field(default_factory=list)
     path: Optional[str] = None  # source=file: a JSONL/parquet file or a directory of them
     hub_id: Optional[str] = None  # source=hub: a dataset with task, prompt, reference columns
 
@@ -85,21 +88,46 @@ class TasksConfig(Section):
                                      + (f"; did you mean '{close[0]}'?" if close else f"; known: {', '.join(FAMILIES)}"))
             if not self.families:
                 raise ValueError("families: empty list (leave it out for every built-in family)")
+        if self.heldout_families:
+            from .tasks.families import FAMILIES
+
+            known = list(self.families or FAMILIES) if self.source == "builtin" else None
+            for f in self.heldout_families:
+                if known is not None and f not in known:
+                    close = difflib.get_close_matches(f, known, n=1)
+                    raise ValueError(f"heldout_families: '{f}' is not among the suite's families"
+                                     + (f"; did you mean '{close[0]}'?" if close else f" ({', '.join(known)}); "
+                                        "when you change tasks.families, set tasks.heldout_families too (e.g. [])"))
+            if known is not None and set(known) <= set(self.heldout_families):
+                raise ValueError("heldout_families: every family is held out; leave at least one to train on")
         return self
+
+
+Budget = Union[Literal["auto"], Annotated[int, Field(ge=1)]]
 
 
 class GenerationConfig(Section):
     batch_size: int = Field(32, ge=1)
-    max_new_tokens: int = Field(160, ge=1, description="for reasoning strategies")
-    max_new_tokens_direct: int = Field(24, ge=1, description="for the direct strategy")
+    # New tokens per strategy in 01 (the strategy grid). auto: a high percentile of the reference
+    # teacher's answers in that strategy, plus a margin (orca2_kit/budgets.py), so no strategy is cut
+    # before its 'Answer:' line; an int: that many for every strategy (checked against the need).
+    max_new_tokens: Budget = "auto"
+    budget_percentile: float = Field(95, gt=0, le=100)
+    budget_margin: float = Field(0.25, ge=0, description="fraction added to the percentile")
     max_prompt_tokens: int = Field(1024, ge=16)
 
 
 class StrategySelectionConfig(Section):
     candidates: list[Strategy] = Field(default_factory=lambda: list(STRATEGY_KEYS))
-    # measured: best dev accuracy of the base student, ties broken by the family's expected
-    # strategy; expected: use the authors' expectation without measuring.
-    rule: Literal["measured", "expected"] = "measured"
+    # measured: the base student answers the dev split under each strategy's instruction; a family
+    #   keeps its expected strategy unless another beats it on the same dev items by more than
+    #   `margin` (the paired 95% interval's lower bound), so noise never decides the map;
+    # probe: the same rule on what the student can *learn*: a short LoRA per strategy, trained on
+    #   teacher answers in that strategy, answers the dev split (probe_steps optimizer steps each);
+    # expected: the authors' expectation, unmeasured.
+    rule: Literal["measured", "probe", "expected"] = "measured"
+    margin: float = Field(0.0, ge=0, lt=1, description="accuracy a strategy must beat the expected one by")
+    probe_steps: int = Field(30, ge=1, description="optimizer steps of each probe LoRA (rule: probe)")
 
     @field_validator("candidates")
     @classmethod
@@ -138,6 +166,10 @@ class TeacherConfig(Section):
     # non-empty answer (most of the paper's data was not filtered); the check is still recorded
     verify: Literal["reference", "none"] = "reference"
     batch_poll_s: float = Field(30.0, gt=0)
+    # Which strategy the teacher is told to use per family: measured (the map notebook 01 chose),
+    # expected (the authors' expectation), or one strategy for every family (e.g. step_by_step:
+    # "imitate the big model's single style", an ablation arm)
+    strategy_map: Union[Literal["measured", "expected"], Strategy] = "measured"
 
     @model_validator(mode="after")
     def _check_kind(self):
@@ -155,6 +187,10 @@ class TeacherConfig(Section):
 
 
 class ErasureConfig(Section):
+    # erased: the recipe (the student sees a generic system message, never the teacher's instruction);
+    # not_erased: the teacher's instruction kept as the training system message (ablation);
+    # direct_only: the teacher's direct answers only, erased (plain imitation; needs teacher.strategy_map: direct)
+    variant: Literal["erased", "not_erased", "direct_only"] = "erased"
     system_message: Literal["generic", "cautious", "empty"] = "generic"
     system_message_file: Optional[str] = None  # your own student system message (e.g. the paper's)
 
@@ -258,8 +294,11 @@ class HarnessConfig(Section):
 
 class EvalConfig(Section):
     system_messages: list[SystemMessage] = Field(default_factory=lambda: ["empty", "generic"])
+    # the base model is also scored under its template's own default (none), so it is compared at its best
+    base_under_none: bool = True
     split: Literal["dev", "test"] = "test"
-    max_new_tokens: int = Field(160, ge=1)
+    # auto: a high percentile of the teacher's accepted answers plus a margin (generation.budget_*)
+    max_new_tokens: Budget = "auto"
     harness: HarnessConfig = Field(default_factory=HarnessConfig)
 
 
@@ -345,6 +384,13 @@ class Params(Section):
         if v is not None and not Path(v).expanduser().is_dir():
             raise ValueError(f"data directory '{v}' does not exist")
         return v
+
+    @model_validator(mode="after")
+    def _direct_only(self):
+        if self.erasure.variant == "direct_only" and self.teacher.strategy_map != "direct":
+            raise ValueError("erasure: variant 'direct_only' trains on direct answers only, so the teacher must "
+                             f"write them: set teacher.strategy_map: direct (it is '{self.teacher.strategy_map}')")
+        return self
 
     def resolved_data_dir(self) -> Optional[Path]:
         """The real-data directory (see locate_data_dir), or None: real-data steps are skipped."""
@@ -454,7 +500,7 @@ def _format_errors(err: ValidationError, source: str) -> str:
             msg = e["msg"].removeprefix("Value error, ")
             field, sep, rest = msg.partition(": ")  # section-level checks name their field first
             if sep and field.isidentifier() and field in _known_keys(Params, loc + (field,)):
-                key, msg = f"{key}.{field}", rest
+                key, msg = (f"{key}.{field}" if loc else field), rest
             got = e.get("input")
             lines.append(f"{key}: {msg}" + ("" if isinstance(got, dict) else f" (got {got!r})"))
     if len(lines) == 1:  # the usual case: one line that names the key

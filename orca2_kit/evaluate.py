@@ -3,6 +3,13 @@
 This is the kit's own generation layer on the built-in tasks; the paper's benchmarks run through
 lm-evaluation-harness (see the evaluation task configs). "empty" is an explicit empty system turn;
 a template that cannot render one is reported, not silently replaced by its default.
+
+Every table reports, per model and system message (and family): the **lenient** (format-free)
+accuracy — does the answer commit to the right thing, in any clear form — beside the **strict**
+accuracy (only the 'Answer:' line counts), the **format-OK** rate, the accuracy *among* format-OK
+answers, the share of generations the token limit **cut**, and the **chance** level. The verdict
+("is the student ahead?") is read on lenient accuracy; how much better the student follows the
+answer format is its own number (the format-OK difference), never folded into the verdict.
 """
 from __future__ import annotations
 
@@ -10,8 +17,25 @@ import numpy as np
 import pandas as pd
 
 from .extract import score
-from .generation import empty_system_check, generate, messages, system_text
+from .generation import empty_system_check, generate_detailed, messages, system_text
 from .tasks.base import TaskItem
+
+METRICS = ("correct_lenient", "correct_strict", "format_ok", "hit_limit")
+
+
+def chance_level(item: TaskItem) -> float:
+    """What guessing scores on an item: 1/k for a choice between k options, 0 for an open answer."""
+    return 1.0 / len(item.choices) if item.answer_type == "choice" and item.choices else 0.0
+
+
+def score_rows(items: list[TaskItem], generations, **extra) -> list[dict]:
+    """Per-sample rows: the output, both readings, format-OK, whether the limit cut it, chance."""
+    rows = []
+    for it, g in zip(items, generations):
+        rows.append({**extra, "id": it.id, "family": it.family, "output": g.text, "reference": it.reference,
+                     "new_tokens": g.new_tokens, "hit_limit": g.hit_limit, "chance": chance_level(it),
+                     **score(g.text, it.reference, it.answer_type, it.choices, it.candidates)})
+    return rows
 
 
 def evaluate_model(model, tokenizer, items: list[TaskItem], system_modes: list[str], model_name: str,
@@ -25,12 +49,33 @@ def evaluate_model(model, tokenizer, items: list[TaskItem], system_modes: list[s
             skipped.append({"model": model_name, "system": mode, "reason": check["reason"]})
             continue
         system = system_text(mode, system_message_file)
-        outs = generate(model, tokenizer, [messages(system, it.prompt) for it in items], max_new_tokens,
-                        batch_size, max_prompt_tokens, desc=f"{model_name} / {mode} system")
-        for it, out in zip(items, outs):
-            rows.append({"model": model_name, "system": mode, "id": it.id, "family": it.family, "output": out,
-                         "reference": it.reference, **score(out, it.reference, it.answer_type, it.choices)})
+        gens = generate_detailed(model, tokenizer, [messages(system, it.prompt) for it in items], max_new_tokens,
+                                 batch_size, max_prompt_tokens, desc=f"{model_name} / {mode} system")
+        rows += score_rows(items, gens, model=model_name, system=mode)
     return pd.DataFrame(rows), skipped
+
+
+def base_and_student(p, items: list[TaskItem], adapter, train_metrics_path, max_new_tokens: int) -> tuple[pd.DataFrame, list[dict]]:
+    """Notebook 05's built-in evaluation: the base model under the profile's system messages (and
+    its template's own default, `none`, when eval.base_under_none), the student under the profile's;
+    a `trained` column says whether the student trained on the item's family."""
+    from .models import load_student
+
+    modes = list(p.eval.system_messages)
+    runs = [("base", None, modes + (["none"] if p.eval.base_under_none and "none" not in modes else [])),
+            ("student", adapter, modes)]
+    results, skipped = [], []
+    for name, weights, systems in runs:
+        model, tokenizer = load_student(p.student, p.device, adapter=str(weights) if weights else None)
+        assert_same_template(tokenizer, train_metrics_path)
+        samples, skip = evaluate_model(model, tokenizer, items, systems, name, max_new_tokens, p.generation.batch_size,
+                                       p.generation.max_prompt_tokens, p.erasure.system_message_file)
+        results.append(samples)
+        skipped += skip
+        del model
+    samples = pd.concat(results, ignore_index=True)
+    samples["trained"] = ~samples.family.isin(p.tasks.heldout_families)
+    return samples, skipped
 
 
 def assert_same_template(tokenizer, train_metrics_path) -> str:
@@ -57,28 +102,68 @@ def bootstrap_ci(values, n_boot: int = 1000, seed: int = 0) -> tuple[float, floa
     return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
 
 
-def summarize(samples: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
-    """Accuracy (flexible and strict), 95% CI and format-OK rate per model and system message."""
+def summarize(samples: pd.DataFrame, by=("model", "system"), seed: int = 0) -> pd.DataFrame:
+    """The evaluation table: lenient and strict accuracy with 95% CIs, format-OK, accuracy among
+    format-OK answers, the share cut by the token limit, and chance, per group of `by`."""
     rows = []
-    for (m, s), g in samples.groupby(["model", "system"], sort=False):
-        lo, hi = bootstrap_ci(g["correct_flexible"], seed=seed)
-        rows.append({"model": m, "system": s, "n": len(g), "accuracy": g["correct_flexible"].mean(),
-                     "ci_low": lo, "ci_high": hi, "accuracy_strict": g["correct_strict"].mean(),
-                     "format_ok": g["format_ok"].mean()})
+    for key, g in samples.groupby(list(by), sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        lo, hi = bootstrap_ci(g["correct_lenient"], seed=seed)
+        slo, shi = bootstrap_ci(g["correct_strict"], seed=seed)
+        ok = g[g["format_ok"].astype(bool)]
+        rows.append({**dict(zip(by, key)), "n": len(g),
+                     "lenient": g["correct_lenient"].mean(), "lenient_lo": lo, "lenient_hi": hi,
+                     "strict": g["correct_strict"].mean(), "strict_lo": slo, "strict_hi": shi,
+                     "format_ok": g["format_ok"].mean(),
+                     "acc_given_format_ok": ok["correct_strict"].mean() if len(ok) else float("nan"),
+                     "cut_by_limit": g["hit_limit"].mean(), "chance": g["chance"].mean()})
     return pd.DataFrame(rows)
 
 
-def per_family(samples: pd.DataFrame) -> pd.DataFrame:
-    return (samples.groupby(["family", "model", "system"], sort=False)["correct_flexible"].mean()
-            .rename("accuracy").reset_index())
+def per_family(samples: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    """The same table per family (with whether the student trained on it, when known)."""
+    by = ("family", "model", "system") + (("trained",) if "trained" in samples else ())
+    return summarize(samples, by=by, seed=seed)
 
 
-def paired_difference(samples: pd.DataFrame, system: str, a: str = "student", b: str = "base",
-                      seed: int = 0) -> dict:
-    """Student minus base accuracy on the same items, with a paired bootstrap CI."""
-    s = samples[samples.system == system].pivot_table(index="id", columns="model", values="correct_flexible")
-    if a not in s or b not in s:
+def paired_difference(samples: pd.DataFrame, system_a: str, system_b: str | None = None, a: str = "student",
+                      b: str = "base", metric: str = "correct_lenient", seed: int = 0) -> dict:
+    """`a` under `system_a` minus `b` under `system_b` (default: the same message), on the same
+    items, with a paired bootstrap CI."""
+    system_b = system_b or system_a
+    x = samples[(samples.model == a) & (samples.system == system_a)].set_index("id")[metric].astype(float)
+    y = samples[(samples.model == b) & (samples.system == system_b)].set_index("id")[metric].astype(float)
+    d = (x - y).dropna()
+    if not len(d):
         return {}
-    d = (s[a] - s[b]).dropna()
     lo, hi = bootstrap_ci(d, seed=seed)
-    return {"system": system, "difference": float(d.mean()), "ci_low": lo, "ci_high": hi, "n": int(len(d))}
+    return {"a": f"{a} / {system_a}", "b": f"{b} / {system_b}", "metric": metric, "difference": float(d.mean()),
+            "ci_low": lo, "ci_high": hi, "n": int(len(d))}
+
+
+def verdict(diff: dict) -> str:
+    """'ahead', 'behind' or 'not distinguishable' from a paired difference's interval."""
+    if not diff:
+        return "not measured"
+    return "ahead" if diff["ci_low"] > 0 else "behind" if diff["ci_high"] < 0 else "not distinguishable"
+
+
+def comparisons(samples: pd.DataFrame, trained_system: str, seed: int = 0) -> pd.DataFrame:
+    """The paired comparisons notebook 05 reads: the student against the base under each system
+    message both were scored with, and the student (under the message it was trained with) against
+    the base *at its best* message — both on lenient accuracy — and, apart, the format gain."""
+    rows = []
+    systems = [s for s in dict.fromkeys(samples.system) if ((samples.model == "student") & (samples.system == s)).any()]
+    for s in systems:
+        rows.append({"comparison": f"same message ({s})", **paired_difference(samples, s, seed=seed)})
+    base = samples[samples.model == "base"]
+    if len(base) and ((samples.model == "student") & (samples.system == trained_system)).any():
+        best = base.groupby("system")["correct_lenient"].mean().idxmax()
+        rows.append({"comparison": f"student ({trained_system}) vs base at its best ({best})",
+                     **paired_difference(samples, trained_system, best, seed=seed)})
+        rows.append({"comparison": f"format gain ({trained_system}): format-OK, student - base",
+                     **paired_difference(samples, trained_system, metric="format_ok", seed=seed)})
+    out = pd.DataFrame(rows)
+    if len(out):
+        out["verdict"] = [verdict(r) if r.get("metric") == "correct_lenient" else "-" for r in out.to_dict("records")]
+    return out

@@ -10,6 +10,7 @@ import importlib.metadata
 import json
 import os
 import shutil
+import warnings
 from pathlib import Path
 from typing import Optional
 
@@ -168,7 +169,9 @@ def load_model(path: str, device: str = "auto", dtype: str = "auto", adapter: Op
     if adapter:
         from peft import PeftModel
 
-        model = PeftModel.from_pretrained(model, adapter).merge_and_unload()
+        with warnings.catch_warnings():  # peft 0.21 asks transformers 5 a deprecated question while loading
+            warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+            model = PeftModel.from_pretrained(model, adapter).merge_and_unload()
     return model.to(device).eval()
 
 

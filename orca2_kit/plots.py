@@ -31,18 +31,25 @@ def save(fig, path: str | Path) -> Path:
     return path.with_suffix(".png")
 
 
-def strategy_heatmap(acc: pd.DataFrame, choice: pd.DataFrame, path):
-    """Dev accuracy per family x strategy; the chosen cell boxed, the expected one marked with *."""
-    fig, ax = plt.subplots(figsize=(1.4 * acc.shape[1] + 2, 0.55 * acc.shape[0] + 1.5))
-    sns.heatmap(acc, annot=True, fmt=".2f", cmap="viridis", vmin=0, vmax=1, cbar_kws={"label": "dev accuracy"}, ax=ax)
+def strategy_heatmap(cells: pd.DataFrame, choice: pd.DataFrame, path, title: str = "Base student"):
+    """Dev accuracy (lenient) per family x strategy with its 95% interval; the chosen cell boxed, the
+    expected one marked with *."""
+    acc = cells.pivot_table(index="family", columns="strategy", values="accuracy", sort=False)
+    label = cells.assign(t=[f"{a:.2f}\n[{lo:.2f}, {hi:.2f}]" for a, lo, hi in zip(cells.accuracy, cells.lo, cells.hi)]) \
+        .pivot_table(index="family", columns="strategy", values="t", aggfunc="first", sort=False) \
+        .reindex(index=acc.index, columns=acc.columns)
+    fig, ax = plt.subplots(figsize=(1.7 * acc.shape[1] + 2, 0.75 * acc.shape[0] + 1.5))
+    sns.heatmap(acc, annot=label.to_numpy(), fmt="", cmap="viridis", vmin=0, vmax=1, annot_kws={"fontsize": 8},
+                cbar_kws={"label": "dev accuracy (lenient)"}, ax=ax)
     cols = list(acc.columns)
     for r, fam in enumerate(acc.index):
         row = choice.set_index("family").loc[fam]
         if row["chosen"] in cols:
             ax.add_patch(plt.Rectangle((cols.index(row["chosen"]), r), 1, 1, fill=False, edgecolor="red", lw=2.5))
         if row["expected"] in cols:
-            ax.text(cols.index(row["expected"]) + 0.9, r + 0.3, "*", color="white", fontsize=14, ha="right")
-    ax.set_title("Base student, dev accuracy by strategy (box: chosen, *: expected)")
+            ax.text(cols.index(row["expected"]) + 0.95, r + 0.25, "*", color="white", fontsize=14, ha="right")
+    n = int(cells["n"].min()) if len(cells) else 0
+    ax.set_title(f"{title}: dev accuracy by strategy, 95% CI (n={n} per cell; box: chosen, *: expected)")
     ax.set_xlabel("strategy")
     ax.set_ylabel("task family")
     plt.setp(ax.get_xticklabels(), rotation=30, ha="right")
@@ -84,12 +91,40 @@ def loss_curve(log_history: list[dict], path):
 
 
 def base_vs_student(fam: pd.DataFrame, path):
-    """Accuracy per family, base vs student, one panel per system message."""
-    g = sns.catplot(data=fam, kind="bar", x="accuracy", y="family", hue="model", col="system",
-                    height=0.45 * fam["family"].nunique() + 2, aspect=1.1)
-    g.set(xlim=(0, 1))
-    g.figure.suptitle("Held-out built-in tasks: base vs student", y=1.02)
-    return g.figure, save(g.figure, path)
+    """Lenient accuracy per family with 95% CIs, base vs student, one panel per system message; chance
+    as a dashed tick per family, never-trained families marked."""
+    fam = fam.copy()
+    if "trained" in fam:
+        fam["family"] = [f if t else f"{f} (held out)" for f, t in zip(fam.family, fam.trained)]
+    systems = list(dict.fromkeys(fam.system))
+    families = list(dict.fromkeys(fam.family))
+    fig, axes = plt.subplots(1, len(systems), figsize=(4.6 * len(systems), 0.5 * len(families) + 1.8), sharey=True,
+                             squeeze=False)
+    for ax, system in zip(axes[0], systems):
+        g = fam[fam.system == system]
+        models = list(dict.fromkeys(g.model))
+        sns.barplot(g, y="family", x="lenient", hue="model", order=families, ax=ax, orient="h", hue_order=models)
+        _interval_bars(ax, g, "lenient", families, models)
+        for i, f in enumerate(families):
+            c = g[g.family == f]["chance"]
+            if len(c):
+                ax.plot([c.iloc[0]] * 2, [i - 0.45, i + 0.45], color="black", ls="--", lw=1)
+        ax.set_xlim(0, 1)
+        ax.set_title(f"{system} system message")
+        ax.set_xlabel("lenient accuracy, 95% CI (dashed: chance)")
+    fig.suptitle("Held-out built-in test items: base vs student", y=1.02)
+    fig.tight_layout()
+    return fig, save(fig, path)
+
+
+def _interval_bars(ax, table: pd.DataFrame, metric: str, order: list[str], models: list[str], key: str = "family"):
+    """Black 95% interval lines on a horizontal seaborn barplot (one bar container per model, in order)."""
+    for container, m in zip(ax.containers, models):
+        sub = table[table.model == m].set_index(key)
+        for bar, name in zip(container, order):
+            if name in sub.index and not pd.isna(sub.loc[name, f"{metric}_lo"]):
+                y = bar.get_y() + bar.get_height() / 2
+                ax.plot([sub.loc[name, f"{metric}_lo"], sub.loc[name, f"{metric}_hi"]], [y, y], color="black", lw=1)
 
 
 def hallucination_rates(rates: pd.DataFrame, path, paper: pd.DataFrame | None = None, judge: str = "offline checker"):
@@ -135,22 +170,25 @@ def hallucination_rates(rates: pd.DataFrame, path, paper: pd.DataFrame | None = 
 
 
 def benchmark_scores(summary: pd.DataFrame, path):
-    """Table 2 / Figure 5 style: accuracy per benchmark, base vs student, one panel per system message,
-    with 95% bootstrap intervals (generative protocol, flexible filter)."""
+    """Table 2 / Figure 5 style: lenient accuracy per benchmark, base vs student, one panel per system
+    message, with 95% bootstrap intervals and each benchmark's chance level (dashed)."""
     s = summary[summary.variant == "generative"]
     systems = list(dict.fromkeys(s.system))
-    fig, axes = plt.subplots(1, len(systems), figsize=(5 * len(systems), 0.45 * s.benchmark.nunique() + 2),
+    benches = list(dict.fromkeys(s.benchmark))
+    fig, axes = plt.subplots(1, len(systems), figsize=(5 * len(systems), 0.45 * len(benches) + 2),
                              sharey=True, squeeze=False)
     for ax, system in zip(axes[0], systems):
         g = s[s.system == system]
-        sns.barplot(g, y="benchmark", x="accuracy", hue="model", ax=ax, orient="h")
-        for bar_container, (_, sub) in zip(ax.containers, g.groupby("model", sort=False)):
-            for bar, (_, r) in zip(bar_container, sub.iterrows()):
-                y = bar.get_y() + bar.get_height() / 2
-                ax.plot([r.ci_low, r.ci_high], [y, y], color="black", lw=1)
+        models = list(dict.fromkeys(g.model))
+        sns.barplot(g, y="benchmark", x="lenient", hue="model", order=benches, ax=ax, orient="h", hue_order=models)
+        _interval_bars(ax, g, "lenient", benches, models, key="benchmark")
+        for i, b in enumerate(benches):
+            c = g[g.benchmark == b]["chance"]
+            if len(c):
+                ax.plot([c.iloc[0]] * 2, [i - 0.45, i + 0.45], color="black", ls="--", lw=1)
         ax.set_xlim(0, 1)
         ax.set_title(f"{system} system message")
-        ax.set_xlabel("accuracy (flexible), 95% CI")
+        ax.set_xlabel("lenient accuracy, 95% CI (dashed: chance)")
     fig.suptitle("Real benchmarks through lm-evaluation-harness, zero-shot")
     fig.tight_layout()
     return fig, save(fig, path)

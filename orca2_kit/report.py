@@ -30,12 +30,12 @@ def _rows(m, key, **match):
 
 
 def _glance_05(m):
-    parts = []
-    for r in _rows(m, "summary", model="student"):
-        base = _rows(m, "summary", model="base", system=r.get("system"))
-        if base and "accuracy" in r:
-            parts.append(f"{r['system']}: student {_pct(r['accuracy'])} vs base {_pct(base[0]['accuracy'])}")
-    return "; ".join(parts[:2])
+    """The verdict the notebook prints: student vs base at its best, lenient (format-free)."""
+    for r in m.get("comparisons", []):
+        if r.get("items") == "all" and "at its best" in str(r.get("comparison")) and "difference" in r:
+            return (f"lenient accuracy, student - base at its best: {100 * r['difference']:+.0f} points "
+                    f"(95% CI {100 * r['ci_low']:+.0f}..{100 * r['ci_high']:+.0f}, n={r['n']}): {r['verdict']}")
+    return ""
 
 
 def _glance_06(m):
@@ -49,7 +49,8 @@ GLANCE = {
     "01": lambda m: f"{len(m['strategy_map'])} families mapped; {_pct(m['agreement_with_expected'])} as the authors expected",
     "02": lambda m: f"{_pct(m['accept_rate'])} of {m['n_answers']} teacher answers accepted"
                     + (f"; {m['cache_hits']} from the cache, {m['requests_sent']} sent" if m.get("cache_hits") or m.get("requests_sent") else ""),
-    "03": lambda m: f"{m['rows']} training rows, {m['instruction_leaks']} instruction leaks",
+    "03": lambda m: f"{m['rows']} training rows ({m.get('variant', 'erased')}), {m['instruction_leaks']} with "
+                    "the teacher's instruction",
     "04": lambda m: f"loss {m['train_loss']:.3f} after {m['global_step']} steps",
     "05": _glance_05,
     "06": _glance_06,

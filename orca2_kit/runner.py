@@ -242,7 +242,8 @@ def run(profile: str, overrides: Optional[list[str]] = None, only: Optional[str]
         write_manifest(run_dir, manifest)
         try:
             pm.execute_notebook(str(src), str(dst), parameters={"params_path": str(params_path), "run_dir": str(run_dir)},
-                                cwd=str(NOTEBOOKS), kernel_name="python3", progress_bar=True, log_output=False)
+                                cwd=str(NOTEBOOKS), kernel_name="python3", progress_bar=True, log_output=False,
+                                kernel_manager_class=ipc_kernel_manager())
         except Exception as e:
             check_writable(run_dir, str(e))  # a read-only or full disk is the cause, whatever the notebook said
             manifest["stages"][stage].update(status="failed", wall_s=round(time.time() - t0, 1), error=str(e)[-2000:])
@@ -269,6 +270,21 @@ def run(profile: str, overrides: Optional[list[str]] = None, only: Optional[str]
     log(f"orca2-kit: finished in {total:.0f} s of notebook time; manifest {run_dir / 'manifest.json'}")
     _report(run_dir, log)
     return run_dir
+
+
+def ipc_kernel_manager():
+    """A kernel manager that talks to the kernel over local IPC sockets (in Jupyter's runtime folder)
+    instead of TCP ports on loopback: nothing else on the machine can connect to the kernel, and the
+    kernel does not warn, in every executed notebook, that its TCP traffic is unencrypted."""
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
+
+    class IPCKernelManager(AsyncKernelManager):
+        @default("transport")
+        def _transport_default(self):
+            return "ipc"
+
+    return IPCKernelManager
 
 
 def _report(run_dir: Path, log=print) -> None:

@@ -87,6 +87,20 @@ def teacher_instruction(strategy: str, task_description: str) -> str:
     return STRATEGIES[strategy].render(task_description)
 
 
+def strategy_map(source: str, selected: dict[str, str]) -> dict[str, str]:
+    """The map the teacher follows (teacher.strategy_map): 'measured' is notebook 01's choice,
+    'expected' each family's expected strategy, a strategy key that one for every family."""
+    from .tasks import family_info
+
+    if source == "measured":
+        return dict(selected)
+    if source == "expected":
+        return {f: family_info(f)["expected_strategy"] or s for f, s in selected.items()}
+    if source not in STRATEGIES:
+        raise ValueError(f"teacher.strategy_map: '{source}' is not measured, expected or a strategy ({list(STRATEGIES)})")
+    return {f: source for f in selected}
+
+
 def text_hash(text: str) -> str:
     """Short content hash, recorded as provenance for every instruction the teacher saw."""
     return hashlib.sha256(text.encode()).hexdigest()[:16]

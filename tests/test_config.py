@@ -14,7 +14,7 @@ def test_every_shipped_profile_validates(profile):
 def test_extends_and_overrides(tmp_path):
     child = tmp_path / "child.yaml"
     child.write_text(yaml.safe_dump({"extends": str(PARAMS_DIR / "smoke.yaml"), "profile": "child", "seed": 7}))
-    p = load_params(child, ["train.epochs=3", "tasks.families=[weekday]"])
+    p = load_params(child, ["train.epochs=3", "tasks.families=[weekday]", "tasks.heldout_families=[]"])
     assert (p.seed, p.train.epochs, p.tasks.families) == (7, 3.0, ["weekday"])
     assert p.student.source == "tiny-random"  # from smoke
     assert p.generation.batch_size == 16 and p.teacher.kind == "reference"  # smoke, then offline

@@ -238,7 +238,9 @@ _ATOMIC = {"hydrogen": 1, "helium": 2, "lithium": 3, "carbon": 6, "nitrogen": 7,
            "fluorine": 9, "neon": 10, "sodium": 11, "magnesium": 12, "aluminium": 13, "silicon": 14,
            "phosphorus": 15, "sulfur": 16, "chlorine": 17, "argon": 18, "potassium": 19,
            "calcium": 20, "iron": 26, "copper": 29, "zinc": 30, "silver": 47, "tin": 50,
-           "iodine": 53, "gold": 79, "mercury": 80, "lead": 82, "uranium": 92}
+           "iodine": 53, "gold": 79, "mercury": 80, "lead": 82, "uranium": 92, "beryllium": 4, "boron": 5,
+           "titanium": 22, "chromium": 24, "manganese": 25, "cobalt": 27, "nickel": 28, "bromine": 35,
+           "krypton": 36, "xenon": 54, "barium": 56, "tungsten": 74, "platinum": 78, "radon": 86}
 
 
 def test_element_compare(items):

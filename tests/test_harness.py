@@ -94,26 +94,31 @@ def test_real_references_match_upstream(real_data):
 MC = {"answer_type": "choice", "labels": ["A", "B", "C", "D"], "choices": ["Paris", "Rome", "a cat", "Oslo"], "reference": "B"}
 
 
-@pytest.mark.parametrize("text,strict,flex,correct", [
+@pytest.mark.parametrize("text,strict,lenient,correct", [
     ("Rome is the capital.\nAnswer: B", "B", "B", True),
     ("Answer: (B) Rome\nAnswer: A", "(B) Rome", "(B) Rome", True),  # the first Answer line counts
     ("Answer: Rome", "Rome", "Rome", True),  # the option's text, not its letter
     ("Answer: a cat", "a cat", "a cat", False),  # 'a' is not option A
-    ("I think the answer is (B).", "", "B", True),  # flexible only
+    ("I think the answer is (B).", "", "B", True),  # lenient only: an explicit cue
+    ("Paris is in France, but the capital of Italy is Rome.", "", "", False),  # two options named: no commitment
+    ("Paris is in France. The capital of Italy is Rome.", "", "B", True),  # the concluding sentence commits
+    ("The answer is (B), not (A). (A) is Paris.", "", "B", True),  # the cue wins over a later mention
     ("no idea", "", "", False),
 ])
-def test_choice_filters(text, strict, flex, correct):
+def test_choice_filters(text, strict, lenient, correct):
     assert B.strict_answer(text) == strict
-    assert B.flexible_answer(text, MC) == flex
-    assert B.is_correct(flex, MC) is correct
+    assert B.lenient_answer(text, MC) == lenient
+    assert B.is_correct(lenient, MC) is correct
 
 
 def test_number_text_and_drop_scoring():
     num = {"answer_type": "number", "reference": "1200"}
-    assert B.is_correct(B.flexible_answer("so 1,200 dollars in all", num), num)
+    assert B.is_correct(B.lenient_answer("so 1,200 dollars in all", num), num)
     assert not B.is_correct(B.strict_answer("so 1,200 dollars in all"), num)
+    assert B.lenient_answer("1. Add: 500 + 700 = 1200\n2. That is all.", num) == "1200"  # step numbers are no answer
     drop = {"answer_type": "text", "reference": "under the age of 18|25 to 44"}
     assert B.is_correct("25 to 44", drop) and not B.is_correct("45 to 64", drop)
+    assert B.is_correct(B.lenient_answer("The largest group was 25 to 44.", drop), drop)
     assert B.token_f1("the 25 to 44 group", drop) == pytest.approx(2 * (3 / 4) * 1 / (3 / 4 + 1))
     assert B.token_f1("", drop) == 0.0
 
@@ -313,7 +318,7 @@ def test_reasoning_average_uses_the_benchmarks_every_column_reports():
 
     rows = [("base", "agieval", .2), ("student", "agieval", .3), ("base", "bbh", .1), ("student", "bbh", .2),
             ("base", "drop", .0), ("student", "drop", .1), ("base", "gsm8k", .0), ("student", "gsm8k", .06)]
-    summary = pd.DataFrame([{"model": m, "system": "empty", "benchmark": b, "variant": "generative", "accuracy": a}
+    summary = pd.DataFrame([{"model": m, "system": "empty", "benchmark": b, "variant": "generative", "lenient": a}
                             for m, b, a in rows])
     paper = pd.DataFrame([{"model": "Big", "system": "empty", "benchmark": b, "value": v}
                           for b, v in [("agieval", 50.0), ("bbh", 40.0), ("race", 80.0)]])

@@ -96,7 +96,7 @@ def run(lm, names: list[str], system_mode: str, out_dir: str | Path, data_dir: O
     tasks = [task_name(n, variant) for n in names]
     chat = variant == "generative"
     system = system_text(system_mode, system_message_file) if chat else None
-    results = lm_eval.simple_evaluate(
+    results = _quiet(lm_eval.simple_evaluate)(
         model=lm, tasks=tasks, task_manager=tm or task_manager(data_dir), limit=limit, num_fewshot=0,
         apply_chat_template=chat, system_instruction=system or None, log_samples=True,
         gen_kwargs={"max_gen_toks": max_gen_toks} if (max_gen_toks and chat) else None,
@@ -114,6 +114,26 @@ def run(lm, names: list[str], system_mode: str, out_dir: str | Path, data_dir: O
     tmp.write_text(json.dumps(keep, indent=1, default=handle_non_serializable))
     tmp.replace(done)  # written last: its presence means the whole evaluation finished
     return keep
+
+
+def _quiet(fn):
+    """Run a harness call with its INFO/WARNING chatter off (how to pass --metadata on its CLI, that
+    an already-loaded model was passed, that gen_kwargs override the task's): it addresses the
+    harness's command-line users and means nothing to a notebook reader. Errors still show."""
+    import functools
+    import logging
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        log = logging.getLogger("lm_eval")
+        level = log.level
+        log.setLevel(logging.ERROR)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            log.setLevel(level)
+
+    return run
 
 
 __all__ = ["BENCHMARKS", "available", "benchmarks", "make_lm", "run", "task_manager", "task_name"]

@@ -22,9 +22,9 @@ def kit_responses(model, tokenizer, docs: list[dict], system_mode: str, max_new_
 def score(responses: list[str], docs: list[dict], source: str) -> pd.DataFrame:
     rows = []
     for r, d in zip(responses, docs):
-        strict, flex = B.strict_answer(r), B.flexible_answer(r, d)
+        strict, lenient = B.strict_answer(r), B.lenient_answer(r, d)
         rows.append({"source": source, "benchmark": d["benchmark"], "id": d["id"], "response": r,
-                     "acc_strict": float(B.is_correct(strict, d)), "acc_flexible": float(B.is_correct(flex, d)),
+                     "acc_strict": float(B.is_correct(strict, d)), "acc_lenient": float(B.is_correct(lenient, d)),
                      "format_ok": float(bool(strict))})
     return pd.DataFrame(rows)
 

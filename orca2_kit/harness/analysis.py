@@ -3,7 +3,7 @@
 Layout written by notebook 05 (one harness run per model, system message and variant):
     <root>/<model>/<system>/<variant>/results.json, samples_orca2_<benchmark>[_ll].jsonl
 
-From those logs: accuracy under both filters side by side, the format-OK rate (an 'Answer:' line
+From those logs: accuracy under both readings side by side (strict and lenient), the format-OK rate (an 'Answer:' line
 was found), which strategy the answers used, bootstrap confidence intervals, and the paper's
 published numbers beside ours.
 """
@@ -23,11 +23,15 @@ from .benchmarks import BENCHMARKS
 PAPER_FILE = Path(__file__).resolve().parent.parent / "data" / "paper_results.yaml"
 REASONING = [b for b, x in BENCHMARKS.items() if x.group == "reasoning"]
 SAMPLE_COLUMNS = ["model", "system", "variant", "benchmark", "subset", "id", "filter", "acc", "answered", "f1",
-                  "response", "strategy"]
+                  "response", "strategy", "chance", "hit_limit"]
+STRICT, LENIENT = "strict-match", "lenient-extract"
 
 
-def load_samples(root: str | Path) -> pd.DataFrame:
-    """One row per (model, system, variant, benchmark, document, filter) from every finished run under root."""
+def load_samples(root: str | Path, tokenizer=None, max_gen_toks: Optional[int] = None) -> pd.DataFrame:
+    """One row per (model, system, variant, benchmark, document, filter) from every finished run under root.
+
+    With a tokenizer and the generation limit, `hit_limit` marks responses that used the whole
+    budget (the harness logs only the text); else it is NaN."""
     rows = []
     for res in sorted(Path(root).glob("*/*/*/results.json")):
         variant_dir = res.parent
@@ -38,36 +42,46 @@ def load_samples(root: str | Path) -> pd.DataFrame:
                 s = json.loads(line)
                 doc = s["doc"]
                 resp = s["resps"][0][0] if variant == "generative" else None
+                cut = float("nan")
+                if resp is not None and tokenizer is not None and max_gen_toks:
+                    cut = float(len(tokenizer(resp, add_special_tokens=False)["input_ids"]) >= max_gen_toks - 1)
                 rows.append({"model": model, "system": system, "variant": variant, "benchmark": doc["benchmark"],
                              "subset": doc["subset"], "id": doc["id"], "filter": s["filter"],
                              "acc": float(s["acc"]), "answered": float(s.get("answered", 1.0)),
                              "f1": float(s.get("f1", s["acc"])), "response": resp,
-                             "strategy": classify_strategy(resp) if resp is not None else None})
+                             "strategy": classify_strategy(resp) if resp is not None else None,
+                             "chance": 1.0 / len(doc["choices"]) if doc.get("choices") else 0.0, "hit_limit": cut})
     return pd.DataFrame(rows, columns=SAMPLE_COLUMNS)  # the columns even when nothing ran (no data here)
 
 
 def summarize(samples: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
-    """Per model, system message and benchmark: flexible and strict accuracy, 95% CI, format-OK rate."""
+    """Per model, system message and benchmark, as notebook 05's built-in table: lenient and strict
+    accuracy with 95% CIs, format-OK, accuracy among format-OK answers, the share cut, chance."""
     out = []
     gen = samples[samples.variant == "generative"]
     for (m, s, b), g in gen.groupby(["model", "system", "benchmark"], sort=False):
-        flex, strict = g[g["filter"] == "flexible-extract"], g[g["filter"] == "strict-match"]
+        flex, strict = g[g["filter"] == LENIENT], g[g["filter"] == STRICT]
         lo, hi = bootstrap_ci(flex["acc"], seed=seed)
+        slo, shi = bootstrap_ci(strict["acc"], seed=seed)
+        ok = strict[strict["answered"] > 0]
         out.append({"model": m, "system": s, "benchmark": b, "variant": "generative", "n": len(flex),
-                    "accuracy": flex["acc"].mean(), "ci_low": lo, "ci_high": hi,
-                    "accuracy_strict": strict["acc"].mean(), "format_ok": strict["answered"].mean(),
+                    "lenient": flex["acc"].mean(), "lenient_lo": lo, "lenient_hi": hi,
+                    "strict": strict["acc"].mean(), "strict_lo": slo, "strict_hi": shi,
+                    "format_ok": strict["answered"].mean(),
+                    "acc_given_format_ok": ok["acc"].mean() if len(ok) else float("nan"),
+                    "cut_by_limit": strict["hit_limit"].mean(), "chance": flex["chance"].mean(),
                     **({"f1": flex["f1"].mean()} if b == "drop" else {})})
     ll = samples[samples.variant == "loglikelihood"]
     for (m, s, b), g in ll.groupby(["model", "system", "benchmark"], sort=False):
         lo, hi = bootstrap_ci(g["acc"], seed=seed)
         out.append({"model": m, "system": s, "benchmark": b, "variant": "loglikelihood", "n": len(g),
-                    "accuracy": g["acc"].mean(), "ci_low": lo, "ci_high": hi})
+                    "lenient": g["acc"].mean(), "lenient_lo": lo, "lenient_hi": hi, "chance": g["chance"].mean()})
     return pd.DataFrame(out)
 
 
 def strategy_mix(samples: pd.DataFrame) -> pd.DataFrame:
     """Share of each strategy the answers used, per model, system message and benchmark."""
-    g = samples[(samples.variant == "generative") & (samples["filter"] == "strict-match")]
+    g = samples[(samples.variant == "generative") & (samples["filter"] == STRICT)]
     if g.empty:
         return pd.DataFrame()
     return (g.groupby(["model", "system", "benchmark"])["strategy"].value_counts(normalize=True)
@@ -76,8 +90,8 @@ def strategy_mix(samples: pd.DataFrame) -> pd.DataFrame:
 
 def paired(samples: pd.DataFrame, benchmark: str, system: str, a: str = "student", b: str = "base",
            seed: int = 0) -> dict:
-    """Student minus base (flexible accuracy) on the same documents, with a paired bootstrap CI."""
-    g = samples[(samples.variant == "generative") & (samples["filter"] == "flexible-extract")
+    """Student minus base (lenient accuracy) on the same documents, with a paired bootstrap CI."""
+    g = samples[(samples.variant == "generative") & (samples["filter"] == LENIENT)
                 & (samples.benchmark == benchmark) & (samples.system == system)]
     p = g.pivot_table(index="id", columns="model", values="acc")
     if a not in p or b not in p:
@@ -99,9 +113,9 @@ def paper_results(path: Optional[str | Path] = None) -> pd.DataFrame:
 
 
 def with_paper(summary: pd.DataFrame, paper: pd.DataFrame, system: str = "empty") -> pd.DataFrame:
-    """Table 2 style: benchmarks as rows, our models (percent, generative, flexible) and the paper's as columns."""
+    """Table 2 style: benchmarks as rows, our models (percent, generative, lenient) and the paper's as columns."""
     ours = summary[(summary.variant == "generative") & (summary.system == system)]
-    table = ours.pivot_table(index="benchmark", columns="model", values="accuracy") * 100
+    table = ours.pivot_table(index="benchmark", columns="model", values="lenient") * 100
     if not paper.empty:
         p = paper[paper.benchmark.isin(table.index) | paper.benchmark.isin(BENCHMARKS)]
         p = p[p.get("system", "empty").fillna("empty") == "empty"] if "system" in p else p

@@ -25,7 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
-from ..extract import _ANSWER_LINE, check_answer, normalize_text
+from ..extract import _CUE, check_answer, committed_number, normalize_text, sentences
+from ..extract import lenient_answer as lenient_text
+from ..extract import strict_answer as _strict
 from ..tasks.base import ANSWER_FORMAT
 
 LETTERS = "ABCDEFGHIJKLMNOP"
@@ -66,7 +68,6 @@ def mc_ll_text(doc: dict) -> str:
 # ------------------------------------------------------------------------------------- scoring
 
 _LEAD_LETTER = re.compile(r"^\s*\(?([A-P])\)?(?=$|[\s.:,)\]])")
-_LAST_LETTER = re.compile(r"\(([A-P])\)|\b(?:answer|option|choice) (?:is )?\(?([A-P])\b")
 
 
 def read_choice(answer: Optional[str], doc: dict) -> Optional[str]:
@@ -83,24 +84,55 @@ def read_choice(answer: Optional[str], doc: dict) -> Optional[str]:
 
 def strict_answer(text: str) -> str:
     """The 'Answer:' line (the first one: the answer the model committed to), or '' if there is none."""
-    m = _ANSWER_LINE.search(text or "")
-    return m.group(1).strip().strip("*_`").strip() if m else ""
+    return _strict(text) or ""
 
 
-def flexible_answer(text: str, doc: dict) -> str:
-    """Strict, else a fallback per answer type: the last option letter, number or line."""
-    s = strict_answer(text)
-    if s:
-        return s
+def _option_mentions(text: str, doc: dict) -> list[tuple[int, str]]:
+    """(position, letter) of every mention of an option: its letter as '(B)', 'B)', 'option B' or
+    'answer B' (a bare capital B is too often a word), or its text as a whole phrase."""
+    found = []
+    for lab, choice in zip(doc["labels"], doc["choices"]):
+        for m in re.finditer(rf"\({lab}\)|(?<![\w(]){lab}\)|\b(?:option|choice|answer)\s+(?:is\s+)?{lab}\b", text):
+            found.append((m.start(), lab))
+        c = choice.strip()
+        if len(normalize_text(c)) >= 2:
+            for m in re.finditer(rf"(?<!\w){re.escape(c)}(?!\w)", text, re.IGNORECASE):
+                found.append((m.start(), lab))
+    return sorted(found)
+
+
+def committed_option(text: str, doc: dict) -> str:
+    """The option a response commits to: after an explicit cue ("the answer is (B)"), else the only
+    option its concluding statement names (the last sentence naming any); '' when there is none."""
+    for cue in reversed(list(_CUE.finditer(text))):
+        after = _option_mentions(text[cue.end():cue.end() + 200], doc)
+        lead = _LEAD_LETTER.match(text[cue.end():cue.end() + 4])
+        if lead and lead.group(1) in doc["labels"]:
+            return lead.group(1)
+        if after and after[0][0] <= 3:
+            return after[0][1]
+    for sent in reversed(sentences(text)):
+        named = {lab for _, lab in _option_mentions(sent, doc)}
+        if named:
+            return named.pop() if len(named) == 1 else ""
+    return ""
+
+
+def lenient_answer(text: str, doc: dict) -> str:
+    """The committed answer in any clear form (orca2_kit.extract's lenient reading), per answer type:
+    the option a choice answer commits to (as its letter), the number a worked answer ends on, the
+    reference alternative a text answer's concluding sentence states; '' when there is none."""
     text = text or ""
+    strict = _strict(text)
     if doc["answer_type"] == "choice":
-        hits = [a or b for a, b in _LAST_LETTER.findall(text) if (a or b) in doc["labels"]]
-        return hits[-1] if hits else ""
+        if strict is not None and read_choice(strict, doc):
+            return strict
+        return committed_option(strict if strict is not None else text, doc) or (strict or "")
+    scope = strict if strict is not None else text
     if doc["answer_type"] == "number":
-        nums = re.findall(r"-?\d[\d,]*(?:\.\d+)?", text)
-        return nums[-1] if nums else ""
-    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
-    return lines[-1] if lines else ""
+        return committed_number(scope) or ""
+    refs = [r.strip() for r in str(doc["reference"]).split("|") if r.strip()]
+    return lenient_text(scope, answer_type="text", candidates=refs, reference=refs[0] if refs else "") or (strict or "")
 
 
 def is_correct(answer: Optional[str], doc: dict) -> bool:

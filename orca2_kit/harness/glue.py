@@ -26,11 +26,11 @@ class StrictAnswer(Filter):
         return [[B.strict_answer(r) for r in rs] for rs in resps]
 
 
-class FlexibleAnswer(Filter):
-    """flexible-extract: strict, else the last option letter / number / line."""
+class LenientAnswer(Filter):
+    """lenient-extract: the answer the response commits to, in any clear form (orca2_kit.extract)."""
 
     def apply(self, resps, docs):
-        return [[B.flexible_answer(r, d) for r in rs] for rs, d in zip(resps, docs)]
+        return [[B.lenient_answer(r, d) for r in rs] for rs, d in zip(resps, docs)]
 
 
 def process_results(doc: dict, results: list[str]) -> dict:

@@ -30,14 +30,20 @@ def family_names(families: Optional[Iterable[str]] = None) -> list[str]:
 
 
 def build_suite(seed: int, families: Optional[Iterable[str]] = None, n_train: int = 60, n_dev: int = 8,
-                n_test: int = 16) -> dict[str, list[TaskItem]]:
-    """Draw distinct items per family and deal them into test, dev, then train."""
+                n_test: int = 16, heldout: Iterable[str] = ()) -> dict[str, list[TaskItem]]:
+    """Draw distinct items per family and deal them into test, dev, then train.
+
+    Each split draws its people, places, capitals and elements from its own part of the fact tables
+    (facts.split_pool), so no test item shares a fact with a training item. `heldout` families get
+    test items only: the student never trains on them, and notebook 05 scores them zero-shot."""
     suite: dict[str, list[TaskItem]] = {s: [] for s in SPLITS}
-    sizes = {"test": n_test, "dev": n_dev, "train": n_train}
+    heldout = set(heldout)
     for name in family_names(families):
+        sizes = {"test": n_test, "dev": 0 if name in heldout else n_dev, "train": 0 if name in heldout else n_train}
         rng = random.Random(f"orca2-kit:{seed}:{name}")  # str seeds are stable across runs
         seen: set[str] = set()
         for split in ("test", "dev", "train"):
+            rng.split = split  # read by the family's generator (families._pool)
             count, tries = 0, 0
             while count < sizes[split]:
                 tries += 1
@@ -50,6 +56,51 @@ def build_suite(seed: int, families: Optional[Iterable[str]] = None, n_train: in
                 suite[split].append(replace(item, id=f"{name}/{split}/{count}", split=split))
                 count += 1
     return suite
+
+
+class LeakageError(RuntimeError):
+    """A held-out item's fact appears in the training data."""
+
+
+def leak_keys(item: TaskItem) -> set[str]:
+    """The partitioned facts an item rests on (people, invented names and towns, countries, capitals,
+    elements), named in its prompt or reference: none of them may appear in a training answer."""
+    from .facts import COUNTRIES, ELEMENTS, FIRST_NAMES, PEOPLE, SURNAMES
+    from .families import TOWNS
+
+    text = f"{item.prompt}\n{item.reference}"
+    vocab = [c for row in COUNTRIES for c in row[:2]] + [e[0] for e in ELEMENTS] + [p[0] for p in PEOPLE]
+    vocab += list(FIRST_NAMES) + list(SURNAMES) + list(TOWNS)
+    return {v for v in vocab if _whole_word(v, text)}
+
+
+def _whole_word(word: str, text: str) -> bool:
+    import re
+
+    return re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text, re.IGNORECASE) is not None
+
+
+def check_leakage(heldout_items: Iterable[TaskItem], training_texts: Iterable[str]) -> dict:
+    """Fail if any fact of a held-out (test or dev) item appears in any training text (the teacher's
+    answers and the training prompts). Returns {"checked_items", "checked_texts", "keys"}."""
+    import re
+
+    texts = list(training_texts)
+    items = list(heldout_items)
+    keys: dict[str, str] = {}
+    for it in items:
+        for k in leak_keys(it):
+            keys.setdefault(k.lower(), it.id)
+    if keys and texts:
+        pattern = re.compile(r"(?<!\w)(" + "|".join(re.escape(k) for k in sorted(keys, key=len, reverse=True)) + r")(?!\w)",
+                             re.IGNORECASE)
+        for n, t in enumerate(texts):
+            m = pattern.search(t or "")
+            if m:
+                raise LeakageError(f"held-out item {keys[m.group(1).lower()]} rests on '{m.group(1)}', which also appears "
+                                   f"in training text {n}: {t[:120]!r}; the splits must not share facts "
+                                   "(see orca2_kit/tasks/facts.py, split_pool)")
+    return {"checked_items": len(items), "checked_texts": len(texts), "keys": len(keys)}
 
 
 def save_items(items: Iterable[TaskItem], path: Path) -> Path:
@@ -125,7 +176,7 @@ def load_task_hub(hub_id: str) -> dict[str, list[TaskItem]]:
 def load_suite(cfg, seed: int) -> dict[str, list[TaskItem]]:
     """The suite a profile asks for (`cfg` is the profile's TasksConfig)."""
     if cfg.source == "builtin":
-        return build_suite(seed, cfg.families, cfg.n_train, cfg.n_dev, cfg.n_test)
+        return build_suite(seed, cfg.families, cfg.n_train, cfg.n_dev, cfg.n_test, cfg.heldout_families)
     suite = load_task_files(cfg.path) if cfg.source == "file" else load_task_hub(cfg.hub_id)
     if cfg.families:
         have = sorted({it.family for items in suite.values() for it in items})

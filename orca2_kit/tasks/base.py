@@ -40,10 +40,15 @@ class TaskItem:
     answer_type: str  # one of ANSWER_TYPES
     choices: tuple[str, ...] = ()  # for answer_type == "choice": the allowed answers
     solution: Solution = field(default_factory=Solution)
+    # text answers: the alternatives of the same kind a response could commit to instead (the seven
+    # weekdays, every capital); the lenient reading of orca2_kit.extract needs them to tell an
+    # answer from a mention. Empty: unknown (a real task file) or not needed (number, list, choice).
+    candidates: tuple[str, ...] = ()
 
     def to_row(self) -> dict:
         row = asdict(self)
         row["choices"] = list(self.choices)
+        row["candidates"] = list(self.candidates)
         row["solution"] = {k: list(v) if isinstance(v, tuple) else v for k, v in row["solution"].items()}
         return row
 
@@ -53,7 +58,7 @@ class TaskItem:
         return cls(
             id=row["id"], family=row["family"], split=row["split"], prompt=row["prompt"],
             reference=str(row["reference"]), answer_type=row.get("answer_type", "text"),
-            choices=tuple(row.get("choices") or ()),
+            choices=tuple(row.get("choices") or ()), candidates=tuple(row.get("candidates") or ()),
             solution=Solution(
                 facts=tuple(sol.get("facts") or ()), evidence=tuple(sol.get("evidence") or ()),
                 steps=tuple(sol.get("steps") or ()), explanation=sol.get("explanation") or "",

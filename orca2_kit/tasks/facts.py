@@ -6,9 +6,14 @@ test whether the student *uses* what it knows, not whether it knows trivia.
 """
 from __future__ import annotations
 
+import functools
+import hashlib
+
 # --- countries: (name as written mid-sentence, capital, continent) -------------------------------
 # Left out on purpose: capitals with accents (Brasília, Bogotá), with commas (Washington, D.C.),
-# or recently moved / disputed (Indonesia, Bolivia, Israel), so one exact answer is clearly right.
+# the same name as the country (Luxembourg, Panama), spelled several ways (Kyiv/Kiev, Sanaa), or
+# recently moved / disputed (Indonesia, Bolivia, Israel, Tanzania, Kazakhstan, Myanmar, Sri Lanka,
+# South Africa), so one exact answer is clearly right.
 COUNTRIES: tuple[tuple[str, str, str], ...] = (
     ("France", "Paris", "Europe"),
     ("Germany", "Berlin", "Europe"),
@@ -53,6 +58,59 @@ COUNTRIES: tuple[tuple[str, str, str], ...] = (
     ("Chile", "Santiago", "South America"),
     ("Australia", "Canberra", "Oceania"),
     ("New Zealand", "Wellington", "Oceania"),
+    ("Turkey", "Ankara", "Asia"),
+    ("Romania", "Bucharest", "Europe"),
+    ("Serbia", "Belgrade", "Europe"),
+    ("Croatia", "Zagreb", "Europe"),
+    ("Slovakia", "Bratislava", "Europe"),
+    ("Slovenia", "Ljubljana", "Europe"),
+    ("Switzerland", "Bern", "Europe"),
+    ("Estonia", "Tallinn", "Europe"),
+    ("Latvia", "Riga", "Europe"),
+    ("Lithuania", "Vilnius", "Europe"),
+    ("Albania", "Tirana", "Europe"),
+    ("Malta", "Valletta", "Europe"),
+    ("Cyprus", "Nicosia", "Europe"),
+    ("Belarus", "Minsk", "Europe"),
+    ("Armenia", "Yerevan", "Asia"),
+    ("Azerbaijan", "Baku", "Asia"),
+    ("Afghanistan", "Kabul", "Asia"),
+    ("Bangladesh", "Dhaka", "Asia"),
+    ("Nepal", "Kathmandu", "Asia"),
+    ("Malaysia", "Kuala Lumpur", "Asia"),
+    ("Iraq", "Baghdad", "Asia"),
+    ("Syria", "Damascus", "Asia"),
+    ("Jordan", "Amman", "Asia"),
+    ("Lebanon", "Beirut", "Asia"),
+    ("Qatar", "Doha", "Asia"),
+    ("Oman", "Muscat", "Asia"),
+    ("Uzbekistan", "Tashkent", "Asia"),
+    ("Cambodia", "Phnom Penh", "Asia"),
+    ("Laos", "Vientiane", "Asia"),
+    ("North Korea", "Pyongyang", "Asia"),
+    ("Algeria", "Algiers", "Africa"),
+    ("Tunisia", "Tunis", "Africa"),
+    ("Libya", "Tripoli", "Africa"),
+    ("Sudan", "Khartoum", "Africa"),
+    ("Senegal", "Dakar", "Africa"),
+    ("Uganda", "Kampala", "Africa"),
+    ("Zimbabwe", "Harare", "Africa"),
+    ("Zambia", "Lusaka", "Africa"),
+    ("Angola", "Luanda", "Africa"),
+    ("Mozambique", "Maputo", "Africa"),
+    ("Madagascar", "Antananarivo", "Africa"),
+    ("Somalia", "Mogadishu", "Africa"),
+    ("Rwanda", "Kigali", "Africa"),
+    ("Namibia", "Windhoek", "Africa"),
+    ("Botswana", "Gaborone", "Africa"),
+    ("Venezuela", "Caracas", "South America"),
+    ("Ecuador", "Quito", "South America"),
+    ("Uruguay", "Montevideo", "South America"),
+    ("Jamaica", "Kingston", "North America"),
+    ("Honduras", "Tegucigalpa", "North America"),
+    ("Nicaragua", "Managua", "North America"),
+    ("Fiji", "Suva", "Oceania"),
+    ("Papua New Guinea", "Port Moresby", "Oceania"),
 )
 
 # --- chemical elements: (name, symbol, atomic number) --------------------------------------------
@@ -85,6 +143,20 @@ ELEMENTS: tuple[tuple[str, str, int], ...] = (
     ("mercury", "Hg", 80),
     ("lead", "Pb", 82),
     ("uranium", "U", 92),
+    ("beryllium", "Be", 4),
+    ("boron", "B", 5),
+    ("titanium", "Ti", 22),
+    ("chromium", "Cr", 24),
+    ("manganese", "Mn", 25),
+    ("cobalt", "Co", 27),
+    ("nickel", "Ni", 28),
+    ("bromine", "Br", 35),
+    ("krypton", "Kr", 36),
+    ("xenon", "Xe", 54),
+    ("barium", "Ba", 56),
+    ("tungsten", "W", 74),
+    ("platinum", "Pt", 78),
+    ("radon", "Rn", 86),
 )
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -167,6 +239,39 @@ SUBJECTS = ("chemistry", "music", "history", "painting", "engineering", "botany"
             "medicine", "architecture", "mathematics")
 SHOPS = ("bakery", "bookshop", "bicycle shop", "flower shop", "tea house", "pottery studio",
          "toy shop", "cheese shop")
-PRODUCTS_MADE = ("wooden toys", "glass bottles", "paper lanterns", "copper pans", "wool blankets",
+PRODUCTS_MADE = ("wooden toys", "glass bottles", "paper lanterns", "frying pans", "wool blankets",
                  "leather bags", "clay pots", "garden tools", "candles", "rope")
 FESTIVALS = ("apple", "lantern", "kite", "cheese", "boat", "honey", "bread", "flower")
+
+
+# --- split partition -------------------------------------------------------------------------
+# Fact tables are dealt to splits by a hash of each entry's name, so a test item's facts (a
+# capital, an element, a person, an invented town) never appear in any training item or training
+# answer: the held-out items test what the student can do, not what it memorised from training
+# (orca2_kit.tasks.check_leakage checks it on every run). About 30% test, 20% dev, 50% train;
+# stable across runs and table edits (an entry's split depends on its name alone).
+SPLIT_SHARES = (("test", 3), ("dev", 2), ("train", 5))
+
+
+def split_of(key: str) -> str:
+    bucket = int(hashlib.sha256(f"orca2-kit split:{key}".encode()).hexdigest()[:8], 16) % 10
+    for split, share in SPLIT_SHARES:
+        if bucket < share:
+            return split
+        bucket -= share
+    raise AssertionError("unreachable")
+
+
+def _key(entry) -> str:
+    return str(entry[0] if isinstance(entry, tuple) else entry)
+
+
+@functools.lru_cache(maxsize=None)
+def split_pool(table: tuple, split) -> tuple:
+    """The entries of `table` a `split` may draw from (the whole table when split is None)."""
+    if split is None:
+        return table
+    pool = tuple(e for e in table if split_of(_key(e)) == split)
+    if len(pool) < 3:
+        raise ValueError(f"fact table with {len(table)} entries leaves only {len(pool)} to split '{split}'")
+    return pool

@@ -15,7 +15,7 @@ from .facts import (
     CATEGORIES, CATEGORY_PLURALS, COMPANY_KINDS, COMPANY_STEMS, COUNTRIES, ELEMENTS, FESTIVALS,
     FIRST_NAMES, MOVIE_NEGATIVE, MOVIE_POSITIVE, MOVIES, NEGATIVE_ADJ, OBJECTS, OTHER_THINGS,
     PEOPLE, POSITIVE_ADJ, PRODUCT_NEGATIVE, PRODUCT_POSITIVE, PRODUCTS, PRODUCTS_MADE, RIVERS,
-    SHOPS, SORT_WORDS, SUBJECTS, SURNAMES, TOWN_PREFIXES, TOWN_SUFFIXES, WEEKDAYS,
+    SHOPS, SORT_WORDS, SUBJECTS, SURNAMES, TOWN_PREFIXES, TOWN_SUFFIXES, WEEKDAYS, split_pool,
 )
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -25,16 +25,22 @@ TOWNS = tuple(p + s for p in TOWN_PREFIXES for s in TOWN_SUFFIXES)  # invented, 
 
 # --- helpers ------------------------------------------------------------------------------------
 
+def _pool(table: tuple, rng: random.Random) -> tuple:
+    """The part of a fact table the item's split may draw from: build_suite sets `rng.split`, so a
+    test item's people, places, capitals and elements never appear in a training item."""
+    return split_pool(table, getattr(rng, "split", None))
+
+
 def _cap(s: str) -> str:
     return s[:1].upper() + s[1:]
 
 
 def _item(family: str, body: str, hint: str, reference, answer_type: str, solution: Solution,
-          choices=()) -> TaskItem:
+          choices=(), candidates=()) -> TaskItem:
     # Every prompt ends with a newline and the answer-format line (see base.ANSWER_FORMAT).
     return TaskItem(id="", family=family, split="", prompt=body + "\n" + ANSWER_FORMAT.format(hint=hint),
                     reference=str(reference), answer_type=answer_type, choices=tuple(choices),
-                    solution=solution)
+                    solution=solution, candidates=tuple(candidates))
 
 
 def _join_and(xs) -> str:
@@ -46,7 +52,7 @@ def _join_and(xs) -> str:
 # Each template returns (given sentences, question, answer, steps, general fact, explanation).
 
 def _arith_buy_give(rng):
-    (name, pron), (friend, _) = rng.sample(PEOPLE, 2)
+    (name, pron), (friend, _) = rng.sample(_pool(PEOPLE, rng), 2)
     obj = rng.choice(OBJECTS)
     a, b = rng.randint(3, 30), rng.randint(2, 20)
     c = rng.randint(1, a + b - 1)
@@ -62,7 +68,7 @@ def _arith_buy_give(rng):
 
 
 def _arith_packs_use(rng):
-    name, pron = rng.choice(PEOPLE)
+    name, pron = rng.choice(_pool(PEOPLE, rng))
     obj = rng.choice(OBJECTS)
     n, k = rng.randint(2, 6), rng.randint(2, 10)
     t = n * k
@@ -80,7 +86,7 @@ def _arith_packs_use(rng):
 
 
 def _arith_boxes_extra(rng):
-    name, _ = rng.choice(PEOPLE)
+    name, _ = rng.choice(_pool(PEOPLE, rng))
     obj = rng.choice(OBJECTS)
     box = rng.choice(("box", "bag", "jar", "basket"))
     k, n, b = rng.randint(2, 12), rng.randint(2, 6), rng.randint(1, 10)
@@ -98,7 +104,7 @@ def _arith_boxes_extra(rng):
 
 
 def _arith_share_more(rng):
-    name, _ = rng.choice(PEOPLE)
+    name, _ = rng.choice(_pool(PEOPLE, rng))
     obj = rng.choice(OBJECTS)
     k, q, b = rng.randint(2, 6), rng.randint(2, 10), rng.randint(1, 10)
     t = k * q  # exact division by construction
@@ -115,7 +121,7 @@ def _arith_share_more(rng):
 
 
 def _arith_money(rng):
-    name, pron = rng.choice(PEOPLE)
+    name, pron = rng.choice(_pool(PEOPLE, rng))
     d1, d2 = rng.sample(WEEKDAYS[:5], 2)
     a, b = rng.randint(5, 60), rng.randint(5, 60)
     c = rng.randint(1, a + b - 1)
@@ -133,7 +139,7 @@ def _arith_money(rng):
 
 
 def _arith_start_bags_give(rng):
-    name, pron = rng.choice(PEOPLE)
+    name, pron = rng.choice(_pool(PEOPLE, rng))
     obj = rng.choice(OBJECTS)
     a, n, k = rng.randint(2, 20), rng.randint(2, 5), rng.randint(2, 8)
     t = n * k
@@ -210,20 +216,20 @@ def make_weekday(rng: random.Random) -> TaskItem:
     return _item("weekday", body, "<weekday>", target, "text", Solution(
         facts=("A week has 7 days, in the order Monday, Tuesday, Wednesday, Thursday, Friday, "
                "Saturday, Sunday, and then Monday again.",),
-        evidence=(body,), steps=tuple(steps), explanation=expl))
+        evidence=(body,), steps=tuple(steps), explanation=expl), candidates=WEEKDAYS)
 
 
 # --- 3. passage_fact: invented people, companies and towns --------------------------------------
 # Each builder returns (sentences, [(question, answer, answer_type, hint, index of the sentence)]).
 
 def _full_name(rng):
-    return f"{rng.choice(FIRST_NAMES)} {rng.choice(SURNAMES)}"
+    return f"{rng.choice(_pool(FIRST_NAMES, rng))} {rng.choice(_pool(SURNAMES, rng))}"
 
 
 def _passage_person(rng):
     full = _full_name(rng)
     last = full.split()[1]
-    t1, t2, t3 = rng.sample(TOWNS, 3)
+    t1, t2, t3 = rng.sample(_pool(TOWNS, rng), 3)
     y1 = rng.randint(1900, 1975)
     y2 = y1 + rng.randint(22, 40)
     y3 = y2 + rng.randint(3, 15)
@@ -244,7 +250,7 @@ def _passage_person(rng):
 def _passage_company(rng):
     company = f"{rng.choice(COMPANY_STEMS)} {rng.choice(COMPANY_KINDS)}"
     founder = _full_name(rng)
-    t1, t2 = rng.sample(TOWNS, 2)
+    t1, t2 = rng.sample(_pool(TOWNS, rng), 2)
     y1 = rng.randint(1890, 2000)
     y2 = y1 + rng.randint(5, 20)
     product, n = rng.choice(PRODUCTS_MADE), rng.randint(12, 250)
@@ -263,7 +269,7 @@ def _passage_company(rng):
 
 
 def _passage_town(rng):
-    town = rng.choice(TOWNS)
+    town = rng.choice(_pool(TOWNS, rng))
     mayor = _full_name(rng)
     y1 = rng.randint(1200, 1900)
     pop, bridges = 100 * rng.randint(8, 98), rng.randint(2, 9)
@@ -290,7 +296,10 @@ def make_passage_fact(rng: random.Random) -> TaskItem:
     steps = (f"The question is: {question}",
              f"The sentence of the passage that answers it is: \"{ev}\"",
              f"That sentence gives the answer: {ans}.")
-    return _item("passage_fact", body, hint, ans, atype, Solution(
+    # what else a response could name instead of a text answer: the same kind of thing
+    alternatives = {"<town>": TOWNS, "<subject>": SUBJECTS, "<product>": PRODUCTS_MADE, "<month>": MONTHS}
+    return _item("passage_fact", body, hint, ans, atype, candidates=alternatives.get(hint, ()) if atype == "text" else (),
+                 solution=Solution(
         facts=(f"According to the passage: {ev}",), evidence=(ev,), steps=steps,
         explanation=f"The passage says: \"{ev}\" So the answer is {ans}."))
 
@@ -375,15 +384,17 @@ def make_sort_list(rng: random.Random) -> TaskItem:
 
 
 # --- 6. capital_recall -------------------------------------------------------------------------
+_CAPITALS = tuple(c for _, c, _ in COUNTRIES)  # every capital a response could name (any split)
+
 
 def make_capital_recall(rng: random.Random) -> TaskItem:
-    country, capital, continent = rng.choice(COUNTRIES)
+    country, capital, continent = rng.choice(_pool(COUNTRIES, rng))
     question = rng.choice((f"What is the capital of {country}?", f"Which city is the capital of {country}?",
                            f"Name the capital city of {country}.", f"What city is the capital of {country}?"))
     lead = rng.choice(("", "Here is a geography question. ", "I am studying world geography. ",
                        "Quick question. "))
     facts = (f"{_cap(country)} is a country in {continent}.", f"The capital of {country} is {capital}.")
-    return _item("capital_recall", lead + question, "<city>", capital, "text", Solution(
+    return _item("capital_recall", lead + question, "<city>", capital, "text", candidates=_CAPITALS, solution=Solution(
         facts=facts, evidence=(question,),
         steps=(facts[0], f"The capital city of {country} is {capital}.", f"So the answer is {capital}."),
         explanation=f"{capital} is the capital city of {country}, a well-known fact about this country in {continent}."))
@@ -469,7 +480,7 @@ _QUANTITIES = (
 
 
 def make_compare_numbers(rng: random.Random) -> TaskItem:
-    (a, _), (b, _) = rng.sample(PEOPLE, 2)
+    (a, _), (b, _) = rng.sample(_pool(PEOPLE, rng), 2)
     tmpl, (lo, hi), questions, fact = rng.choice(_QUANTITIES)
     x, y = rng.sample(range(lo, hi + 1), 2)
     question, pick_max, phrase = rng.choice(questions)
@@ -488,7 +499,7 @@ def make_compare_numbers(rng: random.Random) -> TaskItem:
 # --- 9. element_compare: recall two atomic numbers, then compare -------------------------------
 
 def make_element_compare(rng: random.Random) -> TaskItem:
-    (n1, s1, z1), (n2, s2, z2) = rng.sample(ELEMENTS, 2)
+    (n1, s1, z1), (n2, s2, z2) = rng.sample(_pool(ELEMENTS, rng), 2)
     want_max = rng.random() < 0.5
     if rng.random() < 0.7:
         word = "larger" if want_max else "smaller"
