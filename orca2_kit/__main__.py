@@ -1,4 +1,4 @@
-"""Command line: `python -m orca2_kit {validate,run,prepare,data,...}`."""
+"""Command line: `python -m orca2_kit {validate,run,study,prepare,data,...}`."""
 from __future__ import annotations
 
 import argparse
@@ -27,6 +27,14 @@ def main(argv=None) -> int:
 
     r.add_argument("--exercise", metavar="ID", help="with --resume: run a 'Try it' exercise (e.g. 04.1) into "
                    "RUN_DIR/exercises/ID, keeping the run's own results (list: python -m orca2_kit exercises)")
+
+    st = sub.add_parser("study", help="the ablation study: strategy selection, then every arm x seed (notebook 07)")
+    st.add_argument("--profile", default="offline-study")
+    st.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                    help="override one value, e.g. --set study.seeds=[1,2] (repeatable)")
+    st.add_argument("--resume", metavar="RUN_DIR", help="continue a study in place: finished arms are reused")
+    st.add_argument("--run-id", help="name of the study folder (default: study-<timestamp>)")
+    st.add_argument("--out", default=None, help="output root (default: outputs/)")
 
     sub.add_parser("prepare", help="convert the embedded student once (GGUF -> safetensors cache)")
 
@@ -64,7 +72,15 @@ def main(argv=None) -> int:
         from .runner import StageFailed, run
 
         kw = {"out_root": args.out} if args.out else {}
-        if args.exercise:
+        if args.cmd == "study":
+            import time
+
+            from .stages import STUDY
+
+            kw["pipeline"] = STUDY
+            args.only = args.start = None
+            args.run_id = args.run_id or time.strftime("study-%Y%m%d-%H%M%S")
+        elif args.exercise:
             kw["exercise"] = args.exercise
         try:
             run(args.profile, args.overrides, args.only, args.start, args.resume, args.run_id, **kw)

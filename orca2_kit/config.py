@@ -7,6 +7,7 @@ errors that name the key (papermill itself only warns on unknown parameters).
 """
 from __future__ import annotations
 
+import copy
 import difflib
 import os
 import re
@@ -204,6 +205,9 @@ class ErasureConfig(Section):
 
 class TrainConfig(Section):
     method: Literal["lora", "full"] = "lora"
+    # the training seed (adapter init, batch order); None: the profile's seed. The ablation study
+    # varies this alone, so its arms share the suite, the strategy map and the teacher's answers.
+    seed: Optional[int] = None
     epochs: float = Field(2.0, gt=0)
     max_steps: int = Field(-1, ge=-1, description="-1: run the epochs")
     learning_rate: float = Field(1e-3, gt=0)
@@ -362,6 +366,48 @@ class HallucinationConfig(Section):
         return v
 
 
+# The ablation arms of notebook 07: name -> overrides of the profile (dotted keys, as --set takes them).
+DEFAULT_ARMS = {
+    "recipe": {},  # erased, the map notebook 01 selected: the reference arm
+    "not_erased": {"erasure.variant": "not_erased"},
+    "direct_only": {"erasure.variant": "direct_only", "teacher.strategy_map": "direct"},
+    "one_strategy": {"teacher.strategy_map": "step_by_step"},
+    "expected_map": {"teacher.strategy_map": "expected"},
+}
+
+
+ARM_SECTIONS = ("teacher.", "erasure.", "train.")
+
+
+class StudyConfig(Section):
+    """The ablation study (python -m orca2_kit study, notebook 07)."""
+    # training seeds per trained arm; the suite, the strategy map and the teacher's answers stay the
+    # profile's (params.seed), so the arms are compared on the same items
+    seeds: list[int] = Field(default_factory=lambda: [1, 2, 3], min_length=1)
+    arms: dict[str, dict[str, Any]] = Field(default_factory=lambda: dict(DEFAULT_ARMS))
+    system_messages: list[SystemMessage] = Field(default_factory=lambda: ["generic"], min_length=1)
+    benchmark_limit: Optional[int] = Field(10, ge=0, description="documents per real benchmark; 0: none")
+    grounded_items: int = Field(6, ge=0, description="built-in grounded items summarised per arm (strategy use)")
+    n_boot: int = Field(2000, ge=100)
+
+    @field_validator("arms")
+    @classmethod
+    def _arms(cls, v):
+        if "recipe" not in v:
+            raise ValueError("needs a 'recipe' arm (the reference every other arm is compared with)")
+        if "base" in v:
+            raise ValueError("'base' is built in (the untrained student); give your arm another name")
+        for name, overrides in v.items():
+            if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
+                raise ValueError(f"arm name '{name}' must be letters, digits, - or _ (it names a folder)")
+            for key in overrides:
+                if not str(key).startswith(ARM_SECTIONS):
+                    raise ValueError(f"arm '{name}' overrides '{key}': arms may change only {', '.join(ARM_SECTIONS)}* "
+                                     "(everything else — the suite, the map of notebook 01, the evaluation — is "
+                                     "shared, so that every arm is scored on the same items the same way)")
+        return v
+
+
 class Params(Section):
     profile: str
     description: str = ""
@@ -377,6 +423,7 @@ class Params(Section):
     train: TrainConfig = Field(default_factory=TrainConfig)
     eval: EvalConfig = Field(default_factory=EvalConfig)
     hallucination: HallucinationConfig = Field(default_factory=HallucinationConfig)
+    study: StudyConfig = Field(default_factory=StudyConfig)
 
     @field_validator("data_dir")
     @classmethod
@@ -390,6 +437,23 @@ class Params(Section):
         if self.erasure.variant == "direct_only" and self.teacher.strategy_map != "direct":
             raise ValueError("erasure: variant 'direct_only' trains on direct answers only, so the teacher must "
                              f"write them: set teacher.strategy_map: direct (it is '{self.teacher.strategy_map}')")
+        return self
+
+    @model_validator(mode="after")
+    def _study_arms(self):
+        """Every study arm must make a valid profile too (checked now, not when the study reaches it)."""
+        if set(self.study.arms) == {"recipe"} and not self.study.arms["recipe"]:
+            return self  # nothing to check (and what an arm's own validation below uses)
+        raw = self.model_dump(mode="json")
+        raw["study"] = {"arms": {"recipe": {}}}
+        for name, overrides in self.study.arms.items():
+            try:
+                Params.model_validate(apply_overrides(raw, dict(overrides)))
+            except ValidationError as e:
+                first = _format_errors(e, "").split(": ", 1)[-1].splitlines()[0].strip()
+                raise ValueError(f"study: arm '{name}': {first}") from None
+            except ConfigError as e:
+                raise ValueError(f"study: arm '{name}': {e}") from None
         return self
 
     def resolved_data_dir(self) -> Optional[Path]:
@@ -463,7 +527,7 @@ def parse_override(text: str) -> tuple[list[str], Any]:
 
 def apply_overrides(raw: dict, overrides: list[str] | dict | None) -> dict:
     """Overrides as ['train.epochs=2', ...] (command line) or {'train.epochs': 2} (notebooks)."""
-    raw = _deep_merge({}, raw)
+    raw = copy.deepcopy(raw)  # never change the caller's dict (nested sections included)
     pairs = ([(k.split("."), v) for k, v in overrides.items()] if isinstance(overrides, dict)
              else [parse_override(t) for t in overrides or []])
     for keys, value in pairs:

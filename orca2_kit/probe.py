@@ -45,7 +45,8 @@ def train_probe(p: Params, strategy: str, train_items, out: Path, log=print) -> 
     erasure.save_sft_dataset(rows, out / "03_prompt_erasure" / "sft_dataset", seed=p.seed)
     params_path = dump_params(probe_params(p), out / "params.yaml")
     log(f"probe {strategy}: training {p.strategy_selection.probe_steps} steps on {len(rows)} erased answers")
-    train.launch(params_path, out, p.train.launcher, p.train.num_processes, p.train.accelerate_config)
+    train.launch(params_path, out, p.train.launcher, p.train.num_processes, p.train.accelerate_config,
+                 log_file=out / "train.log")
     return adapter
 
 

@@ -178,19 +178,19 @@ def check_writable(run_dir: Path, cause: str = "", probe_bytes: int = 1 << 16) -
             pass
 
 
-def select_stages(only: Optional[str], start: Optional[str]) -> list[str]:
+def select_stages(only: Optional[str], start: Optional[str], pipeline: tuple = STAGES) -> list[str]:
     try:
         if only:
             return [stage_name(only)]
-        first = STAGES.index(stage_name(start)) if start else 0
+        first = pipeline.index(stage_name(start)) if start else 0
     except ValueError as e:
-        raise ConfigError(f"--{'only' if only else 'from'}: {e}") from None
-    return list(STAGES[first:])
+        raise ConfigError(f"--{'only' if only else 'from'}: {e} (this command runs {', '.join(pipeline)})") from None
+    return list(pipeline[first:])
 
 
 def run(profile: str, overrides: Optional[list[str]] = None, only: Optional[str] = None, start: Optional[str] = None,
         resume: Optional[str] = None, run_id: Optional[str] = None, out_root: str | Path = ROOT / "outputs",
-        log=print, exercise: Optional[str] = None) -> Path:
+        log=print, exercise: Optional[str] = None, pipeline: tuple = STAGES) -> Path:
     """Run stages; return the run directory. Raises StageFailed naming the executed notebook."""
     import papermill as pm
 
@@ -208,12 +208,13 @@ def run(profile: str, overrides: Optional[list[str]] = None, only: Optional[str]
         params = load_params(run_dir / "params.yaml", overrides)
         if start is None and only is None:  # continue after the last stage that finished
             done = [s for s, v in read_manifest(run_dir).get("stages", {}).items() if v.get("status") == "ok"]
-            start = STAGES[min(len(STAGES) - 1, max([STAGES.index(s) + 1 for s in done], default=0))]
+            done = [s for s in done if s in pipeline]
+            start = pipeline[min(len(pipeline) - 1, max([pipeline.index(s) + 1 for s in done], default=0))]
     else:
         params = load_params(profile, overrides)
         run_id = run_id or time.strftime("%Y%m%d-%H%M%S")
         run_dir = (Path(out_root) / params.profile / run_id).resolve()
-    stages = exercise_stages if exercise else select_stages(only, start)
+    stages = exercise_stages if exercise else select_stages(only, start, pipeline)
     preflight(params, overrides, stages, run_dir)  # before any folder is made or kernel started
     if not resume:
         try:
@@ -249,8 +250,9 @@ def run(profile: str, overrides: Optional[list[str]] = None, only: Optional[str]
             manifest["stages"][stage].update(status="failed", wall_s=round(time.time() - t0, 1), error=str(e)[-2000:])
             write_manifest(run_dir, manifest)
             _report(run_dir, log)
+            command = "study" if "07_ablation" in pipeline else "run"
             raise StageFailed(f"stage {stage} failed; the executed notebook with the error is {dst}\n"
-                              f"{_last_error(e)}\nfix it, then resume: python -m orca2_kit run --resume {run_dir}") from None
+                              f"{_last_error(e)}\nfix it, then resume: python -m orca2_kit {command} --resume {run_dir}") from None
         wall = round(time.time() - t0, 1)
         manifest["stages"][stage].update(status="ok", wall_s=wall)
         write_manifest(run_dir, manifest)

@@ -1,4 +1,4 @@
-"""The six stages, in order: each is one notebook, and writes its artifacts into a folder of the
+"""The six stages (and the study's seventh), in order: each is one notebook, and writes its artifacts into a folder of the
 same name under the run directory, so a stage's outputs are one hop from its notebook."""
 from __future__ import annotations
 
@@ -15,15 +15,18 @@ STAGES = (
     "05_benchmark_eval",
     "06_hallucination",
 )
+# `python -m orca2_kit study`: strategy selection once, then every ablation arm (notebook 07)
+STUDY = ("01_strategy_selection", "07_ablation")
+ALL_STAGES = STAGES + ("07_ablation",)
 
 
 def stage_name(key: str) -> str:
     """'04', '4', '04_sft_training' or 'sft_training' -> '04_sft_training'."""
     key = str(key).strip()
-    for s in STAGES:
+    for s in ALL_STAGES:
         if key in (s, s[:2], s[3:]) or (key.isdigit() and int(key) == int(s[:2])):
             return s
-    raise ValueError(f"unknown stage '{key}'; stages are {', '.join(STAGES)}")
+    raise ValueError(f"unknown stage '{key}'; stages are {', '.join(ALL_STAGES)}")
 
 
 @dataclass

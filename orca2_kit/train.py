@@ -166,8 +166,12 @@ def sft_config(params, out_dir: Path, device: str):
         train_sampling_strategy="random" if packing else "group_by_length",
         logging_steps=t.logging_steps, save_strategy="steps", save_steps=t.save_steps, save_total_limit=2,
         report_to=list(t.report_to) or "none",
-        seed=params.seed, data_seed=params.seed, dataloader_num_workers=0, disable_tqdm=False,
+        seed=train_seed(params), data_seed=train_seed(params), dataloader_num_workers=0, disable_tqdm=False,
     )
+
+
+def train_seed(params) -> int:
+    return params.train.seed if params.train.seed is not None else params.seed
 
 
 def lora_config(params):
@@ -210,7 +214,7 @@ def main(argv=None) -> int:
     run_dir = Path(args.run_dir)
     out = run_dir / STAGE_DIR
     out.mkdir(parents=True, exist_ok=True)
-    set_seed(params.seed)
+    set_seed(train_seed(params))
     device = resolve_device(params.device)
     path = student_path(params.student)
     tok = load_tokenizer(path, params.student.revision)
@@ -263,8 +267,10 @@ def main(argv=None) -> int:
 
 
 def launch(params_path: str | Path, run_dir: str | Path, launcher: str = "python", num_processes: int = 1,
-           accelerate_config: str | None = None) -> Path:
-    """Start training as a subprocess (from notebook 04), streaming its output; raise on failure."""
+           accelerate_config: str | None = None, log_file: str | Path | None = None) -> Path:
+    """Start training as a subprocess (from notebook 04), streaming its output; raise on failure.
+    With `log_file` the output goes there instead (the study trains many students), and only a
+    failure's last lines are shown."""
     module = ["-m", "orca2_kit.train", "--params", str(params_path), "--run-dir", str(run_dir)]
     if launcher == "accelerate":
         cmd = [sys.executable, "-m", "accelerate.commands.launch"]
@@ -280,14 +286,21 @@ def launch(params_path: str | Path, run_dir: str | Path, launcher: str = "python
     env = dict(os.environ, PYTHONUNBUFFERED="1", TOKENIZERS_PARALLELISM="false")
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     tail, shown = [], 0.0
+    sink = open(log_file, "w") if log_file else None
     for line in proc.stdout:  # tqdm redraws with \r (read as line breaks): show one every 5 s
         tail = (tail + [line])[-40:]
+        if sink:
+            sink.write(line)
+            continue
         is_bar = "it/s]" in line or "s/it]" in line
         if not is_bar or time.time() - shown > 5 or "100%" in line:
             print(line.rstrip(), flush=True)
             shown = time.time() if is_bar else shown
+    if sink:
+        sink.close()
     if proc.wait() != 0:
-        raise RuntimeError(f"training failed (exit {proc.returncode}):\n{''.join(tail)}")
+        raise RuntimeError(f"training failed (exit {proc.returncode}"
+                           + (f"; its whole output: {log_file}" if log_file else "") + f"):\n{''.join(tail)}")
     return Path(run_dir) / STAGE_DIR
 
 
