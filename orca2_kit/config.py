@@ -367,12 +367,13 @@ class HallucinationConfig(Section):
 
 
 # The ablation arms of notebook 07: name -> overrides of the profile (dotted keys, as --set takes them).
+# Each arm sets both keys it is about, so the arms mean the same whatever the profile itself sets.
 DEFAULT_ARMS = {
-    "recipe": {},  # erased, the map notebook 01 selected: the reference arm
-    "not_erased": {"erasure.variant": "not_erased"},
+    "recipe": {"erasure.variant": "erased", "teacher.strategy_map": "measured"},  # the reference arm
+    "not_erased": {"erasure.variant": "not_erased", "teacher.strategy_map": "measured"},
     "direct_only": {"erasure.variant": "direct_only", "teacher.strategy_map": "direct"},
-    "one_strategy": {"teacher.strategy_map": "step_by_step"},
-    "expected_map": {"teacher.strategy_map": "expected"},
+    "one_strategy": {"erasure.variant": "erased", "teacher.strategy_map": "step_by_step"},
+    "expected_map": {"erasure.variant": "erased", "teacher.strategy_map": "expected"},
 }
 
 

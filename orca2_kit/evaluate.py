@@ -161,8 +161,8 @@ def comparisons(samples: pd.DataFrame, trained_system: str, seed: int = 0) -> pd
         best = base.groupby("system")["correct_lenient"].mean().idxmax()
         rows.append({"comparison": f"student ({trained_system}) vs base at its best ({best})",
                      **paired_difference(samples, trained_system, best, seed=seed)})
-        rows.append({"comparison": f"format gain ({trained_system}): format-OK, student - base",
-                     **paired_difference(samples, trained_system, metric="format_ok", seed=seed)})
+        rows.append({"comparison": f"format gain: format-OK rate, student ({trained_system}) - base ({best})",
+                     **paired_difference(samples, trained_system, best, metric="format_ok", seed=seed)})
     out = pd.DataFrame(rows)
     if len(out):
         out["verdict"] = [verdict(r) if r.get("metric") == "correct_lenient" else "-" for r in out.to_dict("records")]

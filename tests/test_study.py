@@ -1,0 +1,106 @@
+"""The ablation study: arms as validated overrides, the clustered bootstrap over items and seeds,
+and the whole study on the smoke profile against a real teacher server (every arm with paired
+intervals; a rerun sends no request and trains nothing)."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from orca2_kit import study, study_analysis
+from orca2_kit.config import PARAMS_DIR, ConfigError, load_params
+from tests.conftest import ROOT
+from tests.faultproxy import FaultProxy
+
+
+def test_arms_are_validated_overrides_of_the_profile():
+    arms = {a.name: a for a in study.plan(load_params("offline"))}
+    assert list(arms) == ["base", "recipe", "not_erased", "direct_only", "one_strategy", "expected_map"]
+    assert arms["direct_only"].params.teacher.strategy_map == "direct"
+    assert arms["not_erased"].params.erasure.variant == "not_erased"
+    assert arms["recipe"].params.erasure.variant == "erased" and not arms["base"].trained
+    with pytest.raises(ConfigError, match="arm 'x': train.lora_rr: unknown key. Did you mean 'train.lora_r'"):
+        load_params("offline", {"study.arms": {"recipe": {}, "x": {"train.lora_rr": 4}}})
+    with pytest.raises(ConfigError, match="arms may change only teacher., erasure., train."):
+        load_params("offline", {"study.arms": {"recipe": {}, "x": {"tasks.n_test": 4}}})
+    with pytest.raises(ConfigError, match="needs a 'recipe' arm"):
+        load_params("offline", {"study.arms": {"x": {}}})
+
+
+def _pooled(effect: float, seed_noise: float, n_fam=6, n_items=20, seeds=(1, 2, 3), rng_seed=0):
+    """Synthetic per-item correctness for a recipe and an arm that is `effect` better on average."""
+    rng = np.random.default_rng(rng_seed)
+    rows = []
+    for f in range(n_fam):
+        fam_level = rng.uniform(0.2, 0.8)
+        for i in range(n_items):
+            item_level = np.clip(fam_level + rng.normal(0, 0.15), 0.02, 0.98)
+            for arm, shift in (("recipe", 0.0), ("arm", effect)):
+                for s in seeds:
+                    p = np.clip(item_level + shift + rng.normal(0, seed_noise), 0, 1)
+                    rows.append({"arm": arm, "seed": s, "system": "generic", "family": f"f{f}", "id": f"f{f}/{i}",
+                                 "correct_lenient": float(rng.random() < p), "chance": 0.0})
+    return pd.DataFrame(rows)
+
+
+def test_the_clustered_bootstrap_separates_an_effect_from_noise():
+    none = study_analysis.paired_vs(_pooled(0.0, 0.05), cluster="family", n_boot=400).iloc[0]
+    assert none.lo < 0 < none.hi and none.verdict == "not distinguishable"
+    big = study_analysis.paired_vs(_pooled(0.3, 0.05), cluster="family", n_boot=400).iloc[0]
+    assert big.lo > 0.15 and big.verdict == "better"
+    # training-seed noise widens the interval of the same effect
+    quiet = study_analysis.paired_vs(_pooled(0.1, 0.0, rng_seed=1), cluster="family", n_boot=400).iloc[0]
+    loud = study_analysis.paired_vs(_pooled(0.1, 0.3, rng_seed=1), cluster="family", n_boot=400).iloc[0]
+    assert (loud.hi - loud.lo) > (quiet.hi - quiet.lo)
+    text = study_analysis.conclusion(study_analysis.paired_vs(_pooled(0.0, 0.05), n_boot=200).assign(group="g"),
+                                     pd.DataFrame({"group": ["g"], "seeds": [3]}))
+    assert "no arm differs from the recipe" in text and "cannot be resolved" in text
+
+
+@pytest.mark.slow
+def test_the_smoke_study_against_a_real_teacher_then_a_rerun_sends_nothing(server, tmp_path):
+    """Every arm of the smoke study, its teacher a real `transformers serve` behind a counting proxy:
+    the teacher answers each distinct conversation once across all arms, every arm gets paired
+    intervals, and a rerun of the finished study sends 0 requests and trains nothing."""
+    with FaultProxy(server["url"], fault_rate=0.0) as proxy:
+        profile = tmp_path / "smoke-study.yaml"
+        profile.write_text(yaml.safe_dump({
+            "extends": str(PARAMS_DIR / "smoke.yaml"), "profile": "smoke-study",
+            "teacher": {"kind": "openai", "base_url": proxy.url + "/v1", "model": server["model"],
+                        "api_key_env": None, "max_tokens": 24, "max_concurrency": 4, "verify": "none"}}))
+        args = [sys.executable, "-m", "orca2_kit", "study", "--profile", str(profile), "--out", str(tmp_path / "out"),
+                "--run-id", "st"]
+        first = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, timeout=3000)
+        assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+        run_dir = tmp_path / "out" / "smoke-study" / "st"
+        out = run_dir / "07_ablation"
+
+        # one request per distinct conversation, across arms (recipe and not_erased share a map)
+        convs = set()
+        for f in (out / "teacher").glob("*/answers.jsonl"):
+            convs |= {(r["instruction"], r["prompt"]) for r in map(json.loads, f.open())}
+        assert sum(proxy.forwarded.values()) == len(convs) and max(proxy.forwarded.values()) == 1
+        assert len(list((out / "teacher").glob("*/answers.jsonl"))) == 3  # selected (= expected), direct, step_by_step
+
+        metrics = json.loads((out / "metrics.json").read_text())
+        trained = ["not_erased", "direct_only", "one_strategy", "expected_map"]
+        for group in ("trained families", "never-trained families"):
+            paired = {r["arm"]: r for r in metrics["paired"] if r["group"] == group}
+            assert set(paired) == {"base", *trained}
+            assert all(r["lo"] <= r["difference"] <= r["hi"] for r in paired.values())
+            scored = {r["arm"]: r for r in metrics["scores"] if r["group"] == group}
+            assert scored["recipe"]["seeds"] == 2 and scored["base"]["seeds"] == 1
+        trained_at = {p: p.stat().st_mtime for p in out.glob("arms/*/seed-*/04_sft_training/train_metrics.json")}
+        assert len(trained_at) == 5 * 2
+
+        forwarded = sum(proxy.forwarded.values())
+        again = subprocess.run([sys.executable, "-m", "orca2_kit", "study", "--resume", str(run_dir)],
+                               capture_output=True, text=True, cwd=ROOT, timeout=1200)
+        assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+        assert sum(proxy.forwarded.values()) == forwarded and proxy.counts["forward"] == forwarded  # 0 new requests
+        assert {p: p.stat().st_mtime for p in trained_at} == trained_at  # nothing retrained
+        nb = (run_dir / "notebooks" / "07_ablation.ipynb").read_text()
+        assert "trained already, reused" in nb and "training on" not in nb
