@@ -31,14 +31,28 @@ overrides = {}  # e.g. {"train.epochs": 1}
 # %%
 import json
 
-from orca2_kit import plots, train
+from datasets import load_from_disk
+from IPython.display import HTML
+
+from orca2_kit import loss_mask, plots, train
 from orca2_kit.config import dump_params
+from orca2_kit.models import load_tokenizer, student_path
 from orca2_kit.stages import open_stage
 
 stage = open_stage("04", params_path, run_dir, overrides)
 p = stage.params
 stage.artifact("03", "sft_dataset")
 print({k: v for k, v in p.train.model_dump().items() if v is not None})
+
+# %% [markdown]
+# ## Which tokens are trained?
+# One training example as the student's chat template renders it: the system message and the task
+# (grey) are the prompt, masked out of the loss; only the teacher's answer and the end-of-turn token
+# (yellow) are trained on — the student learns to *write* the answer, never to predict the question.
+
+# %%
+example = load_from_disk(str(stage.artifact("03", "sft_dataset")))[0]
+HTML(loss_mask.as_html(load_tokenizer(student_path(p.student)), example, p.train.max_length))
 
 # %%
 out = train.launch(dump_params(p, stage.out / "params.yaml"), stage.run_dir, p.train.launcher, p.train.num_processes,
@@ -53,8 +67,11 @@ metrics = json.loads((out / "train_metrics.json").read_text())
 fig, _ = plots.loss_curve(metrics["log_history"], stage.figures / "04_loss")
 
 # %% [markdown]
-# The loss should fall quickly: the answers are short and follow a few fixed layouts per
-# strategy. What matters is whether the student generalises to *new* tasks — notebook 05.
+# Each point is the mean loss over the steps since the last one logged, and the batches are grouped
+# by length (so little compute goes to padding): a batch of short direct answers and a batch of long
+# step-by-step ones differ a lot in how hard their tokens are, so the curve jumps from point to point.
+# Read its trend, not single points. A low training loss says the student can reproduce the teacher's
+# layouts; whether it answers *new* tasks better is notebook 05's question.
 
 # %%
 stage.write_metrics({"train_loss": metrics["train_loss"], "global_step": metrics["global_step"],
