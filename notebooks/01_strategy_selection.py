@@ -139,8 +139,9 @@ strategy_map
 # {"strategy_selection.rule": "expected"}`
 # - *Predict:* Which families get a different strategy than the measured map?
 # - *Expected:* Nothing is generated (seconds instead of a minute) and there is no heatmap; the map
-#   becomes the expected strategy of every family, so agreement_with_expected is 1.0. The families
-#   that change are those whose red box and star were in different cells of the run's heatmap.
+#   becomes the expected strategy of every family, so agreement_with_expected is 1.0. The measured map
+#   already keeps the expected strategy unless another one won clearly on the same dev items, so only
+#   the families whose red box and star were in different cells of the run's heatmap change.
 #
 # **01.2 · Only two strategies to choose from** (reruns 01): `overrides =
 # {"strategy_selection.candidates": ["direct", "step_by_step"]}`
@@ -149,3 +150,12 @@ strategy_map
 # - *Expected:* A third of the generations (2 of 6 strategies), so the stage takes about a third of
 #   the time; every family now maps to direct or step_by_step, and families whose expected strategy is
 #   neither can no longer agree with the authors, so agreement_with_expected falls.
+#
+# **01.3 · What the student can learn, not what it does when told** (reruns 01): `overrides =
+# {"strategy_selection.rule": "probe"}`
+# - *Predict:* Which families change strategy when each strategy is judged by a short LoRA trained on
+#   answers in it?
+# - *Expected:* One short training per candidate strategy makes the stage several minutes longer (a
+#   second run reuses the probes). The probe students answer in their strategy's layout even without
+#   being told, so their dev accuracies differ from the base model's; the map still keeps a family's
+#   expected strategy unless a probe beats it clearly, so few families, or none, change.

@@ -205,13 +205,15 @@ stage.write_metrics({"summary": summary.to_dict(orient="records"), "by_group": b
 # {"eval.system_messages": ["empty", "generic", "cautious"]}`
 # - *Predict:* The student was trained under the generic message; does the cautious one help or hurt
 #   it?
-# - *Expected:* A third row per model and about 50% more evaluation time. The empty and generic rows
+# - *Expected:* A "cautious" row for each model and about a third more evaluation time. The other rows
 #   are unchanged (greedy decoding, same items); the student under "cautious", a message it never saw
-#   in training, is usually no better than under "generic".
+#   in training, is usually no better than under "generic" — compare them on lenient accuracy, within
+#   the intervals.
 #
 # **05.2 · The dev split instead of the test split** (reruns 05): `overrides = {"eval.split": "dev"}`
 # - *Predict:* Strategy selection chose strategies on these items; is the student's gap over the base
 #   larger here?
-# - *Expected:* Half as many items per family (n_dev instead of n_test), so wider intervals. Neither
-#   model was trained on dev items (only strategy selection looked at them, through the base model),
-#   so the gap should be about the same as on the test split, within the intervals.
+# - *Expected:* Fewer items (n_dev per trained family, and none of the never-trained families, which
+#   have no dev split), so wider intervals. Neither model was trained on dev items (only strategy
+#   selection looked at them, through the base model), so the gap should be about the same as on the
+#   test split's trained families, within the intervals.

@@ -138,15 +138,15 @@ stage.write_metrics({"scores": scores.to_dict(orient="records"), "paired": paire
 # ## Try it
 # Change one thing, predict, then rerun. Each exercise runs into its own folder and keeps this run's
 # results: `python -m orca2_kit run --resume <run dir> --exercise <id>` (its report sets the numbers
-# side by side). Or set `overrides` in the parameters cell above and rerun this notebook.
+# side by side). Or set `overrides` in the parameters cell above and rerun the notebooks named.
 #
 # **07.1 · Your own arm** (reruns 07): `overrides = {"study.arms": {"recipe": {}, "cautious":
 # {"erasure.system_message": "cautious"}}}`
 # - *Predict:* Does training under the cautious system message (which tells the model to choose a
 #   strategy) change what the student does, compared with the generic one?
-# - *Expected:* Only the new arm trains (the recipe's folders are reused, and the teacher answers
-#   come from its cache). Its difference from the recipe is read from its interval: with this many
-#   items and seeds, a few points either way is noise.
+# - *Expected:* Only the new arm trains (the recipe's folders are reused, and the teacher answers come
+#   from its cache). Its difference from the recipe is read from its interval: with this many items
+#   and seeds, a few points either way is noise.
 #
 # **07.2 · More seeds** (reruns 07): `overrides = {"study.seeds": [1, 2, 3, 4, 5]}`
 # - *Predict:* Which intervals shrink, and by how much?

@@ -17,7 +17,7 @@ import yaml
 
 from .config import ConfigError, dump_params, load_params
 from .manifest import read_manifest, write_manifest
-from .stages import STAGES, stage_name
+from .stages import STAGES, STUDY, stage_name
 
 EXERCISES = Path(__file__).resolve().parent.parent / "notebooks" / "exercises.yaml"
 
@@ -38,11 +38,16 @@ def load_exercises(path: Path = EXERCISES) -> dict[str, Exercise]:
     for row in yaml.safe_load(Path(path).read_text()):
         ex = Exercise(**row)
         ex.stages = [stage_name(s) for s in ex.stages]
-        idx = [STAGES.index(s) for s in ex.stages]
+        idx = [pipeline_of(ex).index(s) for s in ex.stages]
         if idx != list(range(idx[0], idx[0] + len(idx))):
             raise ConfigError(f"exercise {ex.id}: stages must be consecutive, got {ex.stages}")
         out[ex.id] = ex
     return out
+
+
+def pipeline_of(ex: Exercise) -> tuple:
+    """The stages an exercise's run has: the study's (01, 07) for a study exercise, else the six."""
+    return STUDY if "07_ablation" in ex.stages else STAGES
 
 
 def get_exercise(ex_id: str) -> Exercise:
@@ -60,7 +65,8 @@ def prepare_subrun(run_dir: str | Path, ex_id: str, overrides: list[str]) -> tup
     if not (run_dir / "params.yaml").is_file():
         raise ConfigError(f"--exercise: '{run_dir}' is not a run directory (no params.yaml)")
     parent = read_manifest(run_dir)
-    before = STAGES[:STAGES.index(ex.stages[0])]
+    pipeline = pipeline_of(ex)
+    before = pipeline[:pipeline.index(ex.stages[0])]
     missing = [s for s in before if parent.get("stages", {}).get(s, {}).get("status") != "ok"]
     if missing:
         raise ConfigError(f"exercise {ex.id} starts at {ex.stages[0]}; run {', '.join(missing)} in {run_dir} first")

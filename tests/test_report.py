@@ -9,7 +9,7 @@ import pytest
 
 from orca2_kit.config import load_params
 from orca2_kit.exercises import load_exercises
-from orca2_kit.stages import STAGES
+from orca2_kit.stages import ALL_STAGES, STAGES
 from tests.browser import open_page
 from tests.conftest import run_cli
 
@@ -20,7 +20,7 @@ def _words(text: str) -> str:
     return " ".join(text.split())
 
 
-@pytest.mark.parametrize("stage", STAGES)
+@pytest.mark.parametrize("stage", ALL_STAGES)
 def test_try_it_cell_states_each_exercise_of_its_notebook(stage):
     exercises = [e for e in load_exercises().values() if e.id.startswith(stage[:2])]
     assert 2 <= len(exercises) <= 3, f"{stage}: {len(exercises)} exercises"
