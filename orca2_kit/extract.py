@@ -8,7 +8,7 @@ Two readings, reported side by side (as lm-evaluation-harness reports named filt
 - **lenient** (format-free): the answer the response *commits to*, in any clear form. The
   'Answer:' line if there is one; else an explicit cue ("the answer is X"); else the response's
   concluding statement — the last sentence that names any candidate answer — if it names exactly
-  one (or, in a comparison "X is older than Y", the one before 'than'). Candidates are what the task admits (a choice task's options, a text task's alternatives of
+  one (or, in a contrast — "X is older than Y", "X, compared to Y", "X, not Y" — the one before it). Candidates are what the task admits (a choice task's options, a text task's alternatives of
   the same kind, e.g. the seven weekdays); a sentence naming two candidates is no commitment, so an
   explanation that names both options is judged by the option it concludes with, not by the last
   one mentioned. Numbers: the number after a cue or '=' in the concluding sentence, else its last
@@ -32,6 +32,7 @@ _MARKER = re.compile(r"^\s*(?:[-*•]\s*)?(?:step\s*)?\d+\s*[.):](?:\s|$)|^\s*[-
 # Explicit commitments in running text: "the answer is X", "answer: X" mid-line, "so the answer would be X".
 _CUE = re.compile(r"\b(?:(?:final|correct|right)\s+)?(?:answer|option|choice)\s*(?:is|would be|:|=)\s*", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
+_CONTRAST = re.compile(r"\b(?:than|compared (?:to|with)|rather than|unlike|instead of)\b|,\s*(?:and\s+)?not\b", re.IGNORECASE)
 _NUMBER_WORDS = {w: i for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
     "seventeen eighteen nineteen twenty".split())}
@@ -93,12 +94,13 @@ def committed_candidate(text: str, candidates: Sequence[str]) -> Optional[str]:
         named = {c.lower(): c for _, c in mentions}
         if len(named) == 1:
             return next(iter(named.values()))
-        if named:  # "Anna is older than Ben": a comparison commits to the candidate before 'than'
-            than = re.search(r"\bthan\b", sent, re.IGNORECASE)
-            before = {c.lower(): c for p, c in mentions if than and p < than.start()}
-            after = {c.lower() for p, c in mentions if than and p > than.start()}
-            if len(before) == 1 and set(before).isdisjoint(after) and after:
-                return next(iter(before.values()))
+        if named:  # "Anna is older than Ben", "sulfur, compared to zinc", "positive, not negative":
+            # a contrast commits to the one candidate before it
+            for contrast in _CONTRAST.finditer(sent):
+                before = {c.lower(): c for p, c in mentions if p < contrast.start()}
+                after = {c.lower() for p, c in mentions if p > contrast.start()}
+                if len(before) == 1 and set(before).isdisjoint(after) and after:
+                    return next(iter(before.values()))
             return None
     return None
 
@@ -120,8 +122,12 @@ def committed_number(text: str) -> Optional[str]:
     result after its last '=' or its last number (a worked step ends on its result)."""
     text = text or ""
     for cue in reversed(list(_CUE.finditer(text))):
-        nums = _numbers(text[cue.end():cue.end() + 40])
+        after = text[cue.end():].split("\n", 1)[0]
+        nums = _numbers(after[:40])
         if nums and nums[0][0] <= 3:
+            if "=" in after:  # "answer: 12 + 9 = 21": the result
+                res = _numbers(after[after.rfind("="):])
+                return res[0][1] if res else nums[0][1]
             return nums[0][1]
     for sent in reversed(sentences(text)):
         nums = _numbers(sent)

@@ -16,7 +16,7 @@ import pandas as pd
 import yaml
 
 from .manifest import read_manifest
-from .stages import STAGES
+from .stages import ALL_STAGES, STAGES
 
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "report.html.j2"
 
@@ -54,6 +54,7 @@ GLANCE = {
     "04": lambda m: f"loss {m['train_loss']:.3f} after {m['global_step']} steps",
     "05": _glance_05,
     "06": _glance_06,
+    "07": lambda m: " ".join(str(m["conclusion"]).splitlines()[:1]),
 }
 
 
@@ -129,9 +130,12 @@ def collect(run_dir: str | Path) -> dict:
     if not manifest and not (run_dir / "params.yaml").is_file():
         raise FileNotFoundError(f"report: '{run_dir}' is not a run directory (no manifest.json or params.yaml)")
     figures = sorted(p for p in (run_dir / "figures").glob("*.png")) if (run_dir / "figures").is_dir() else []
-    html_nbs = render_notebooks(run_dir, list(STAGES))
+    # a run shows the six stages; a study (python -m orca2_kit study) the stages it ran, 07 among them
+    ran = [s for s in ALL_STAGES if s in manifest.get("stages", {})]
+    shown = ran if "07_ablation" in ran else list(STAGES)
+    html_nbs = render_notebooks(run_dir, shown)
     stages, used = [], set()
-    for s in STAGES:
+    for s in shown:
         info = manifest.get("stages", {}).get(s, {})
         metrics_file = run_dir / s / "metrics.json"
         metrics = json.loads(metrics_file.read_text()) if metrics_file.is_file() else {}

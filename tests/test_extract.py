@@ -40,7 +40,8 @@ def test_two_option_explanations_are_judged_by_the_option_they_commit_to():
     """The old flexible reading took the last option named, so naming both lost."""
     choices = ("Anna", "Ben")
     text = "Anna is 34 and Ben is 29. Since 34 is more than 29, the older one is Anna, not Ben."
-    assert score(text, "Anna", "choice", choices)["answer_lenient"] is None  # both named in the last sentence
+    assert score(text, "Anna", "choice", choices)["correct_lenient"]  # a contrast commits to the first one
+    assert score("Anna is 34 and Ben is 29. Anna or Ben, hard to say.", "Anna", "choice", choices)["answer_lenient"] is None
     assert score("Ben is 29 and Anna is 34. So Anna is older.", "Anna", "choice", choices)["correct_lenient"]
     assert score("Anna is 34 and Ben is 29. Anna is older than Ben.", "Anna", "choice", choices)["correct_lenient"]
     assert score("The answer is Anna, because Ben is younger.", "Anna", "choice", choices)["correct_lenient"]

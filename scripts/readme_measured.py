@@ -1,0 +1,151 @@
+"""Regenerate README.md's measured section from a run's own files; no figure is typed by hand.
+
+    .venv/bin/python scripts/readme_measured.py --run outputs/offline/<run-id> \
+        [--study outputs/offline-study/<study-id>] [--bench outputs/benchmarks/*.json]
+
+--run is a run of the README's own command (`make reproduce`); --study a run of `python -m orca2_kit
+study`; --bench the JSON results the benchmark scripts write. The section between the
+`<!-- measured:begin -->` and `<!-- measured:end -->` markers is replaced; everything else stays.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BEGIN, END = "<!-- measured:begin -->", "<!-- measured:end -->"
+
+
+def _load(path: Path) -> dict:
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def pct(x) -> str:
+    return "n/a" if x is None or x != x else f"{100 * x:.0f}%"
+
+
+def pts(d: dict) -> str:
+    return (f"{100 * d['difference']:+.1f} points (95% CI {100 * d['ci_low']:+.1f} to {100 * d['ci_high']:+.1f}, "
+            f"n={d['n']})")
+
+
+def provenance(run: Path, what: str) -> list[str]:
+    m = _load(run / "manifest.json")
+    git = m.get("git", {})
+    data = m.get("data") or {}
+    lines = [f"*{what}: run `{m.get('run_id')}` of profile `{m.get('profile')}` (kit commit "
+             f"`{(git.get('commit') or '?')[:10]}`{', uncommitted changes' if git.get('dirty') else ''}, "
+             f"{m.get('created', '?')[:10]}), torch {m.get('versions', {}).get('torch')}, "
+             f"transformers {m.get('versions', {}).get('transformers')}, scoring dtype "
+             f"{m.get('scoring_dtype', 'see manifest')}.*"]
+    if data.get("data_dir"):
+        bench = data.get("05_benchmark_eval", {})
+        grounded = data.get("06_hallucination", {})
+        lines.append(f"*Data: `{data['data_dir']}` (found via {data.get('found')}); benchmarks run: "
+                     f"{', '.join(bench.get('run', [])) or 'none'}; skipped: {', '.join(bench.get('skip', {})) or 'none'}; "
+                     f"grounded sets: {', '.join(grounded.get('run', [])) or 'none'}.*")
+    elif "data" in m:
+        lines.append("*Data: none (no data directory): the real benchmarks and QMSum/ACI-Bench were skipped.*")
+    return lines
+
+
+def run_section(run: Path) -> list[str]:
+    m = _load(run / "manifest.json")
+    stages = m.get("stages", {})
+    total = sum(v.get("wall_s") or 0 for v in stages.values())
+    out = ["### The offline pipeline (`make reproduce`)", "", *provenance(run, "Source"), "",
+           f"- Notebook time {total:.0f} s: " + ", ".join(f"{k[:2]} {v.get('wall_s', 0):.0f} s" for k, v in stages.items())
+           + "."]
+    m01 = _load(run / "01_strategy_selection" / "metrics.json")
+    if m01:
+        changed = [c["family"] for c in m01.get("choice", []) if c.get("chosen") != c.get("expected")]
+        out.append(f"- 01: rule `{m01.get('rule')}`; the map keeps the expected strategy for "
+                   f"{pct(m01.get('agreement_with_expected'))} of the trained families"
+                   + (f" (changed: {', '.join(changed)})" if changed else "")
+                   + f"; {m01.get('n_dev_generations')} dev generations, {pct(m01.get('dev_cut_by_limit'))} cut by "
+                     "the token budget.")
+    m05 = _load(run / "05_benchmark_eval" / "metrics.json")
+    if m05:
+        rows = {(r["model"], r["system"]): r for r in m05.get("summary", [])}
+        lines = [f"{m}/{s} {r['lenient']:.2f} [{r['lenient_lo']:.2f}, {r['lenient_hi']:.2f}] (strict {r['strict']:.2f}, "
+                 f"format-OK {r['format_ok']:.2f})" for (m, s), r in rows.items()]
+        n = max((r["n"] for r in rows.values()), default=0)
+        out.append(f"- 05, held-out built-in test items (n={n}; chance "
+                   f"{next(iter(rows.values()))['chance']:.2f}), lenient accuracy [95% CI]: " + "; ".join(lines) + ".")
+        for r in m05.get("comparisons", []):
+            if "at its best" in r.get("comparison", "") and "difference" in r:
+                out.append(f"- 05 verdict, {r['items']}: student ({r['a'].split(' / ')[1]}) minus base at its best "
+                           f"({r['b'].split(' / ')[1]}), lenient: {pts(r)}: **{r['verdict']}**.")
+            if r.get("comparison", "").startswith("format gain") and r.get("items") == "all" and "difference" in r:
+                out.append(f"- 05 format gain (how much more often the student writes the `Answer:` line): {pts(r)}.")
+        out.append(f"- 05: {pct(m05.get('cut_by_limit'))} of the built-in generations hit the token budget "
+                   f"({m05.get('max_new_tokens')} new tokens).")
+        hs = [r for r in m05.get("harness", {}).get("summary", []) if r.get("variant") == "generative"]
+        if hs:
+            by = {}
+            for r in hs:
+                by.setdefault((r["model"], r["system"]), []).append(r)
+            out.append("- 05, real benchmarks through lm-evaluation-harness (" + ", ".join(sorted({r["benchmark"] for r in hs}))
+                       + f"; {max(r['n'] for r in hs)} documents each — read the intervals in notebook 05): mean lenient "
+                       "accuracy " + "; ".join(f"{m}/{s} {sum(r['lenient'] for r in v) / len(v):.2f}" for (m, s), v in by.items())
+                       + ".")
+    return out
+
+
+def study_section(study: Path) -> list[str]:
+    m = _load(study / "manifest.json")
+    metrics = _load(study / "07_ablation" / "metrics.json")
+    if not metrics:
+        return []
+    total = sum(v.get("wall_s") or 0 for v in m.get("stages", {}).values())
+    out = ["### The ablation study (`python -m orca2_kit study`)", "", *provenance(study, "Source"), "",
+           f"- Wall time {total / 60:.1f} min of notebook time (" + ", ".join(
+               f"{k[:2]} {v.get('wall_s', 0):.0f} s" for k, v in m.get("stages", {}).items()) + f"); seeds {metrics['seeds']}."]
+    for grp in dict.fromkeys(r["group"] for r in metrics["scores"]):
+        rows = [r for r in metrics["scores"] if r["group"] == grp]
+        out.append(f"- {grp} ({rows[0]['items']} items, chance {rows[0]['chance']:.2f}), lenient accuracy [95% CI]: "
+                   + "; ".join(f"{r['arm']} {r['lenient']:.2f} [{r['lo']:.2f}, {r['hi']:.2f}]" for r in rows) + ".")
+    out.append("- What it found: " + " ".join(metrics["conclusion"].splitlines()))
+    return out
+
+
+def bench_section(files: list[Path]) -> list[str]:
+    out = []
+    for f in files:
+        d = _load(f)
+        if d.get("readme"):
+            out.append(f"- `{d.get('command', f.stem)}`: {d['readme']}")
+    return ["### Speed (benchmark scripts)", ""] + out if out else []
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="scripts/readme_measured.py")
+    ap.add_argument("--run", type=Path, required=True)
+    ap.add_argument("--study", type=Path)
+    ap.add_argument("--bench", type=Path, nargs="*", default=[])
+    ap.add_argument("--readme", type=Path, default=ROOT / "README.md")
+    args = ap.parse_args(argv)
+    body = [f"Measured on {platform.machine()} with {len(__import__('os').sched_getaffinity(0))} CPU cores, no GPU. "
+            "Regenerate with `.venv/bin/python scripts/readme_measured.py --run <run dir> [--study <study dir>] "
+            "[--bench outputs/benchmarks/*.json]`.", ""]
+    body += run_section(args.run)
+    if args.study:
+        body += [""] + study_section(args.study)
+    if args.bench:
+        body += [""] + bench_section(args.bench)
+    text = args.readme.read_text()
+    if BEGIN not in text or END not in text:
+        print(f"error: {args.readme} has no {BEGIN} ... {END} block", file=sys.stderr)
+        return 2
+    head, rest = text.split(BEGIN, 1)
+    tail = rest.split(END, 1)[1]
+    args.readme.write_text(head + BEGIN + "\n" + "\n".join(body) + "\n" + END + tail)
+    print(f"rewrote the measured section of {args.readme}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
