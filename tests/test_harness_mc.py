@@ -20,7 +20,7 @@ from orca2_kit.harness import benchmarks as B
 
 FIXTURES = Path(__file__).parent / "fixtures" / "benchmarks"
 LM_EVAL_TASKS = Path(lm_eval.__file__).resolve().parent / "tasks"
-MMLU_DOCS = 200  # the kit's first 200 MMLU documents: 3-4 per subject, all 57 subjects
+MMLU_DOCS = 57  # the kit's first 57 MMLU documents: one per subject (loaders interleave the subjects)
 
 
 # ------------------------------------------------------------------------------ the two runs
@@ -140,6 +140,13 @@ def test_documents_carry_the_standard_forms_text():
     assert tox["mc_choices"] == ["No", "Yes"] and "Statement" not in tox["stem"]
 
 
+def test_no_run_gives_empty_frames_with_their_columns(tmp_path):
+    """No data directory: notebook 05's cell gets an empty table, not an error."""
+    mc = analysis.load_mc_samples(tmp_path)
+    assert mc.empty and list(mc.columns) == analysis.MC_COLUMNS
+    assert list(analysis.summarize_mc(mc).columns) == analysis.MC_SUMMARY_COLUMNS
+
+
 @pytest.mark.data
 def test_agieval_query_is_agievals_own_zero_shot_prompt(real_data):
     d = [d for d in B.load_docs("agieval", real_data) if d["id"] == "agieval/sat-math/0"][0]
@@ -210,14 +217,18 @@ def test_mmlu_agrees_with_lm_evals_mmlu_continuation(mmlu_runs):
 @pytest.mark.slow
 @pytest.mark.data
 def test_mmlu_letter_and_standard_form_side_by_side(mmlu_runs):
-    """The figures the issue is about, with n, intervals and chance. What the data shows is asserted:
-    the letter form's interval holds chance. The standard form's figure is reported, not asserted."""
-    s = analysis.summarize_mc(analysis.load_mc_samples(mmlu_runs["root"])).set_index("form")
+    """Both forms on the same documents, with n, 95% intervals and chance, printed for the record.
+    No gap between the forms and no distance from chance is asserted: on one document per subject,
+    SmolLM2-135M is not distinguishable from chance in either form (README, measured figures)."""
+    mc = analysis.load_mc_samples(mmlu_runs["root"])
+    s = analysis.summarize_mc(mc).set_index("form")
     print(s[["n", "acc", "acc_ci_low", "acc_ci_high", "acc_norm", "acc_norm_ci_low", "acc_norm_ci_high",
              "chance"]].round(3).to_string())
     assert set(s.index) == {"letter", "continuation"} and (s.n == MMLU_DOCS).all() and (s.chance == 0.25).all()
-    assert s.loc["letter", "acc_ci_low"] <= 0.25 <= s.loc["letter", "acc_ci_high"]
-    assert s.loc["letter", "acc_norm"] != s.loc["letter", "acc_norm"]  # NaN: no acc_norm for one-letter options
+    ids = mc.groupby("form")["id"].apply(sorted)
+    assert ids["letter"] == ids["continuation"]  # the same documents in both forms
+    assert ((s.acc_ci_low <= s.acc) & (s.acc <= s.acc_ci_high)).all()
+    assert s.loc["letter", "acc_norm"] != s.loc["letter", "acc_norm"]  # NaN: one-letter options have no acc_norm
 
 
 @pytest.mark.slow
