@@ -167,7 +167,7 @@ def multiple_choice_forms(mc_summary: pd.DataFrame, path):
         ax.set_title(model)
         ax.set_xlabel("accuracy, 95% CI")
     axes[0][0].invert_yaxis()
-    axes[0][0].legend(fontsize=8, loc="lower right")
+    axes[0][-1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
     fig.suptitle("Multiple-choice sets: option letter vs the standard form (option text as continuation)")
     fig.tight_layout()
     return fig, save(fig, path)

@@ -140,6 +140,20 @@ def test_documents_carry_the_standard_forms_text():
     assert tox["mc_choices"] == ["No", "Yes"] and "Statement" not in tox["stem"]
 
 
+def test_notebook_05_runs_both_forms_where_the_backend_can_score_them():
+    from orca2_kit.config import load_params
+    from orca2_kit.harness import suite
+
+    bench = ["gsm8k", "mmlu", "hellaswag", "crass"]
+    ll, mc, skipped = suite.loglikelihood_plan(load_params("offline"), bench)
+    assert ll == ["mmlu", "hellaswag", "crass"] and mc == ["mmlu", "hellaswag"] and skipped == []
+    assert suite.loglikelihood_plan(load_params("offline", {"eval.harness.standard_mc": False}), bench)[1] == []
+    chat = load_params("offline", {"eval.harness.backend": "chat", "eval.harness.endpoint.base_url": "http://x/v1",
+                                   "eval.harness.endpoint.model": "m"})
+    ll, mc, skipped = suite.loglikelihood_plan(chat, bench)
+    assert ll == mc == [] and len(skipped) == 5 and "cannot score log-likelihoods" in skipped[0]["reason"]
+
+
 def test_no_run_gives_empty_frames_with_their_columns(tmp_path):
     """No data directory: notebook 05's cell gets an empty table, not an error."""
     mc = analysis.load_mc_samples(tmp_path)

@@ -29,6 +29,19 @@ def plan(p: Params, data_dir: Optional[Path]) -> tuple[list[str], list[dict]]:
     return run_these, skipped
 
 
+def loglikelihood_plan(p: Params, bench: list[str]) -> tuple[list[str], list[str], list[dict]]:
+    """The benchmarks for the letter form (`_ll`) and the standard form (`_mc`), and any skipped, why."""
+    h = p.eval.harness
+    ll = [b for b in bench if BENCHMARKS[b].loglikelihood] if h.loglikelihood else []
+    mc = [b for b in bench if b in STANDARD_MC] if h.standard_mc else []
+    if h.backend != "chat":
+        return ll, mc, []
+    reason = ("the chat backend cannot score log-likelihoods (chat APIs return no prompt log-probabilities); "
+              "use backend hf or vllm, or set eval.harness.loglikelihood and eval.harness.standard_mc to false")
+    return [], [], [{"benchmark": b, "variant": v, "reason": reason}
+                    for v, names in (("loglikelihood", ll), ("multiple_choice", mc)) for b in names]
+
+
 def evaluate(p: Params, models: list[tuple[str, Optional[str]]], out: Path, data_dir: Optional[Path],
              log=print) -> dict:
     """Run the suite for [(name, adapter_or_None), ...]; returns {'skipped': [...], 'mt_bench': ...}."""
@@ -37,8 +50,10 @@ def evaluate(p: Params, models: list[tuple[str, Optional[str]]], out: Path, data
     h = p.eval.harness
     names, skipped = plan(p, data_dir)
     bench = [b for b in names if b in BENCHMARKS]
-    ll = [b for b in bench if BENCHMARKS[b].loglikelihood] if h.loglikelihood else []
-    mc = [b for b in bench if b in STANDARD_MC] if h.standard_mc else []
+    ll, mc, not_scored = loglikelihood_plan(p, bench)
+    skipped += not_scored
+    if not_scored:
+        log(f"log-likelihood variants skipped: {not_scored[0]['reason']}")
     tm = task_manager(data_dir)
     dtype = h.dtype if h.dtype != "auto" else p.student.dtype
     mt_rows: list[dict] = []
