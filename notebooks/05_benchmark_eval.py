@@ -122,11 +122,11 @@ if len(harness_summary):
 
 # %% [markdown]
 # **The multiple-choice sets in the field's standard form.** The log-likelihood rows above ask which
-# option *letter* is most likely, a format a ~100M model has barely learned, so they sit near chance.
-# Model cards and leaderboards score these sets as lm-evaluation-harness's own configs do: the option
-# *text* as the continuation of the question, `acc` and `acc_norm` (per character of the option). Both
-# forms side by side, each benchmark's chance level as a black tick (RACE's standard form scores one
-# question per article, so its n differs).
+# option *letter* is most likely, a format a ~100M model has barely learned. Model cards and
+# leaderboards score these sets as lm-evaluation-harness's own configs do: the option *text* as the
+# continuation of the question, `acc` and `acc_norm` (per character of the option). Both forms side by
+# side, each benchmark's chance level as a black tick: read whether a form is above chance at all
+# before comparing models with it (RACE's standard form scores one question per article: its n differs).
 
 # %%
 mc_summary = analysis.summarize_mc(analysis.load_mc_samples(stage.out / "harness"), seed=p.seed)

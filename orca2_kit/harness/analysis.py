@@ -1,7 +1,7 @@
 """The kit's analysis on the harness's per-sample logs.
 
 Layout written by notebook 05 (one harness run per model, system message and variant):
-    <root>/<model>/<system>/<variant>/results.json, samples_orca2_<benchmark>[_ll].jsonl
+    <root>/<model>/<system>/<variant>/results.json, samples_orca2_<benchmark>[_ll|_mc].jsonl
 
 From those logs: accuracy under both filters side by side, the format-OK rate (an 'Answer:' line
 was found), which strategy the answers used, bootstrap confidence intervals, the multiple-choice
