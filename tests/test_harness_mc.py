@@ -71,7 +71,8 @@ def compare(kit: list[dict], upstream: list[dict]) -> dict:
     for s in kit:
         u = up[s["doc"]["id"]]
         a, b = _requests(s), _requests(u)
-        assert a.keys() == b.keys(), f"{s['doc']['id']}: the prompts differ\nkit: {sorted(a)[0]}\nlm-eval: {sorted(b)[0]}"
+        assert a.keys() == b.keys(), (f"{s['doc']['id']}: the requests differ\nkit only: {sorted(a.keys() - b.keys())[:1]}"
+                                      f"\nlm-eval only: {sorted(b.keys() - a.keys())[:1]}")
         worst = max([worst] + [abs(a[k] - b[k]) for k in a])
         same += (s["acc"], s["acc_norm"]) == (u["acc"], u.get("acc_norm", s["acc_norm"]))
     mean = lambda rows, m: sum(r[m] for r in rows) / len(rows)  # noqa: E731
