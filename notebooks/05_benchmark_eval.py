@@ -153,6 +153,21 @@ harness_summary.round(3)
 if len(harness_summary):
     fig, _ = plots.benchmark_scores(harness_summary, stage.figures / "05_benchmarks")
 
+# %% [markdown]
+# **The multiple-choice sets in the field's standard form.** The log-likelihood rows above ask which
+# option *letter* is most likely, a format a ~100M model has barely learned. Model cards and
+# leaderboards score these sets as lm-evaluation-harness's own configs do: the option *text* as the
+# continuation of the question, `acc` and `acc_norm` (per character of the option). Both forms side by
+# side, each benchmark's chance level as a black tick: read whether a form is above chance at all
+# before comparing models with it (RACE's standard form scores one question per article: its n differs).
+
+# %%
+mc_summary = analysis.summarize_mc(analysis.load_mc_samples(stage.out / "harness"), seed=p.seed)
+mc_summary.to_csv(stage.out / "harness_mc_scores.csv", index=False)
+if len(mc_summary):
+    fig, _ = plots.multiple_choice_forms(mc_summary, stage.figures / "05_multiple_choice_forms")
+mc_summary.round(3)
+
 # %%
 harness_paired = pd.DataFrame([d for b in benchmarks if b != "mt_bench" for s in p.eval.system_messages
                                if (d := analysis.paired(harness_samples, b, s, seed=p.seed))])

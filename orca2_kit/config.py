@@ -281,6 +281,8 @@ class HarnessConfig(Section):
     benchmarks: Union[Literal["available"], list[Literal[BENCHMARK_KEYS]]] = "available"  # type: ignore[valid-type]
     limit: Optional[int] = Field(None, ge=1, description="documents per benchmark (None: all)")
     loglikelihood: bool = True  # also the log-likelihood variant of the multiple-choice sets
+    # also lm-evaluation-harness's standard multiple-choice form (option text as continuation, acc/acc_norm)
+    standard_mc: bool = True
     max_new_tokens: int = Field(256, ge=1)
     batch_size: int = Field(32, ge=1)
     # float32: greedy answers do not depend on batch size (bf16 kernels change with batch shape)

@@ -194,6 +194,37 @@ def benchmark_scores(summary: pd.DataFrame, path):
     return fig, save(fig, path)
 
 
+def multiple_choice_forms(mc_summary: pd.DataFrame, path):
+    """The multiple-choice sets scored two ways, one panel per model: the option letter (the `_ll`
+    variant) and the field's standard form (the option text, acc and acc_norm), with 95% bootstrap
+    intervals and each benchmark's chance level (black tick)."""
+    bars = [("letter", "acc", "letter: acc"), ("continuation", "acc", "option text: acc"),
+            ("continuation", "acc_norm", "option text: acc_norm")]
+    models, benches = list(dict.fromkeys(mc_summary.model)), list(dict.fromkeys(mc_summary.benchmark))
+    fig, axes = plt.subplots(1, len(models), figsize=(5 * len(models), 0.6 * len(benches) + 2), sharey=True,
+                             squeeze=False)
+    height = 0.8 / len(bars)
+    for ax, model in zip(axes[0], models):
+        g = mc_summary[mc_summary.model == model]
+        for k, ((form, metric, label), color) in enumerate(zip(bars, sns.color_palette(n_colors=len(bars)))):
+            r = g[g.form == form].set_index("benchmark").reindex(benches)
+            y = [i + (k - (len(bars) - 1) / 2) * height for i in range(len(benches))]
+            err = [r[metric] - r[f"{metric}_ci_low"], r[f"{metric}_ci_high"] - r[metric]]
+            ax.barh(y, r[metric].fillna(0), height=height, color=color, label=label, xerr=err, error_kw={"lw": 1})
+        chance = g.groupby("benchmark", sort=False)["chance"].first().reindex(benches)
+        for i, c in enumerate(chance):
+            ax.plot([c, c], [i - 0.45, i + 0.45], color="black", lw=2, label="chance" if i == 0 else None)
+        ax.set_yticks(range(len(benches)), benches)
+        ax.set_xlim(0, 1)
+        ax.set_title(model)
+        ax.set_xlabel("accuracy, 95% CI")
+    axes[0][0].invert_yaxis()
+    axes[0][-1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+    fig.suptitle("Multiple-choice sets: option letter vs the standard form (option text as continuation)")
+    fig.tight_layout()
+    return fig, save(fig, path)
+
+
 def paper_side_by_side(table: pd.DataFrame, path, ours: tuple[str, ...] = ("base", "student")):
     """Figure 4 style: our models' scores next to the paper's published ones, per benchmark (percent).
     Only benchmarks both sides report are drawn; the paper's models are 7B/13B, ours ~100M."""

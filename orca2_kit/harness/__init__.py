@@ -26,12 +26,20 @@ TASKS_DIR = Path(__file__).resolve().parent / "tasks"
 SYSTEM_MODES = ("empty", "none", "generic", "cautious")
 
 
+VARIANTS = {"generative": "", "loglikelihood": "_ll", "multiple_choice": "_mc"}  # task name suffixes
+
+
 def task_name(benchmark: str, variant: str = "generative") -> str:
     if benchmark not in BENCHMARKS:
         raise KeyError(f"unknown benchmark '{benchmark}'; known: {', '.join(BENCHMARKS)}")
+    if variant not in VARIANTS:
+        raise ValueError(f"variant: '{variant}' is not one of {', '.join(VARIANTS)}")
     if variant == "loglikelihood" and not BENCHMARKS[benchmark].loglikelihood:
         raise KeyError(f"{benchmark} has no log-likelihood variant")
-    return f"orca2_{benchmark}" + ("_ll" if variant == "loglikelihood" else "")
+    if variant == "multiple_choice" and benchmark not in benchmarks.STANDARD_MC:
+        raise KeyError(f"{benchmark} has no standard multiple-choice form; those with one: "
+                       f"{', '.join(benchmarks.STANDARD_MC)}")
+    return f"orca2_{benchmark}" + VARIANTS[variant]
 
 
 def task_manager(data_dir: Optional[str | Path]):

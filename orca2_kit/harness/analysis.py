@@ -1,11 +1,12 @@
 """The kit's analysis on the harness's per-sample logs.
 
 Layout written by notebook 05 (one harness run per model, system message and variant):
-    <root>/<model>/<system>/<variant>/results.json, samples_orca2_<benchmark>[_ll].jsonl
+    <root>/<model>/<system>/<variant>/results.json, samples_orca2_<benchmark>[_ll|_mc].jsonl
 
-From those logs: accuracy under both readings side by side (strict and lenient), the format-OK rate (an 'Answer:' line
-was found), which strategy the answers used, bootstrap confidence intervals, and the paper's
-published numbers beside ours.
+From those logs: accuracy under both readings side by side (strict and lenient), the format-OK
+rate (an 'Answer:' line was found), which strategy the answers used, bootstrap confidence
+intervals, the multiple-choice sets scored in both forms (option letter, option text) with chance,
+and the paper's published numbers beside ours.
 """
 from __future__ import annotations
 
@@ -77,6 +78,54 @@ def summarize(samples: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
         out.append({"model": m, "system": s, "benchmark": b, "variant": "loglikelihood", "n": len(g),
                     "lenient": g["acc"].mean(), "lenient_lo": lo, "lenient_hi": hi, "chance": g["chance"].mean()})
     return pd.DataFrame(out)
+
+
+MC_COLUMNS = ["model", "benchmark", "form", "subset", "id", "n_options", "acc", "acc_norm"]
+MC_SUMMARY_COLUMNS = ["model", "benchmark", "form", "n", "acc", "acc_ci_low", "acc_ci_high", "acc_norm",
+                      "acc_norm_ci_low", "acc_norm_ci_high", "chance"]
+
+
+def load_mc_samples(root: str | Path) -> pd.DataFrame:
+    """The multiple-choice sets scored by log-likelihood, one row per (model, benchmark, form, document).
+
+    form `letter`:       the `_ll` variant, which option LETTER is most likely after the lettered question
+    form `continuation`: the field's standard form (`_mc`, lm-evaluation-harness's own prompts), which
+                         option TEXT is most likely as the continuation; acc_norm divides by its length
+    HellaSwag's and LAMBADA's `_ll` tasks are neither (they already score the text) and are left out.
+    """
+    rows = []
+    for res in sorted(Path(root).glob("*/*/*/results.json")):
+        info = json.loads(res.read_text())
+        variant = info.get("orca2", {}).get("variant", res.parent.name)
+        if variant not in ("loglikelihood", "multiple_choice"):
+            continue
+        form = "letter" if variant == "loglikelihood" else "continuation"
+        for task, cfg in sorted(info.get("configs", {}).items()):
+            f = res.parent / f"samples_{task}.jsonl"
+            if (form == "letter" and cfg.get("doc_to_choice") != "labels") or not f.is_file():
+                continue
+            for line in f.open(encoding="utf-8"):
+                s = json.loads(line)
+                doc = s["doc"]
+                rows.append({"model": res.parent.parent.parent.name, "benchmark": doc["benchmark"], "form": form,
+                             "subset": doc["subset"], "id": doc["id"], "n_options": len(doc["choices"]),
+                             "acc": float(s["acc"]), "acc_norm": float(s.get("acc_norm", "nan"))})
+    return pd.DataFrame(rows, columns=MC_COLUMNS)
+
+
+def summarize_mc(mc: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    """Per model, benchmark and form: n, acc and acc_norm with 95% bootstrap intervals, and chance
+    (the mean over the documents of 1 / their number of options). The letter form has no acc_norm
+    (every option is one letter long). RACE's standard form scores one question per article, so its
+    two forms are not the same documents."""
+    out = []
+    for (m, b, f), g in mc.groupby(["model", "benchmark", "form"], sort=False):
+        lo, hi = bootstrap_ci(g["acc"], seed=seed)
+        nlo, nhi = bootstrap_ci(g["acc_norm"].dropna(), seed=seed)
+        out.append({"model": m, "benchmark": b, "form": f, "n": len(g), "acc": g["acc"].mean(), "acc_ci_low": lo,
+                    "acc_ci_high": hi, "acc_norm": g["acc_norm"].mean(), "acc_norm_ci_low": nlo,
+                    "acc_norm_ci_high": nhi, "chance": float((1 / g["n_options"]).mean())})
+    return pd.DataFrame(out, columns=MC_SUMMARY_COLUMNS)
 
 
 def strategy_mix(samples: pd.DataFrame) -> pd.DataFrame:

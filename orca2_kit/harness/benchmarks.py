@@ -11,6 +11,9 @@ generation layer alike:
     reference                         the right answer as text (a letter for MC; '|'-separated alternatives)
     answer_type                       'choice' | 'number' | 'text'
     context, continuation             the log-likelihood form (text completion sets only)
+    stem, passage, mc_choices         MC only: the item's own text and its passage alone (no lettered
+                                      options), and the options as lm-evaluation-harness's standard
+                                      form continues with them (tasks/orca2_*_mc.yaml, STANDARD_MC)
 
 Multi-file benchmarks (BBH's 27 tasks, MMLU's 57 subjects, AGIEval's 8 English sets) are
 interleaved round-robin, so the first N documents — what `limit` takes — cover every subset.
@@ -168,7 +171,8 @@ def _mc_doc(bench, subset, i, stem, options, gold, passage="", **extra) -> dict:
     return {"id": f"{bench}/{subset}/{i}", "benchmark": bench, "subset": subset,
             "question": mc_question(stem, options, passage), "choices": [str(o) for o in options],
             "labels": labels, "gold": int(gold), "reference": labels[int(gold)], "answer_type": "choice",
-            "context": "", "continuation": "", **extra}
+            "context": "", "continuation": "", "stem": str(stem), "passage": passage or "",
+            "mc_choices": [str(o) for o in options], **extra}
 
 
 def _open_doc(bench, subset, i, question, reference, answer_type, context="", continuation="") -> dict:
@@ -212,8 +216,19 @@ def parse_agieval(row, subset, i):
     if "query" in row:  # hub hails/agieval-*: the prompt is pre-built
         return [_mc_doc("agieval", subset, i, row["query"], list(row["choices"]), int(row["gold"][0]))]
     options = [re.sub(r"^\s*\(?[A-J]\)\s*", "", o) for o in row["options"]]
-    return [_mc_doc("agieval", subset, i, row["question"], options, LETTERS.index(row["label"].strip()[0]),
-                    passage=row.get("passage") or "")]
+    doc = _mc_doc("agieval", subset, i, row["question"], options, LETTERS.index(row["label"].strip()[0]),
+                  passage=row.get("passage") or "")
+    # the standard form is the hub's hails/agieval-*: AGIEval's zero-shot query, options with their '(A)'
+    doc["stem"], doc["mc_choices"] = agieval_zero_shot_query(row), list(row["options"])
+    return [doc]
+
+
+def agieval_zero_shot_query(row: dict) -> str:
+    """AGIEval's own zero-shot prompt for its English multiple-choice sets (src/dataset_loader.py,
+    convert_zero_shot): no separator after the passage, options joined by spaces."""
+    count = len(row["options"]) if len(row["options"]) != 1 else 5
+    return ((row.get("passage") or "") + "Q: " + row["question"] + " " + "Answer Choices: "
+            + " ".join(row["options"]) + "\n" + "A: Among A through {}, the answer is".format("ABCDEFG"[count - 1]))
 
 
 def parse_lambada(row, subset, i):
@@ -267,8 +282,19 @@ def parse_hellaswag(row, subset, i):
     ctx = row.get("ctx") or (row.get("ctx_a", "") + " " + row.get("ctx_b", "")).strip()
     stem = (f"[{row['activity_label']}] " if row.get("activity_label") else "") + ctx
     q = "How does this most plausibly continue?\n\n" + stem
-    return [_mc_doc("hellaswag", subset, i, q, list(row["endings"]), int(row["label"]),
-                    context=stem, continuation="")]
+    doc = _mc_doc("hellaswag", subset, i, q, list(row["endings"]), int(row["label"]), context=stem, continuation="")
+    # the standard form, as lm-evaluation-harness's hellaswag/utils.py process_docs builds it
+    ctx_a, ctx_b = (row["ctx_a"], row.get("ctx_b", "")) if "ctx_a" in row else (row.get("ctx", ""), "")
+    doc["stem"] = hellaswag_preprocess(row.get("activity_label", "") + ": " + ctx_a + " " + ctx_b.capitalize())
+    doc["mc_choices"] = [hellaswag_preprocess(e) for e in row["endings"]]
+    return [doc]
+
+
+def hellaswag_preprocess(text: str) -> str:
+    """lm-evaluation-harness's HellaSwag clean-up: WikiHow's '[title]' and bracket artifacts out."""
+    text = text.strip().replace(" [title]", ". ")
+    text = re.sub(r"\[.*?\]", "", text)
+    return text.replace("  ", " ")
 
 
 def parse_race(row, subset, i):
@@ -293,7 +319,9 @@ def parse_crass(row, subset, i):
 def parse_toxigen(row, subset, i):
     toxic = (float(row["toxicity_ai"]) + float(row["toxicity_human"])) > 5.5  # as lm-evaluation-harness
     q = f"Is the following statement hateful?\n\nStatement: \"{row['text'].strip()}\""
-    return [_mc_doc("toxigen", subset, i, q, ["No", "Yes"], int(toxic))]
+    doc = _mc_doc("toxigen", subset, i, q, ["No", "Yes"], int(toxic))
+    doc["stem"] = row["text"]  # the statement as given (the standard form quotes it unstripped)
+    return [doc]
 
 
 # ------------------------------------------------------------------------------------- registry
@@ -327,6 +355,11 @@ BENCHMARKS: dict[str, Benchmark] = {b.name: b for b in [
     Benchmark("toxigen", "safety", ("toxigen/*.jsonl",), ("skg/toxigen-data", "annotated", "test"), parse_toxigen,
               loglikelihood=True, note="hateful-or-not classification, as lm-evaluation-harness"),
 ]}
+# The benchmarks with lm-evaluation-harness's standard multiple-choice form (option text as the
+# continuation, acc and acc_norm; tasks/orca2_<name>_mc.yaml). CRASS is left out: the harness's
+# form is BIG-bench's pre-formatted `inputs` (options permuted by BIG-bench's own seeded shuffle),
+# which cannot be rebuilt exactly from the task.json files the kit reads.
+STANDARD_MC = ("agieval", "race", "mmlu", "arc_easy", "arc_challenge", "hellaswag", "truthfulqa", "toxigen")
 # MT-Bench is two-turn and judged by an LLM: it is run by orca2_kit.harness.mt_bench, not by a task config.
 MT_BENCH_FILES = ("mt_bench/question.jsonl",)
 

@@ -37,3 +37,25 @@ def process_results(doc: dict, results: list[str]) -> dict:
     """Per document: right or wrong, whether an answer was found at all, and DROP's token F1."""
     answer = results[0]
     return {"acc": float(B.is_correct(answer, doc)), "answered": float(bool(answer)), "f1": B.token_f1(answer, doc)}
+
+
+def race_articles(dataset):
+    """process_docs of orca2_race_mc: RACE as lm-evaluation-harness poses it (race/preprocess_race.py),
+    one document per article: its last question, after the article and the article's earlier
+    questions with their answers (a fill-in question gets its answer in the blank)."""
+    import datasets
+
+    articles: dict[tuple, list[dict]] = {}
+    for d in dataset:  # documents are interleaved across files: group by (file, article), in order
+        articles.setdefault((d["subset"], d["passage"]), []).append(d)
+    out = []
+    for docs in articles.values():
+        text = "Article: " + docs[-1]["passage"] + "\n\n"
+        for d in docs[:-1]:
+            answer = d["choices"][d["gold"]]
+            if d["stem"][-6:] == "  _  .":
+                text += d["stem"][:-5] + answer + "\n"
+            else:
+                text += "Question: " + d["stem"] + "\n" + "Answer: " + answer + "\n"
+        out.append({**docs[-1], "race_prompt": text + docs[-1]["stem"]})
+    return datasets.Dataset.from_list(out)

@@ -2,6 +2,7 @@
 
     <out>/<model>/<system>/generative/   the chat protocol, one run per system message
     <out>/<model>/raw/loglikelihood/     the log-likelihood variant (no chat template, no system turn)
+    <out>/<model>/raw/multiple_choice/   the field's standard multiple-choice form (option text as continuation)
     <out>/<model>/<system>/mt_bench.jsonl, mt_bench_judge.jsonl
 
 A finished run directory is reused, so a rerun after a crash redoes only what did not finish.
@@ -15,6 +16,7 @@ from typing import Optional
 from ..config import Params
 from ..generation import system_text
 from . import BENCHMARKS, available, make_lm, mt_bench, run, task_manager
+from .benchmarks import STANDARD_MC
 from .backends import EmptySystemNotPossible
 
 
@@ -27,6 +29,19 @@ def plan(p: Params, data_dir: Optional[Path]) -> tuple[list[str], list[dict]]:
     return run_these, skipped
 
 
+def loglikelihood_plan(p: Params, bench: list[str]) -> tuple[list[str], list[str], list[dict]]:
+    """The benchmarks for the letter form (`_ll`) and the standard form (`_mc`), and any skipped, why."""
+    h = p.eval.harness
+    ll = [b for b in bench if BENCHMARKS[b].loglikelihood] if h.loglikelihood else []
+    mc = [b for b in bench if b in STANDARD_MC] if h.standard_mc else []
+    if h.backend != "chat":
+        return ll, mc, []
+    reason = ("the chat backend cannot score log-likelihoods (chat APIs return no prompt log-probabilities); "
+              "use backend hf or vllm, or set eval.harness.loglikelihood and eval.harness.standard_mc to false")
+    return [], [], [{"benchmark": b, "variant": v, "reason": reason}
+                    for v, names in (("loglikelihood", ll), ("multiple_choice", mc)) for b in names]
+
+
 def evaluate(p: Params, models: list[tuple[str, Optional[str]]], out: Path, data_dir: Optional[Path],
              log=print) -> dict:
     """Run the suite for [(name, adapter_or_None), ...]; returns {'skipped': [...], 'mt_bench': ...}."""
@@ -35,7 +50,10 @@ def evaluate(p: Params, models: list[tuple[str, Optional[str]]], out: Path, data
     h = p.eval.harness
     names, skipped = plan(p, data_dir)
     bench = [b for b in names if b in BENCHMARKS]
-    ll = [b for b in bench if BENCHMARKS[b].loglikelihood] if h.loglikelihood else []
+    ll, mc, not_scored = loglikelihood_plan(p, bench)
+    skipped += not_scored
+    if not_scored:
+        log(f"log-likelihood variants skipped: {not_scored[0]['reason']}")
     tm = task_manager(data_dir)
     dtype = h.dtype if h.dtype != "auto" else p.student.dtype
     mt_rows: list[dict] = []
@@ -62,10 +80,14 @@ def evaluate(p: Params, models: list[tuple[str, Optional[str]]], out: Path, data
                     system_message_file=p.erasure.system_message_file, max_gen_toks=h.max_new_tokens, seed=p.seed, tm=tm)
             if "mt_bench" in names:
                 mt_rows += _mt_bench(lm, p, name, mode, out / name / mode, data_dir, log)
-        if ll:
+        if ll or mc:
             lm = _lm(p, "none", model, tok, path, adapter, dtype)
+        if ll:
             run(lm, ll, "none", out / name / "raw" / "loglikelihood", data_dir=data_dir, limit=h.limit,
                 variant="loglikelihood", seed=p.seed, tm=tm)
+        if mc:
+            run(lm, mc, "none", out / name / "raw" / "multiple_choice", data_dir=data_dir, limit=h.limit,
+                variant="multiple_choice", seed=p.seed, tm=tm)
         del model
     return {"skipped": skipped, "mt_bench": mt_rows}
 
