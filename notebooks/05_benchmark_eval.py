@@ -207,6 +207,7 @@ stage.write_metrics({"summary": summary.to_dict(orient="records"), "by_group": b
                      "max_new_tokens": max_new_tokens, "cut_by_limit": float(samples.hit_limit.mean()),
                      "harness": {"summary": harness_summary.to_dict(orient="records"),
                                  "paired": harness_paired.to_dict(orient="records"),
+                                 "multiple_choice": mc_summary.to_dict(orient="records"),
                                  "skipped": harness_run["skipped"],
                                  "mt_bench": harness_run["mt_bench"]}})
 
