@@ -45,7 +45,8 @@ print(f"{len(items)} held-out items; student adapter: {adapter}")
 # %%
 results, skipped = [], []
 for name, weights in [("base", None), ("student", adapter)]:
-    model, tokenizer = load_student(p.student, p.device, adapter=str(weights) if weights else None)
+    model, tokenizer = load_student(p.student, p.device, adapter=str(weights) if weights else None,
+                                    scoring=p.generation.dtype)
     evaluate.assert_same_template(tokenizer, stage.artifact("04", "train_metrics.json"))
     samples, skip = evaluate.evaluate_model(model, tokenizer, items, p.eval.system_messages, name,
                                             p.eval.max_new_tokens, p.generation.batch_size, p.generation.max_prompt_tokens,

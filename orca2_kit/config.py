@@ -90,6 +90,11 @@ class TasksConfig(Section):
 
 class GenerationConfig(Section):
     batch_size: int = Field(32, ge=1)
+    # The one dtype every scored generation runs in (selection 01, evaluation 05 with its harness,
+    # hallucination 06). auto: float32 on CPUs (greedy text does not depend on the batch around a
+    # prompt, so every laptop and batch size gives the same scores), the model's bf16/fp16 on GPUs.
+    # Training may use another dtype (student.dtype).
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
     max_new_tokens: int = Field(160, ge=1, description="for reasoning strategies")
     max_new_tokens_direct: int = Field(24, ge=1, description="for the direct strategy")
     max_prompt_tokens: int = Field(1024, ge=16)
@@ -243,8 +248,9 @@ class HarnessConfig(Section):
     loglikelihood: bool = True  # also the log-likelihood variant of the multiple-choice sets
     max_new_tokens: int = Field(256, ge=1)
     batch_size: int = Field(32, ge=1)
-    # float32: greedy answers do not depend on batch size (bf16 kernels change with batch shape)
-    dtype: Literal["float32", "auto"] = "float32"
+    # None: generation.dtype, the scoring dtype of the built-in evaluation; set, it must be the same
+    # (one student, one set of numbers)
+    dtype: Optional[Literal["auto", "float32", "bfloat16", "float16"]] = None
     endpoint: EndpointConfig = Field(default_factory=EndpointConfig)  # backend chat: the model to score
     judge: EndpointConfig = Field(default_factory=EndpointConfig)  # MT-Bench judge; none: grading skipped
     mt_bench_limit: Optional[int] = Field(None, ge=1)
@@ -345,6 +351,15 @@ class Params(Section):
         if v is not None and not Path(v).expanduser().is_dir():
             raise ValueError(f"data directory '{v}' does not exist")
         return v
+
+    @model_validator(mode="after")
+    def _one_scoring_dtype(self):
+        h = self.eval.harness.dtype
+        if h is not None and h != self.generation.dtype:
+            raise ValueError(f"eval.harness.dtype: '{h}' differs from generation.dtype '{self.generation.dtype}'; the "
+                             "harness and the built-in evaluation score in one dtype — set generation.dtype (and "
+                             "leave eval.harness.dtype out)")
+        return self
 
     def resolved_data_dir(self) -> Optional[Path]:
         """data_dir from params, else $ORCA2_DATA_DIR, else None (real-data steps are skipped)."""
