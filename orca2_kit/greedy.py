@@ -165,12 +165,15 @@ def _common_prefix(seqs: list) -> int:
 
 def shared_prefixes(prompts: Sequence[Sequence[int]], groups: Sequence, min_len: int = 16) -> list[int]:
     """Per prompt, how many leading tokens it shares with every prompt of its group (0 when fewer
-    than `min_len`: not worth a separate pass); at least one token is always left to prefill."""
+    than `min_len`, or alone in its group: not worth a separate pass); at least one token is
+    always left to prefill."""
     by: dict = {}
     for i, g in enumerate(groups):
         by.setdefault(g, []).append(i)
     out = [0] * len(prompts)
     for members in by.values():
+        if len(members) < 2:  # nothing to share
+            continue
         seqs = [list(prompts[i]) for i in members]
         n = min(_common_prefix(seqs), min(len(s) for s in seqs) - 1)
         for i in members:
