@@ -16,8 +16,9 @@ from .tasks.base import TaskItem
 
 def evaluate_model(model, tokenizer, items: list[TaskItem], system_modes: list[str], model_name: str,
                    max_new_tokens: int, batch_size: int, max_prompt_tokens: int = 1024,
-                   system_message_file: str | None = None) -> tuple[pd.DataFrame, list[dict]]:
-    """Per-sample rows for every system message this template supports, and the skipped ones."""
+                   system_message_file: str | None = None, engine: str = "auto") -> tuple[pd.DataFrame, list[dict]]:
+    """Per-sample rows for every system message this template supports, and the skipped ones.
+    `engine`: generation.generate's ("hf": plain model.generate, to check the fast decoder)."""
     rows, skipped = [], []
     check = empty_system_check(tokenizer)
     for mode in system_modes:
@@ -26,7 +27,7 @@ def evaluate_model(model, tokenizer, items: list[TaskItem], system_modes: list[s
             continue
         system = system_text(mode, system_message_file)
         outs = generate(model, tokenizer, [messages(system, it.prompt) for it in items], max_new_tokens,
-                        batch_size, max_prompt_tokens, desc=f"{model_name} / {mode} system")
+                        batch_size, max_prompt_tokens, desc=f"{model_name} / {mode} system", engine=engine)
         for it, out in zip(items, outs):
             rows.append({"model": model_name, "system": mode, "id": it.id, "family": it.family, "output": out,
                          "reference": it.reference, **score(out, it.reference, it.answer_type, it.choices)})
