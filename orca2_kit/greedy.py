@@ -18,6 +18,7 @@ Works for decoder-only models whose cache is plain (no sliding window, no recurr
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Callable, Optional, Sequence
 
@@ -54,6 +55,60 @@ def _pad_left(t, n: int, dim: int):
     return torch.cat([t.new_zeros(shape), t], dim=dim)
 
 
+@functools.lru_cache(maxsize=None)
+def _slab_layer_class():
+    from transformers.cache_utils import DynamicLayer
+
+    class SlabLayer(DynamicLayer):
+        """A DynamicLayer that writes each step's keys and values into spare columns of a buffer,
+        where DynamicLayer concatenates (copying the whole cache every step); attention reads a
+        view of the filled columns. A cache changed from outside (rows dropped, batches merged,
+        columns cut) is copied into a new buffer on the next write."""
+
+        spare = 64
+
+        def __init__(self):
+            super().__init__()
+            self.buf_k = self.buf_v = self.handed = None
+
+        def update(self, key_states, value_states, *args, **kwargs):
+            if not self.is_initialized:
+                self.lazy_initialization(key_states, value_states)
+            n = key_states.shape[-2]
+            filled = self.keys.shape[-2] if self.keys.numel() else 0
+            if self.keys is not self.handed or self.buf_k.shape[-2] < filled + n:
+                b, h, _, d = key_states.shape
+                self.buf_k = key_states.new_empty((b, h, filled + n + self.spare, d))
+                self.buf_v = value_states.new_empty((b, h, filled + n + self.spare, d))
+                if filled:
+                    self.buf_k[:, :, :filled], self.buf_v[:, :, :filled] = self.keys, self.values
+            self.buf_k[:, :, filled:filled + n], self.buf_v[:, :, filled:filled + n] = key_states, value_states
+            self.keys, self.values = self.buf_k[:, :, :filled + n], self.buf_v[:, :, :filled + n]
+            self.handed = self.keys
+            return self.keys, self.values
+
+        def select_rows(self, idx) -> None:
+            """Keep rows idx in one copy (the spare columns come along)."""
+            filled = self.keys.shape[-2]
+            if self.keys is self.handed:
+                self.buf_k, self.buf_v = self.buf_k.index_select(0, idx), self.buf_v.index_select(0, idx)
+                self.keys, self.values = self.buf_k[:, :, :filled], self.buf_v[:, :, :filled]
+                self.handed = self.keys
+            else:
+                self.keys, self.values = self.keys[idx], self.values[idx]
+
+    return SlabLayer
+
+
+def _new_cache(model):
+    from transformers import DynamicCache
+
+    cache = DynamicCache(config=model.config)
+    cls = _slab_layer_class()
+    cache.layers = [cls() for _ in cache.layers]
+    return cache
+
+
 class _Batch:
     """The running rows: their KV cache, attention mask, last position and last token."""
 
@@ -81,7 +136,7 @@ class _Batch:
         if len(keep) < len(self.rows):
             idx = torch.tensor(keep, dtype=torch.long, device=self.mask.device)
             for layer in self.cache.layers:
-                layer.keys, layer.values = layer.keys[idx], layer.values[idx]
+                layer.select_rows(idx)
             self.mask, self.pos, self.last = self.mask[idx], self.pos[idx], self.last[idx]
             self.rows = [self.rows[i] for i in keep]
         if not self.rows:
@@ -126,7 +181,6 @@ def _prefill(model, prompts: list, rows: list[int], pad_id: int, prefix: int = 0
     """Left-padded prompts through the model, as `model.generate` does; logits of the last position.
     With `prefix` > 0 the first `prefix` tokens (the same in every prompt) come from `prefixes`."""
     import torch
-    from transformers import DynamicCache
 
     device = next(model.parameters()).device
     tails = [list(p[prefix:]) for p in prompts]
@@ -134,7 +188,7 @@ def _prefill(model, prompts: list, rows: list[int], pad_id: int, prefix: int = 0
     ids = torch.tensor([[pad_id] * (width - len(t)) + t for t in tails], device=device)
     tail_mask = torch.tensor([[0] * (width - len(t)) + [1] * len(t) for t in tails], device=device)
     pos = (tail_mask.cumsum(-1) - 1).masked_fill(tail_mask == 0, 0) + prefix
-    cache = DynamicCache(config=model.config)
+    cache = _new_cache(model)
     mask = tail_mask
     if prefix:
         for i, (k, v) in enumerate(prefixes.get(tuple(prompts[0][:prefix]))):
