@@ -115,7 +115,7 @@ class LengthBucketSampler:
         return iter([i for b in batches for i in b])
 
 
-def trainer_class(compact_loss: bool = True, bf16_adapters: bool = True):
+def trainer_class(compact_loss: bool = True):
     """TRL's SFTTrainer with the length-bucketed sampler where batches are padded, and (on a CPU)
     the output layer computed only where the loss is (`compact_loss`, see `loss_on_labelled_positions`)."""
     from trl import SFTTrainer
@@ -131,7 +131,7 @@ def trainer_class(compact_loss: bool = True, bf16_adapters: bool = True):
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
             if return_outputs or not (compact_loss and compact_loss_applies(self, inputs)):
                 return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
-            return loss_on_labelled_positions(self, model, inputs, num_items_in_batch, bf16_adapters)
+            return loss_on_labelled_positions(self, model, inputs, num_items_in_batch)
 
     return KitSFTTrainer
 
@@ -153,7 +153,7 @@ def compact_loss_applies(trainer, inputs) -> bool:
             and not getattr(args, "use_liger_kernel", False))
 
 
-def loss_on_labelled_positions(trainer, model, inputs, num_items_in_batch=None, bf16_adapters: bool = False):
+def loss_on_labelled_positions(trainer, model, inputs, num_items_in_batch=None):
     """TRL's SFT loss and metrics (mean next-token NLL over the completion, entropy, top-1
     accuracy), with the output layer computed only at the positions whose next token is trained
     (transformers' boolean `logits_to_keep`): on the offline data that skips the ~40% of positions
@@ -167,13 +167,7 @@ def loss_on_labelled_positions(trainer, model, inputs, num_items_in_batch=None, 
     keep = torch.zeros_like(labels, dtype=torch.bool)
     keep[:, :-1] = valid
     model_inputs = {k: v for k, v in inputs.items() if k != "labels"}
-    # A bf16 base on a CPU: the fp32 adapters' rank-16 matmuls run in bf16 too (autocast; the
-    # adapters and their optimizer state stay fp32). fp32 GEMMs with an inner size of 16 are ~8x
-    # slower than bf16 ones here and took a third of the step's matmul time (profiled).
-    base_bf16 = next((p.dtype for p in model.parameters() if not p.requires_grad), None) == torch.bfloat16
-    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16_adapters and base_bf16):
-        logits = model(**model_inputs, use_cache=False, logits_to_keep=keep).logits
-    logits = logits.float()  # [labelled, vocab]
+    logits = model(**model_inputs, use_cache=False, logits_to_keep=keep).logits.float()  # [labelled, vocab]
     targets = labels[:, 1:][valid]
     logp = torch.log_softmax(logits, dim=-1)
     log_probs = logp.gather(1, targets[:, None]).squeeze(1)
