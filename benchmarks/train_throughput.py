@@ -76,8 +76,9 @@ def tree_run(tree: Path, data_dir: Path, work: Path, steps: int, dtype: str = "a
                                       "student": {"dtype": dtype}, "train": {"max_steps": steps, "save_steps": 10_000, "report_to": [],
                                                 "logging_steps": 1}}))
     env = dict(os.environ, PYTHONPATH=str(tree), PYTHONUNBUFFERED="1", TOKENIZERS_PARALLELISM="false")
+    # cwd too: `python -m` puts the working directory first on sys.path, ahead of PYTHONPATH
     r = subprocess.run([sys.executable, "-m", "orca2_kit.train", "--params", str(params), "--run-dir", str(work)],
-                       env=env, capture_output=True, text=True)
+                       env=env, cwd=tree, capture_output=True, text=True)
     if r.returncode != 0:
         raise SystemExit(f"training in {tree} failed:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}")
     return json.loads((work / "04_sft_training" / "train_metrics.json").read_text())
