@@ -1,8 +1,14 @@
 """The kit's generation layer against lm-evaluation-harness, on the same real documents.
 
-Same model (the embedded SmolLM2-135M-Instruct, float32), same prompts, same system message, same
-answer filters. Reports each side's accuracy per benchmark and overall, how many documents get a
-different verdict, and the wall time of each (goal: the kit's layer >= 1.5x faster on CPU).
+Same model (the embedded SmolLM2-135M-Instruct, in the scoring dtype: float32 on CPUs), same
+prompts, same system message, same answer filters. Three timed runs over the same documents:
+- harness (plain HFLM): lm-evaluation-harness with HFLM's own `model.generate` loop (engine "hf");
+- harness (orca2-hf): the same harness run with the kit's backend as notebook 05 uses it, whose
+  greedy `generate_until` is the kit's continuous-batching decoder (must log the same responses);
+- kit layer: `generation.generate` with its stop after the 'Answer:' line.
+Reports each side's accuracy per benchmark and overall, how many documents get a different
+verdict, identical responses, wall times and speedups (goal: kit layer >= 2x the plain harness),
+batch, limits, threads and the load average.
 
     ORCA2_DATA_DIR=../shared/data .venv/bin/python benchmarks/harness_vs_kit.py --limit 12
 Writes outputs/benchmarks/harness_vs_kit.json.
@@ -11,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import tempfile
 import time
@@ -22,7 +29,8 @@ from orca2_kit import harness
 from orca2_kit.config import load_params
 from orca2_kit.harness import agreement
 from orca2_kit.harness import benchmarks as B
-from orca2_kit.models import load_model, load_tokenizer, student_path
+from orca2_kit.harness.backends import Orca2HFLM
+from orca2_kit.models import load_model, load_tokenizer, scoring_dtype, student_path
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,6 +42,7 @@ def main():
     ap.add_argument("--system", default="empty")
     ap.add_argument("--max-new-tokens", type=int, default=128)
     ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--dtype", default=None, help="default: the offline profile's scoring dtype (float32 on CPUs)")
     ap.add_argument("--out", default=str(ROOT / "outputs" / "benchmarks" / "harness_vs_kit.json"))
     a = ap.parse_args()
     p = load_params("offline")
@@ -43,16 +52,21 @@ def main():
     names = a.benchmarks.split(",")
     torch.manual_seed(0)
     path = student_path(p.student)
-    model, tok = load_model(path, "cpu", "float32"), load_tokenizer(path)
+    dtype = getattr(torch, a.dtype) if a.dtype else scoring_dtype(p.generation.dtype, "cpu")
+    model, tok = load_model(path, "cpu", dtype), load_tokenizer(path)
+    load_before = os.getloadavg()
 
-    lm = harness.make_lm("hf", model=model, tokenizer=tok, system_mode=a.system, batch_size=a.batch_size,
-                         max_length=2048)
-    tmp = Path(tempfile.mkdtemp())
-    t0 = time.perf_counter()
-    harness.run(lm, names, a.system, tmp, data_dir=data_dir, limit=a.limit, max_gen_toks=a.max_new_tokens)
-    t_harness = time.perf_counter() - t0
-    by_id = agreement.harness_responses(tmp, names)
-    shutil.rmtree(tmp)
+    timed, responses = {}, {}
+    for engine in ("hf", "continuous"):  # plain HFLM loop, then the kit's backend for the harness
+        lm = Orca2HFLM(pretrained=model, tokenizer=tok, system_mode=a.system, batch_size=a.batch_size, max_length=2048,
+                       engine=engine)
+        tmp = Path(tempfile.mkdtemp())
+        t0 = time.perf_counter()
+        harness.run(lm, names, a.system, tmp, data_dir=data_dir, limit=a.limit, max_gen_toks=a.max_new_tokens)
+        timed[engine] = time.perf_counter() - t0
+        responses[engine] = agreement.harness_responses(tmp, names)
+        shutil.rmtree(tmp)
+    t_harness, by_id = timed["hf"], responses["hf"]
 
     t0 = time.perf_counter()  # the kit's side also loads its documents inside the timed part
     docs = [d for n in names for d in B.load_docs(n, data_dir)[:a.limit]]
@@ -70,15 +84,20 @@ def main():
     same_answer = int(sum(B.lenient_answer(x, d) == B.lenient_answer(y, d)
                           for x, y, d in zip(h.response, k.response, docs)))
     result = {
-        "model": "SmolLM2-135M-Instruct (embedded), float32, CPU", "system": a.system, "limit": a.limit,
+        "model": f"SmolLM2-135M-Instruct (embedded), {dtype}, CPU", "system": a.system, "limit": a.limit,
         "n_documents": len(docs), "max_new_tokens": a.max_new_tokens, "batch_size": a.batch_size,
         "threads": torch.get_num_threads(),
         "accuracy_lenient": {"harness": h.acc_lenient.mean(), "kit": k.acc_lenient.mean()},
         "accuracy_strict": {"harness": h.acc_strict.mean(), "kit": k.acc_strict.mean()},
         "difference_points": 100 * abs(h.acc_lenient.mean() - k.acc_lenient.mean()),
         "documents_with_different_verdict": differ, "documents_with_same_extracted_answer": same_answer,
-        "seconds": {"harness": round(t_harness, 1), "kit": round(t_kit, 1)},
-        "speedup_kit_over_harness": round(t_harness / t_kit, 2), "per_benchmark": per,
+        "seconds": {"harness": round(t_harness, 1), "harness_orca2_hf": round(timed["continuous"], 1), "kit": round(t_kit, 1)},
+        "documents_per_s": {"harness": round(len(docs) / t_harness, 3), "harness_orca2_hf": round(len(docs) / timed["continuous"], 3),
+                            "kit": round(len(docs) / t_kit, 3)},
+        "speedup_kit_over_harness": round(t_harness / t_kit, 2),
+        "speedup_orca2_hf_over_plain_hflm": round(t_harness / timed["continuous"], 2),
+        "harness_responses_identical_orca2_hf_vs_plain_hflm": sum(responses["continuous"][d["id"]] == by_id[d["id"]] for d in docs),
+        "load_average": {"before": load_before, "after": os.getloadavg()}, "per_benchmark": per,
     }
     out = Path(a.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -80,7 +80,8 @@ if h.support_model:
 adapter = stage.artifact("04", "adapter" if p.train.method == "lora" else "model")
 rows = hallucination.reference_baseline([it for it in items if it.dataset != "builtin"], support, h.support_threshold)
 for name, weights in [("base", None), ("student", adapter)]:
-    model, tokenizer = load_student(p.student, p.device, adapter=str(weights) if weights else None)
+    model, tokenizer = load_student(p.student, p.device, adapter=str(weights) if weights else None,
+                                    scoring=p.generation.dtype)
     rows += hallucination.summarise_items(model, tokenizer, items, h.system_messages, name, h.max_new_tokens,
                                           p.generation.batch_size, budget + 256, support, h.support_threshold)
 samples = pd.DataFrame(rows)

@@ -109,6 +109,11 @@ Budget = Union[Literal["auto"], Annotated[int, Field(ge=1)]]
 
 class GenerationConfig(Section):
     batch_size: int = Field(32, ge=1)
+    # The one dtype every scored generation runs in (selection 01, evaluation 05 with its harness,
+    # hallucination 06). auto: float32 on CPUs (greedy text does not depend on the batch around a
+    # prompt, so every laptop and batch size gives the same scores), the model's bf16/fp16 on GPUs.
+    # Training may use another dtype (student.dtype).
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
     # New tokens per strategy in 01 (the strategy grid). auto: a high percentile of the reference
     # teacher's answers in that strategy, plus a margin (orca2_kit/budgets.py), so no strategy is cut
     # before its 'Answer:' line; an int: that many for every strategy (checked against the need).
@@ -285,8 +290,9 @@ class HarnessConfig(Section):
     standard_mc: bool = True
     max_new_tokens: int = Field(256, ge=1)
     batch_size: int = Field(32, ge=1)
-    # float32: greedy answers do not depend on batch size (bf16 kernels change with batch shape)
-    dtype: Literal["float32", "auto"] = "float32"
+    # None: generation.dtype, the scoring dtype of the built-in evaluation; set, it must be the same
+    # (one student, one set of numbers)
+    dtype: Optional[Literal["auto", "float32", "bfloat16", "float16"]] = None
     endpoint: EndpointConfig = Field(default_factory=EndpointConfig)  # backend chat: the model to score
     judge: EndpointConfig = Field(default_factory=EndpointConfig)  # MT-Bench judge; none: grading skipped
     mt_bench_limit: Optional[int] = Field(None, ge=1)
@@ -457,6 +463,15 @@ class Params(Section):
                 raise ValueError(f"study: arm '{name}': {first}") from None
             except ConfigError as e:
                 raise ValueError(f"study: arm '{name}': {e}") from None
+        return self
+
+    @model_validator(mode="after")
+    def _one_scoring_dtype(self):
+        h = self.eval.harness.dtype
+        if h is not None and h != self.generation.dtype:
+            raise ValueError(f"eval.harness.dtype: '{h}' differs from generation.dtype '{self.generation.dtype}'; the "
+                             "harness and the built-in evaluation score in one dtype — set generation.dtype (and "
+                             "leave eval.harness.dtype out)")
         return self
 
     def resolved_data_dir(self) -> Optional[Path]:

@@ -40,8 +40,9 @@ def score_rows(items: list[TaskItem], generations, **extra) -> list[dict]:
 
 def evaluate_model(model, tokenizer, items: list[TaskItem], system_modes: list[str], model_name: str,
                    max_new_tokens: int, batch_size: int, max_prompt_tokens: int = 1024,
-                   system_message_file: str | None = None) -> tuple[pd.DataFrame, list[dict]]:
-    """Per-sample rows for every system message this template supports, and the skipped ones."""
+                   system_message_file: str | None = None, engine: str = "auto") -> tuple[pd.DataFrame, list[dict]]:
+    """Per-sample rows for every system message this template supports, and the skipped ones.
+    `engine`: generation.generate's ("hf": plain model.generate, to check the fast decoder)."""
     rows, skipped = [], []
     check = empty_system_check(tokenizer)
     for mode in system_modes:
@@ -50,7 +51,7 @@ def evaluate_model(model, tokenizer, items: list[TaskItem], system_modes: list[s
             continue
         system = system_text(mode, system_message_file)
         gens = generate_detailed(model, tokenizer, [messages(system, it.prompt) for it in items], max_new_tokens,
-                                 batch_size, max_prompt_tokens, desc=f"{model_name} / {mode} system")
+                                 batch_size, max_prompt_tokens, desc=f"{model_name} / {mode} system", engine=engine)
         rows += score_rows(items, gens, model=model_name, system=mode)
     return pd.DataFrame(rows), skipped
 
@@ -66,7 +67,8 @@ def base_and_student(p, items: list[TaskItem], adapter, train_metrics_path, max_
             ("student", adapter, modes)]
     results, skipped = [], []
     for name, weights, systems in runs:
-        model, tokenizer = load_student(p.student, p.device, adapter=str(weights) if weights else None)
+        model, tokenizer = load_student(p.student, p.device, adapter=str(weights) if weights else None,
+                                        scoring=p.generation.dtype)
         assert_same_template(tokenizer, train_metrics_path)
         samples, skip = evaluate_model(model, tokenizer, items, systems, name, max_new_tokens, p.generation.batch_size,
                                        p.generation.max_prompt_tokens, p.erasure.system_message_file)

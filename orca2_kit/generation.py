@@ -119,26 +119,92 @@ class Generation:
 
 def generate(model, tokenizer, conversations: Sequence[list[dict]], max_new_tokens: int | Sequence[int] = 128,
              batch_size: int = 32, max_prompt_tokens: int = 1024, stop_after_answer: bool = True,
-             desc: str = "generating") -> list[str]:
+             desc: str = "generating", engine: str = "auto") -> list[str]:
     """Greedy completions for chat conversations (texts only; see `generate_detailed`)."""
     return [g.text for g in generate_detailed(model, tokenizer, conversations, max_new_tokens, batch_size,
-                                              max_prompt_tokens, stop_after_answer, desc)]
+                                              max_prompt_tokens, stop_after_answer, desc, engine)]
+
+
+ENGINES = ("auto", "continuous", "hf")
 
 
 def generate_detailed(model, tokenizer, conversations: Sequence[list[dict]],
                       max_new_tokens: int | Sequence[int] = 128, batch_size: int = 32, max_prompt_tokens: int = 1024,
-                      stop_after_answer: bool = True, desc: str = "generating") -> list[Generation]:
-    """Greedy completions for chat conversations, batched by length; results in input order.
+                      stop_after_answer: bool = True, desc: str = "generating", engine: str = "auto") -> list[Generation]:
+    """Greedy completions for chat conversations; results in input order.
 
-    `max_new_tokens` may differ per conversation (e.g. short for direct answers); conversations
-    are grouped so that each batch shares one limit.
+    `max_new_tokens` may differ per conversation (e.g. short for direct answers). `batch_size`:
+    how many conversations are computed at once. `engine`: "continuous" (greedy.py: a finished
+    row leaves the batch and the next prompt takes its slot), "hf" (`model.generate` on batches
+    grouped by limit and length), "auto": continuous where the model's cache allows it.
     """
+    from . import greedy
+
+    if engine not in ENGINES:
+        raise ValueError(f"engine: '{engine}' is not one of {', '.join(ENGINES)}")
+    n = len(conversations)
+    limits = [max_new_tokens] * n if isinstance(max_new_tokens, int) else list(max_new_tokens)
+    if len(limits) != n:
+        raise ValueError(f"max_new_tokens: {len(limits)} limits for {n} conversations; give one per conversation or an int")
+    prompts = [tokenizer.apply_chat_template(c, tokenize=False, add_generation_prompt=True) for c in conversations]
+    if engine == "hf" or (engine == "auto" and not greedy.supported(model)):
+        return _generate_hf(model, tokenizer, prompts, limits, batch_size, max_prompt_tokens, stop_after_answer, desc)
+    ids = tokenizer(prompts, add_special_tokens=False, truncation=True, max_length=max_prompt_tokens)["input_ids"]
+    newline = _NewlineTokens(tokenizer)
+
+    def stop(i: int, toks: list[int]) -> bool:
+        # An 'Answer:' line is finished only by a line break: decode the row only then.
+        return newline(toks[-1]) and _answer_complete(tokenizer.decode(toks, skip_special_tokens=True))
+
+    with tqdm(total=n, desc=desc, leave=False) as bar:
+        res = greedy.greedy(model, ids, limits, batch_size, eos_token_ids(model, tokenizer), _pad_id(tokenizer),
+                            stop if stop_after_answer else None, on_finish=lambda i: bar.update(1),
+                            groups=[_system_of(c) for c in conversations])
+    out = []
+    for r in res:
+        text = tokenizer.decode(r.tokens, skip_special_tokens=True)
+        cut = r.reason == "limit" and not (stop_after_answer and _answer_complete(text))
+        out.append(Generation(text.strip(), len(r.tokens), hit_limit=cut))
+    return out
+
+
+def _system_of(conversation: list[dict]) -> Optional[str]:
+    """Prompts with the same system turn share a rendered prefix, computed once (greedy.py)."""
+    return next((m["content"] for m in conversation if m["role"] == "system"), None)
+
+
+def eos_token_ids(model, tokenizer) -> set[int]:
+    """The tokens that end a completion: the model's generation config's, and the tokenizer's end of turn."""
+    ids = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
+    ids = set(ids if isinstance(ids, (list, tuple)) else [ids] if ids is not None else [])
+    if tokenizer.eos_token_id is not None:
+        ids.add(tokenizer.eos_token_id)
+    return ids
+
+
+def _pad_id(tokenizer) -> int:
+    return tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+
+
+class _NewlineTokens:
+    """Does a token's text hold a line break? Decoded once per token id."""
+
+    def __init__(self, tokenizer):
+        self.tok, self.seen = tokenizer, {}
+
+    def __call__(self, token_id: int) -> bool:
+        if token_id not in self.seen:
+            self.seen[token_id] = "\n" in self.tok.decode([token_id], skip_special_tokens=True)
+        return self.seen[token_id]
+
+
+def _generate_hf(model, tokenizer, prompts: list[str], limits: list[int], batch_size: int, max_prompt_tokens: int,
+                 stop_after_answer: bool, desc: str) -> list[Generation]:
+    """`model.generate` on left-padded batches grouped by limit, then by length (the reference path)."""
     import torch
     from transformers import StoppingCriteriaList
 
-    n = len(conversations)
-    limits = [max_new_tokens] * n if isinstance(max_new_tokens, int) else list(max_new_tokens)
-    prompts = [tokenizer.apply_chat_template(c, tokenize=False, add_generation_prompt=True) for c in conversations]
+    n = len(prompts)
     lengths = [len(tokenizer(p, add_special_tokens=False)["input_ids"]) for p in prompts]
     # Group by limit, then by length: less padding, and no batch waits on one long prompt.
     order = sorted(range(n), key=lambda i: (limits[i], lengths[i]))

@@ -146,6 +146,28 @@ def resolve_dtype(dtype: str, device: str):
     return torch.bfloat16 if cpu_has_fast_bf16() else torch.float32
 
 
+def scoring_dtype(dtype: str, device: str):
+    """The dtype scored generations run in (generation.dtype). auto: float32 on CPUs, where greedy
+    text then does not depend on the batch around a prompt (bf16 CPU kernels round differently at
+    other batch shapes: 17 of 108 offline completions changed between batch 48 and 8, none in
+    fp32); the model's half precision on GPUs."""
+    import torch
+
+    if dtype == "auto":
+        return resolve_dtype("auto", device) if device == "cuda" else torch.float32
+    return getattr(torch, dtype)
+
+
+def dtype_record(params) -> dict:
+    """The dtypes a run resolved to on this machine, for the manifest."""
+    device = resolve_device(params.device)
+    dtype_name = lambda d: str(d).removeprefix("torch.")  # noqa: E731
+    return {"scoring": dtype_name(scoring_dtype(params.generation.dtype, device)),
+            "training_base": dtype_name(resolve_dtype(params.student.dtype, device)
+                                        if not (device == "cpu" and params.train.method == "full") else "float32"),
+            "device": device, "cpu_has_fast_bf16": cpu_has_fast_bf16()}
+
+
 def load_tokenizer(path: str, revision: Optional[str] = None):
     from transformers import AutoTokenizer
 
@@ -158,14 +180,15 @@ def load_tokenizer(path: str, revision: Optional[str] = None):
     return tok
 
 
-def load_model(path: str, device: str = "auto", dtype: str = "auto", adapter: Optional[str] = None,
+def load_model(path: str, device: str = "auto", dtype="auto", adapter: Optional[str] = None,
                revision: Optional[str] = None):
     """Load a causal LM for inference; with `adapter`, apply a PEFT adapter and merge it (merged
-    weights generate as fast as the base model)."""
+    weights generate as fast as the base model). `dtype`: a name ('auto' as in resolve_dtype) or a torch dtype."""
     from transformers import AutoModelForCausalLM
 
     device = resolve_device(device)
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=resolve_dtype(dtype, device), revision=revision)
+    dtype = resolve_dtype(dtype, device) if isinstance(dtype, str) else dtype
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, revision=revision)
     if adapter:
         from peft import PeftModel
 
@@ -175,6 +198,10 @@ def load_model(path: str, device: str = "auto", dtype: str = "auto", adapter: Op
     return model.to(device).eval()
 
 
-def load_student(cfg: StudentConfig, device: str = "auto", adapter: Optional[str] = None):
+def load_student(cfg: StudentConfig, device: str = "auto", adapter: Optional[str] = None,
+                 scoring: Optional[str] = None):
+    """The student and its tokenizer; `scoring`: generation.dtype, to load it in the scoring dtype
+    (`scoring_dtype`) instead of student.dtype."""
     path = student_path(cfg)
-    return load_model(path, device, cfg.dtype, adapter, cfg.revision), load_tokenizer(path, cfg.revision)
+    dtype = scoring_dtype(scoring, resolve_device(device)) if scoring else cfg.dtype
+    return load_model(path, device, dtype, adapter, cfg.revision), load_tokenizer(path, cfg.revision)

@@ -231,6 +231,9 @@ def run(profile: str, overrides: Optional[list[str]] = None, only: Optional[str]
         "stages": {}}
     manifest.update({"params": params.model_dump(mode="json"), "seed": params.seed, "versions": versions(),
                      "git": git_state(ROOT)})
+    from .models import dtype_record
+
+    manifest["dtypes"] = dtype_record(params)  # what 'auto' resolved to on this machine
     write_manifest(run_dir, manifest)
     log(f"orca2-kit: profile '{params.profile}', run dir {run_dir}")
     manifest["data"] = announce_data(params, stages, log)  # which real benchmarks run, which are skipped and why

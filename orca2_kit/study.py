@@ -151,7 +151,8 @@ def evaluate_arm(arm: Arm, seed: int, folder: Path, items, docs: list[dict], gro
     shutil.rmtree(folder / "eval", ignore_errors=True)  # unfinished, or scored under other settings
     (folder / "eval").mkdir(parents=True)
     adapter = folder / "04_sft_training" / ("adapter" if p.train.method == "lora" else "model")
-    model, tok = load_student(p.student, p.device, adapter=str(adapter) if arm.trained else None)
+    model, tok = load_student(p.student, p.device, adapter=str(adapter) if arm.trained else None,
+                              scoring=p.generation.dtype)
     tag = {"arm": arm.name, "seed": seed}
     t0 = time.time()
     rows, _ = evaluate_model(model, tok, items, cfg.system_messages, arm.name, budget, p.generation.batch_size,

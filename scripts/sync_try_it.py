@@ -8,7 +8,6 @@ tests/test_report.py checks that every notebook's last cell states exactly its e
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 import textwrap

@@ -42,3 +42,21 @@ def test_real_model_greedy_generation_is_ordered_and_batch_invariant(smollm2_dir
 def test_tiny_random_model(tiny_dir):
     model, tok = load_student(StudentConfig(source="tiny-random"), "cpu")
     assert model.num_parameters() < 5_000_000 and tok.chat_template
+
+
+def test_one_scoring_dtype_for_builtin_evaluation_and_harness():
+    """Issue 13: the harness may only repeat generation.dtype; auto scores in float32 on CPUs."""
+    import pytest
+    import torch
+
+    from orca2_kit.config import ConfigError, load_params
+    from orca2_kit.models import dtype_record, scoring_dtype
+
+    p = load_params("offline")
+    assert scoring_dtype(p.generation.dtype, "cpu") == torch.float32 and p.eval.harness.dtype is None
+    assert load_params("offline", ["eval.harness.dtype=auto"]).eval.harness.dtype == "auto"  # repeating it is fine
+    with pytest.raises(ConfigError, match="eval.harness.dtype: 'bfloat16' differs from generation.dtype 'auto'"):
+        load_params("offline", ["eval.harness.dtype=bfloat16"])
+    assert scoring_dtype("bfloat16", "cpu") == torch.bfloat16
+    record = dtype_record(load_params("offline", ["generation.dtype=bfloat16"]))
+    assert record["scoring"] == "bfloat16" and record["device"] == "cpu" and "training_base" in record

@@ -195,3 +195,42 @@ def test_a_checkpoint_cut_off_while_saving_is_set_aside(tmp_path):
     assert last_checkpoint(tmp_path).endswith("checkpoint-4")
     assert not (tmp_path / "checkpoint-6").exists() and list(tmp_path.glob("incomplete-checkpoint-6-*"))
     assert last_checkpoint(tmp_path / "none") is None
+
+
+def _train_in_process(run_dir: Path, tmp: Path, compact: bool, steps: int = 3,
+                      dtype: str = "float32") -> tuple[list[dict], list[int]]:
+    """Three LoRA steps of the tiny student through the kit's trainer; the log history and the
+    number of rows the output layer computed on each forward."""
+    from datasets import load_from_disk
+    from transformers import AutoModelForCausalLM, set_seed
+
+    from orca2_kit.train import lora_config, sft_config, trainer_class
+
+    p = load_params(_params(tmp, f"loss-{compact}-{dtype}", max_steps=steps, per_device_batch_size=4, logging_steps=1,
+                            report_to=[]))
+    set_seed(p.seed)
+    model = AutoModelForCausalLM.from_pretrained(_tiny(), dtype=dtype)
+    rows: list[int] = []
+    model.lm_head.register_forward_hook(lambda m, a, out: rows.append(a[0].reshape(-1, a[0].shape[-1]).shape[0]))
+    ds = load_from_disk(str(run_dir / "03_prompt_erasure" / "sft_dataset")).select_columns(["prompt", "completion"])
+    cfg = sft_config(p, tmp / f"out-{compact}-{dtype}", "cpu")
+    cfg.save_strategy, cfg.disable_tqdm = "no", True
+    trainer = trainer_class(compact_loss=compact)(model=model, args=cfg, train_dataset=ds,
+                                                  processing_class=load_tokenizer(_tiny()), peft_config=lora_config(p))
+    trainer.train()
+    return [h for h in trainer.state.log_history if "loss" in h and "train_runtime" not in h], rows
+
+
+@pytest.mark.slow
+def test_compact_loss_is_trls_loss_on_labelled_positions_only(run_dir, tmp_path):
+    """The output layer runs only where the next token is trained, and the loss curve, entropy and
+    token accuracy are TRL's own (fp32: equal to 1e-5 relative)."""
+    trl_log, trl_rows = _train_in_process(run_dir, tmp_path, compact=False)
+    kit_log, kit_rows = _train_in_process(run_dir, tmp_path, compact=True)
+    assert len(kit_log) == len(trl_log) == 3
+    for a, b in zip(kit_log, trl_log):
+        for key in ("loss", "entropy", "mean_token_accuracy", "num_tokens"):
+            assert a[key] == pytest.approx(b[key], rel=1e-5), (key, a, b)
+    # TRL's CPU head projects every position (prompt and padding too); the kit's only the trained ones
+    assert trl_rows == [] and kit_rows and sum(kit_rows) < sum(a["num_tokens"] for a in kit_log[-1:])
+

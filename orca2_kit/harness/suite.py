@@ -55,7 +55,10 @@ def evaluate(p: Params, models: list[tuple[str, Optional[str]]], out: Path, data
     if not_scored:
         log(f"log-likelihood variants skipped: {not_scored[0]['reason']}")
     tm = task_manager(data_dir)
-    dtype = h.dtype if h.dtype != "auto" else p.student.dtype
+    from ..models import resolve_device, scoring_dtype
+
+    # the built-in evaluation's scoring dtype (generation.dtype): one student, one set of numbers
+    dtype = str(scoring_dtype(p.generation.dtype, resolve_device(p.device))).removeprefix("torch.")
     mt_rows: list[dict] = []
     for name, adapter in models:
         model = tok = None
