@@ -115,7 +115,7 @@ def judge_summaries(cfg: JudgeConfig, rows: list[dict], items: dict, cache_path:
     convs = []
     for r in rows:
         it = items[r["id"]]
-        convs.append(judge_messages(it.document, it.query[:len(it.query) - len(it.document)], r["summary"]))
+        convs.append(judge_messages(it.document, it.instruction, r["summary"]))
     mode = "prompt" if cfg.structured == "prompt" else "json_schema"
     if mode == "json_schema" and convs:
         client.sampling["response_format"] = RESPONSE_FORMAT  # sent with every request, and part of the cache key

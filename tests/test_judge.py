@@ -3,7 +3,8 @@ import pandas as pd
 import pytest
 
 from orca2_kit.config import ConfigError, JudgeConfig, load_params
-from orca2_kit.hallucination import make_grounded_items, rates_table
+from orca2_kit.hallucination_items import make_grounded_items
+from orca2_kit.hallucination_metrics import rates_table
 from orca2_kit.judge import RESPONSE_FORMAT, VERDICTS, disagreements, judge_summaries, parse_verdict, preflight
 
 
