@@ -238,7 +238,8 @@ stage.write_metrics({"rates": rates.to_dict(orient="records"), "reference_baseli
 #   facts per fact stated?
 # - *Expected:* Longer summaries state more facts, so the share of summaries with a wrong fact
 #   rises or stays the same, never because the model got worse; recall rises; wrong facts per fact
-#   stated (the length-matched number) moves much less than the rate. The stage takes longer.
+#   stated (the length-matched number) moves much less than the rate. The stage takes longer
+#   (generation dominates).
 #
 # **06.2 · Twice the documents** (reruns 06): `overrides = {"hallucination.n_items": 24}`
 # - *Predict:* Do the rates change, or only their intervals?

