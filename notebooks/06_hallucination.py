@@ -179,10 +179,10 @@ pd.DataFrame(hm.length_bins(models_only)).pivot_table(index=["dataset", "bin"], 
 paper = hallucination.paper_fig6()
 print("\n".join([paper["source"], *[f"[{k}] {v}" for k, v in paper["sources"].items()], *paper["notes"]]))
 fig, _ = plots.hallucination_rates(rates[rates.judge == "offline"], stage.figures / "06_hallucination",
-                                   pd.DataFrame(paper["values"]))
+                                   pd.DataFrame(paper["values"]), trained_with=p.erasure.system_message)
 if judge_info:
     plots.hallucination_rates(rates[rates.judge == "llm"], stage.figures / "06_hallucination_llm_judge",
-                              pd.DataFrame(paper["values"]), judge=f"LLM judge {h.judge.model}")
+                              pd.DataFrame(paper["values"]), f"LLM judge {h.judge.model}", p.erasure.system_message)
 pd.DataFrame(hm.paper_beside_ours(rates[rates.judge == "offline"].to_dict(orient="records"), paper["values"])).round(3)
 
 # %% [markdown]

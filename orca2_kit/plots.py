@@ -86,12 +86,13 @@ _HALLUC_ROWS = {
 }
 
 
-def hallucination_rates(rates: pd.DataFrame, path, paper: pd.DataFrame | None = None, judge: str = "offline checker"):
+def hallucination_rates(rates: pd.DataFrame, path, paper: pd.DataFrame | None = None, judge: str = "offline checker",
+                        trained_with: str | None = None):
     """Figure 6 style: per dataset (columns), the hallucination rate, wrong facts per fact stated
     (length-matched: saying less cannot lower it), fact recall and ROUGE-L (rows), per system
     message and model, with 95% intervals. The paper's published values are drawn as black
     diamonds where they match a panel (same dataset and system message) and all of them, with
-    their source tags, in the last column."""
+    their source tags, in the last column. `trained_with` marks the student's training message."""
     datasets = list(dict.fromkeys(rates["dataset"]))
     systems = list(dict.fromkeys(rates["system"]))
     models = list(dict.fromkeys(rates["model"]))
@@ -107,7 +108,7 @@ def hallucination_rates(rates: pd.DataFrame, path, paper: pd.DataFrame | None = 
         for row, metric in enumerate(metrics):
             ax = axes[row][c]
             sns.barplot(data=d, x="system", y=metric, hue="model", order=systems, hue_order=models,
-                        palette=palette, ax=ax, legend=(row == 0 and c == len(datasets) - 1))
+                        palette=palette, ax=ax, legend=(row == 0 and c == 0))
             lo, hi = ("lo", "hi") if metric == "rate" else (f"{metric}_lo", f"{metric}_hi")
             for _, r in d.iterrows():
                 if lo in r and not pd.isna(r[lo]) and not pd.isna(r[metric]):
@@ -122,6 +123,8 @@ def hallucination_rates(rates: pd.DataFrame, path, paper: pd.DataFrame | None = 
                         ax.annotate(f"{p['model']} [{p['source']}]", (systems.index(p["system"]), p["rate"]),
                                     fontsize=6, xytext=(4, 2), textcoords="offset points")
             ax.set_ylim(0, 1)
+            ax.set_xticks(range(len(systems)), [f"{x}\n(trained)" if x == trained_with else x for x in systems],
+                          fontsize=8)
             ax.set_xlabel("system message" if row == len(metrics) - 1 else "")
             ax.set_ylabel(_HALLUC_ROWS[metric] if c == 0 else "")
     if has_paper:
@@ -136,8 +139,13 @@ def hallucination_rates(rates: pd.DataFrame, path, paper: pd.DataFrame | None = 
         ax.set_xlabel("hallucination rate")
         for row in range(1, len(metrics)):
             axes[row][-1].axis("off")
-    if axes[0][len(datasets) - 1].get_legend() is not None:
-        sns.move_legend(axes[0][len(datasets) - 1], "upper left", bbox_to_anchor=(1.02, 1), title="model")
+    if axes[0][0].get_legend() is not None:  # one legend for all panels, beside the last one
+        handles, labels = axes[0][0].get_legend_handles_labels()
+        axes[0][0].get_legend().remove()
+        if has_paper and len(metrics) > 1:
+            axes[1][-1].legend(handles, labels, title="model", loc="upper left")
+        else:
+            axes[0][-1].legend(handles, labels, title="model", loc="upper left", bbox_to_anchor=(1.02, 1))
     note = ("black diamonds: the paper's published values (arXiv:2311.11045, Fig. 6; source tags in brackets), "
             "7-13B models judged by GPT-4" if has_paper
             else "paper values: not drawn - none recorded in orca2_kit/data/paper_fig6.yaml")
@@ -146,11 +154,16 @@ def hallucination_rates(rates: pd.DataFrame, path, paper: pd.DataFrame | None = 
     return fig, save(fig, path)
 
 
-def paired_differences(diffs: pd.DataFrame, path, title: str = "student minus base, same items"):
+_DIFF_TITLES = {"hallucinated": "summaries with a wrong fact", "n_wrong": "wrong facts per summary",
+                "precision": "precision (right / stated)", "recall": "fact recall", "n_words": "length (words)",
+                "rouge_l": "ROUGE-L"}
+
+
+def paired_differences(diffs: pd.DataFrame, path, title: str = "student minus base on the same items, 95% paired bootstrap"):
     """Forest plot: each metric's mean paired difference (95% interval) per dataset and system
     message; the dashed line is no difference."""
     d = diffs.dropna(subset=["diff"]).copy()
-    d["where"] = d["dataset"] + " / " + d["system"]
+    d["where"] = d["dataset"] + " / " + d["system"] + (" / " + d["model"] if d["model"].nunique() > 1 else "")
     metrics = list(dict.fromkeys(d["metric"]))
     fig, axes = plt.subplots(1, max(1, len(metrics)), figsize=(2.8 * max(1, len(metrics)) + 1, 0.45 * d["where"].nunique() + 1.6),
                              sharey=True, squeeze=False)
@@ -160,8 +173,9 @@ def paired_differences(diffs: pd.DataFrame, path, title: str = "student minus ba
         y = [order.index(w) for w in g["where"]]
         ax.errorbar(g["diff"], y, xerr=[g["diff"] - g["lo"], g["hi"] - g["diff"]], fmt="o", color="black", capsize=3)
         ax.axvline(0, ls="--", color="gray")
-        ax.set_title(metric, fontsize=9)
+        ax.set_title(_DIFF_TITLES.get(metric, metric), fontsize=9)
         ax.set_yticks(range(len(order)), order)
+    axes[0][0].invert_yaxis()  # the first row on top
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig, save(fig, path)
