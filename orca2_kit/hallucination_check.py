@@ -215,6 +215,7 @@ _NUMBER_CUES_BEFORE = {
     "temperature": ("temperature", "temp"),
     "bp": ("pressure", "bp"),
 }
+_SLASH_DATE = re.compile(r"\d{1,4}/\d{1,2}/\d{1,4}")
 _SKIP_AFTER = {"new", "more", "additional", "extra", "full-time", "local", "of", "permanent"}
 _SKIP_BEFORE = {"of", "was", "is", "at", "a", "about", "around", "approximately", "roughly", "nearly",
                 "reading", "reached", "measured", "had", "to", "will", "would", "be", "an", "estimated"}
@@ -237,6 +238,10 @@ def _number_kind(text: str, toks: list[_Token], i: int, j: int, vocab_kind: dict
         return "percent"
     if after_raw.lstrip().startswith("°"):
         return "temperature"
+    slash_date = any(m.start() <= toks[i].start < m.end() for m in _SLASH_DATE.finditer(
+        text, max(0, toks[i].start - 12), min(len(text), toks[j - 1].end + 12)))
+    if slash_date:  # "10/10/2020" is a date, not a blood pressure
+        return "year" if re.fullmatch(r"(19|20)\d\d", toks[i].key) else "number"
     if re.match(r"\s*(?:/|over\s)\s*\d", text[toks[j - 1].end:toks[j - 1].end + 8]) or re.search(
             r"\d\s*(?:/|\sover)\s*$", text[max(0, toks[i].start - 10):toks[i].start]):
         return "bp"
@@ -360,8 +365,14 @@ def read_mentions(text: str, use_vocab: bool = True, common_words: frozenset | s
     singles.sort(key=lambda s: s[0])
     mentions = _group(text, toks, singles)
 
-    def heading(t: _Token) -> bool:  # "CHIEF COMPLAINT", "**Patient's Story**", "## Plan": a section title
-        line = text[text.rfind("\n", 0, t.start) + 1:(text.find("\n", t.end) + 1 or len(text) + 1) - 1].strip()
+    def heading(t: _Token) -> bool:
+        """A section title ("CHIEF COMPLAINT", "**Patient's Story**", "## Plan") or the label of a
+        labelled line ("- Medical Treatment: continue ...", "Summary: ...") names no entity."""
+        start = text.rfind("\n", 0, t.start) + 1
+        line = text[start:(text.find("\n", t.end) + 1 or len(text) + 1) - 1].strip()
+        colon = text.find(":", start, start + len(line) + 1)
+        if colon > t.start and len(re.findall(r"\w+", text[start:colon])) <= 5:
+            return True
         return not any(c.islower() for c in line) or bool(_MD_HEADING.fullmatch(line))
 
     def unit(k: int) -> bool:  # "38 °C", "120 mg": a unit right after a number

@@ -78,24 +78,24 @@ def _plant(kind: str, sentence: str, item: GroundedItem, others: list[str], rng:
 
 def planted_claims(items: list[GroundedItem], seed: int = 0, per_item: int = 4) -> list[dict]:
     """Up to `per_item` reference sentences per item, each as written (planted=None, label 0) and
-    with one planted error (label 1), the kinds taken in turn where they apply."""
+    with one planted error (label 1), the kind planted least so far where it applies."""
     rng = random.Random(f"plant-{seed}")
     by_dataset: dict[str, list[GroundedItem]] = {}
     for it in items:
         by_dataset.setdefault(it.dataset, []).append(it)
-    claims, turn = [], 0
+    claims, made = [], dict.fromkeys(PLANTS, 0)
     for it in items:
         own = [s for s in sentences(it.reference_summary, min_words=6)]
         others = [s for o in by_dataset[it.dataset] if o.id != it.id for s in sentences(o.reference_summary, 6)]
         for s in rng.sample(own, min(per_item, len(own))):
             base = {"dataset": it.dataset, "id": it.id, "split": _split(it.id, seed), "original": s}
             claims.append({**base, "claim": s, "planted": None, "label": 0})
-            for k in range(len(PLANTS)):
-                kind = PLANTS[(turn + k) % len(PLANTS)]
+            # The kind planted least so far first (most sentences hold no number; any can go off-topic).
+            for kind in sorted(PLANTS, key=lambda k: (made[k], PLANTS.index(k))):
                 planted = _plant(kind, s, it, others, rng)
                 if planted is not None and planted != s:
                     claims.append({**base, "claim": planted, "planted": kind, "label": 1})
-                    turn += 1
+                    made[kind] += 1
                     break
     return claims
 

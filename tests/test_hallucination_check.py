@@ -316,8 +316,12 @@ def test_capitalised_section_headings_are_not_names():
     assert check_real(source, note).unsupported == ["Jenkins", "33"]
     assert check_real(source, "**Patient's Story**\n## Plan\nJulie Jenkins has headaches.").unsupported == ["Jenkins"]
     # Words of the instruction are ordinary words at a sentence start, not claims.
-    assert check_real(source, "Conversation: Julie has headaches.").unsupported == ["Conversation"]
-    assert check_real(source, "Conversation: Julie has headaches.", context="Summarise the Conversation:").unsupported == []
+    assert check_real(source, "Conversation went well. Julie has headaches.").unsupported == ["Conversation"]
+    assert check_real(source, "Conversation went well. Julie has headaches.",
+                      context="Summarise the Conversation:").unsupported == []
+    # The label of a labelled line is a heading too; a slash date is no blood pressure.
+    note = "- Medical Treatment: continue Keppra.\nSummary: Julie Jenkins had surgery on 10/10/2020, BP 120/80."
+    assert check_real(source + " keppra . october 10 , 2020 . 120 over 80", note).unsupported == ["Jenkins"]
 
 
 # --- a hand-labelled set of real summaries -------------------------------------------------------------
