@@ -155,7 +155,8 @@ def _number_at(text: str, toks: list[_Token], i: int) -> tuple[int, tuple[float,
         keys = [x.key for x in toks[i + 1:i + 3]]
         return (i + 1, (float(_TIMES[t.key]),)) if keys[:1] == ["daily"] or keys in (["a", "day"], ["per", "day"]) else None
     if _word_number(t.key) is None:
-        return None
+        head, _, unit = t.key.partition("-")  # "ten-day", "seven-month": a number word with its unit
+        return (i + 1, (float(_word_number(head)),)) if unit and _word_number(head) is not None else None
     words, j = t.key.split("-"), i + 1
     while j < len(toks) and _adjacent(text, toks[j - 1], toks[j]):
         if _word_number(toks[j].key) is not None:
@@ -233,6 +234,11 @@ def _number_kind(text: str, toks: list[_Token], i: int, j: int, vocab_kind: dict
     """The kind of the number spanning tokens i..j-1 (see `_NUMBER_CUES_AFTER`/`_BEFORE`); "number"
     when nothing around it says."""
     keys = [t.key for t in toks]
+    if j == i + 1 and "-" in keys[i] and not toks[i].is_number:  # "ten-day": the unit is inside the token
+        unit = keys[i].partition("-")[2]
+        for kind, cues in _NUMBER_CUES_AFTER.items():
+            if unit in cues or unit.replace("-", " ") in cues:
+                return kind
     after_raw, before_raw = text[toks[j - 1].end:toks[j - 1].end + 3], text[max(0, toks[i].start - 2):toks[i].start]
     if after_raw.lstrip().startswith("%"):
         return "percent"
@@ -543,6 +549,47 @@ def _candidates(kind: str, slots: dict[str, str], m: Mention, toks, kinds_at) ->
     return cands
 
 
+# Who states or does a fact: the person whose group a slot belongs to (who reported the figure, who
+# prescribed, whose age). A summary naming someone else as the one who did it puts a right person
+# in the wrong slot. The actor of a fact is the nearest person before it in the same clause with a
+# verb of saying or doing in between ("Elena Mensah reported that ... 85 percent"), or, for an age,
+# the person it is set off after ("Dr Achebe, 57,").
+_ACTORS = {"percent_complete": "attendee_b", "new_clients": "attendee_c", "clients_month": "attendee_c",
+           "send_by.weekday": "attendee_c", "visitors": "mayor", "drug": "doctor", "dose": "doctor",
+           "course_days": "doctor", "age": "patient"}
+_ACTOR_VERBS = frozenset("""reported reports report said says say stated states announced announces noted notes
+mentioned mentions told tells send sends sent sending prescribed prescribes prescribing gave gives expects
+expected predicts predicted estimated estimates added confirmed shared explained presented updated""".split())
+
+
+def _check_actors(text: str, toks: list[_Token], mentions: list[Mention]) -> None:
+    people = [m for m in mentions if m.parts[0].kind in ("first_name", "last_name")
+              and all(p.status == "supported" for p in m.parts)]
+    for m in mentions:
+        for p in m.parts:
+            actor = next((_ACTORS[s] for s in p.slots if s in _ACTORS), None) if p.status == "supported" else None
+            if actor is None:
+                continue
+            before = [q for q in people if q.sentence == m.sentence and q.end <= m.token
+                      and not re.search(r";|,\s*(?:and|but|while)\b", text[toks[q.end - 1].end:toks[m.token].start])]
+            who = None
+            for q in reversed(before):
+                between = {t.key for t in toks[q.end:m.token]}
+                if p.kind == "age" and q.end == m.token and text[toks[q.end - 1].end:toks[m.token].start].strip() in (",", "("):
+                    who = q
+                    break
+                if p.kind != "age" and between & _ACTOR_VERBS:
+                    who = q
+                    break
+            if who is None:
+                continue
+            groups = {s.split(".")[0] for x in who.parts for s in x.slots}
+            if actor not in groups:
+                named = " ".join(x.surface for x in who.parts)
+                _mark(p, "wrong_slot", p.slots, f"{p.surface} is the {actor}'s {p.kind if p.kind == 'age' else 'fact'}"
+                                                f", not {named}'s")
+
+
 def _mark(part: Part, status: str, slots: tuple = (), reason: str = "") -> None:
     part.status, part.slots, part.reason = status, tuple(slots), reason
 
@@ -597,6 +644,7 @@ def check_summary(item: GroundedItem, summary: str) -> Verdict:
                 _mark(p, "wrong_slot", cands, f"{'; '.join(told)}; {p.surface} is the {', '.join(elsewhere)}")
             else:
                 _mark(p, "unsupported", cands, "; ".join(told))
+    _check_actors(summary, toks, mentions)
     return Verdict(mentions)
 
 

@@ -75,6 +75,9 @@ _EXTRA_FACILITIES = (
     "factory", "theatre", "theater", "train station", "community centre", "community center", "office block",
     "data centre", "data center", "hotel", "hospital",
 )
+# No document states anyone's sex: a summary that does ("a 68-year-old male") adds a fact. Pronouns
+# are not read (a summary needs them).
+SEX_WORDS = ("male", "female", "man", "woman", "men", "women", "boy", "girl", "gentleman", "lady")
 # Another way to write a vocabulary member: a summary saying "a cough" keeps the fact "dry cough".
 ALIASES = {
     "cough": "dry cough", "headaches": "headache", "throat": "sore throat", "rash": "skin rash",
@@ -88,7 +91,7 @@ CLOSED_VOCABULARIES = {
     "first_name": FIRST_NAMES, "last_name": LAST_NAMES, "place": PLACES, "org": ORGS,
     "clinic": CLINICS, "project": PROJECTS, "weekday": WEEKDAYS, "month": MONTHS,
     "drug": MEDICATIONS + _EXTRA_MEDICATIONS, "symptom": SYMPTOMS + _EXTRA_SYMPTOMS,
-    "job": JOBS + _EXTRA_JOBS, "facility": FACILITIES + _EXTRA_FACILITIES,
+    "job": JOBS + _EXTRA_JOBS, "facility": FACILITIES + _EXTRA_FACILITIES, "sex": SEX_WORDS,
 }
 # Numbers: every kind of number the generator writes, read from the words around it
 # (hallucination_check.NUMBER_CUES).
