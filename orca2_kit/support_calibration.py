@@ -23,7 +23,8 @@ import hashlib
 import random
 import re
 
-from .hallucination_check import check_real, read_mentions
+from .hallucination_check import check_real
+from .hallucination_read import read_mentions
 from .hallucination_items import LAST_NAMES, GroundedItem
 from .support import sentences
 

@@ -1,12 +1,11 @@
 """Built-in grounded items (orca2_kit.hallucination_items): documents, (slot, value) facts, vocabularies."""
 import re
 
-from orca2_kit.hallucination_check import number_value, read_mentions
 from orca2_kit.hallucination_items import (
     _FILLERS, ALIASES, CLOSED_VOCABULARIES, GENRE_SLOTS, GENRES, NUMBER_KINDS, SLOT_KINDS, GroundedItem,
     make_grounded_items, number_words,
 )
-from orca2_kit.hallucination_check import STOPWORDS
+from orca2_kit.hallucination_read import STOPWORDS, number_value, read_mentions
 
 ITEMS = make_grounded_items(200, seed=7)
 
