@@ -211,7 +211,7 @@ def remarks(rows: list[dict], baseline: str = "base", min_share: float = 0.5) ->
         if strategies:
             top = max(set(strategies), key=strategies.count)
             share = strategies.count(top) / len(rs)
-            if top != "direct" and share >= min_share:
+            if top not in ("direct", "no_answer") and share >= min_share:  # empty ones are counted below
                 out.append(f"{m} / {s}: {share:.0%} of its summaries are laid out as '{top}', not as plain prose.")
         empty = sum(bool(r.get("empty")) for r in rs)
         if empty:
