@@ -23,7 +23,7 @@ from .hallucination_check import Verdict, check_real, check_summary
 from .hallucination_items import GroundedItem
 from .hallucination_metrics import rouge_l, word_count
 
-DEFAULT_SUPPORT_THRESHOLD = 0.3
+DEFAULT_SUPPORT_THRESHOLD = 0.45  # HallucinationConfig.support_threshold: chosen on planted errors
 
 
 def complete_words(text: str) -> str:
