@@ -151,14 +151,14 @@ baseline[["dataset", "rate", "lo", "hi", "n", "n_wrong"]].round(3) if len(baseli
 # %% [markdown]
 # ## Student minus base, on the same items
 # Each difference pairs the two models' summaries of the same document under the same system
-# message, so item difficulty cancels out; the interval is a paired bootstrap. An interval that
-# contains 0 is no evidence of a difference at this n.
+# message, so item difficulty cancels out; the interval is a paired bootstrap, and the number of
+# pairs is in brackets. An interval that contains 0 is no evidence of a difference at this n.
 
 # %%
 diffs = pd.DataFrame(hm.paired_differences(models_only, baseline="base", seed=p.seed)
                      + (hm.paired_differences(models_only, "base", p.seed, judge="llm") if judge_info else []))
 fig, _ = plots.paired_differences(diffs[diffs.judge == "offline"], stage.figures / "06_paired_differences")
-diffs.pivot_table(index=["dataset", "system", "judge"], columns="metric", values=["diff", "lo", "hi"]).round(3)
+hm.differences_table(diffs.to_dict(orient="records"))
 
 # %% [markdown]
 # ## Length-matched: the rate within bins of summary length

@@ -60,9 +60,14 @@ def _boot_index(n: int, n_boot: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
 
 
+def _num(x):
+    """A metric value, or None where there is none (None, or NaN once rows went through pandas)."""
+    return None if x is None or (isinstance(x, float) and x != x) else x
+
+
 def mean_with_ci(values, n_boot: int = N_BOOT, seed: int = 0) -> dict:
-    """Mean of the non-None values with a percentile-bootstrap 95% interval (seeded)."""
-    v = np.asarray([x for x in values if x is not None], dtype=float)
+    """Mean of the values that exist (not None/NaN) with a percentile-bootstrap 95% interval (seeded)."""
+    v = np.asarray([x for x in values if _num(x) is not None], dtype=float)
     if len(v) == 0:
         return {"mean": None, "lo": None, "hi": None, "n": 0}
     m = float(v.mean())
@@ -105,7 +110,7 @@ def _metric(row: dict, metric: str, judge: str):
     if metric == "hallucinated":
         f = _flag(row, judge)
         return None if f is None else float(f)
-    return row.get(metric)
+    return _num(row.get(metric))
 
 
 def _groups(rows: list[dict], keys: tuple[str, ...]) -> dict[tuple, list[dict]]:
@@ -133,7 +138,7 @@ def rates_table(rows: list[dict], seed: int = 0, judge: str = "offline") -> list
         for metric in METRICS[1:]:
             ci = mean_with_ci([r.get(metric) for r in rs], seed=seed)
             row.update({metric: ci["mean"], f"{metric}_lo": ci["lo"], f"{metric}_hi": ci["hi"]})
-        row["n_with_facts"] = sum(r.get("precision") is not None for r in rs)
+        row["n_with_facts"] = sum(_num(r.get("precision")) is not None for r in rs)
         if all("n_facts" in r for r in rs):
             ci = ratio_with_ci([r["n_wrong"] for r in rs], [r["n_facts"] for r in rs], seed=seed)
             row.update({"wrong_per_fact": ci["mean"], "wrong_per_fact_lo": ci["lo"], "wrong_per_fact_hi": ci["hi"],
@@ -185,9 +190,22 @@ def length_bins(rows: list[dict], n_bins: int = 3, judge: str = "offline") -> li
                 flags = [f for f in (_flag(r, judge) for r in inside) if f is not None]
                 out.append({"dataset": ds, "model": m, "system": s, "bin": f"{int(lo)}-{int(hi)} words",
                             "n": len(flags), "rate": float(np.mean(flags)) if flags else None,
-                            "recall": (float(np.mean([r["recall"] for r in inside if r.get("recall") is not None]))
-                                       if any(r.get("recall") is not None for r in inside) else None)})
+                            "recall": mean_with_ci([r.get("recall") for r in inside], n_boot=1)["mean"]})
     return out
+
+
+def differences_table(diffs: list[dict]) -> "pd.DataFrame":
+    """Paired differences as one readable table: a row per dataset and system message, a column per
+    metric, each cell "difference [95% interval] (n pairs)"."""
+    import pandas as pd
+
+    rows = {}
+    for d in diffs:
+        key = (d["dataset"], d["system"], d["model"], d["judge"])
+        cell = "-" if d["diff"] is None else f"{d['diff']:+.2f} [{d['lo']:+.2f}, {d['hi']:+.2f}] ({d['n_pairs']})"
+        rows.setdefault(key, {})[d["metric"]] = cell
+    index = pd.MultiIndex.from_tuples(list(rows), names=["dataset", "system", "model", "judge"])
+    return pd.DataFrame(list(rows.values()), index=index)
 
 
 def _opener(summary: str) -> str:
@@ -225,8 +243,8 @@ def remarks(rows: list[dict], baseline: str = "base", min_share: float = 0.5) ->
             if m == baseline:
                 continue
             def mean(xs, k):
-                v = [x[k] for x in xs if x.get(k) is not None]
-                return float(np.mean(v)) if v else float("nan")
+                m = mean_with_ci([x.get(k) for x in xs], n_boot=1)["mean"]
+                return float("nan") if m is None else m
             out.append(f"{ds} / {s}: {m} vs {baseline}: ROUGE-L {mean(g, 'rouge_l'):.2f} vs {mean(base, 'rouge_l'):.2f}, "
                        f"{mean(g, 'n_words'):.0f} vs {mean(base, 'n_words'):.0f} words, fact recall "
                        f"{mean(g, 'recall'):.2f} vs {mean(base, 'recall'):.2f} (n={len(g)}).")

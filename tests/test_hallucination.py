@@ -266,3 +266,15 @@ def test_support_threshold_calibration_on_planted_errors_in_real_documents(real_
     assert 0 <= report["threshold"] < 1 and report["held_out"]["n"] == sum(c["split"] == "held_out" for c in scored)
     assert report["calibration"]["f1"] >= max(sc.metrics_at([c for c in scored if c["split"] == "calibration"], t)["f1"]
                                               for t in (0.0, 0.5, 0.9))
+
+
+def test_rows_that_went_through_pandas_keep_their_missing_values_missing():
+    rows = pd.DataFrame([dict(r, precision=None) if r["id"] == "x0" else r for r in _rows()]).to_dict(orient="records")
+    table = {r["model"]: r for r in rates_table(rows)}
+    assert table["base"]["precision"] == pytest.approx(1.0) and table["base"]["n_with_facts"] == 3
+    d = {r["metric"]: r for r in paired_differences(rows)}
+    assert d["precision"]["n_pairs"] == 3
+    from orca2_kit.hallucination_metrics import differences_table
+
+    t = differences_table(paired_differences(rows))
+    assert t.loc[("builtin", "empty", "student", "offline"), "hallucinated"] == "+0.25 [+0.00, +0.75] (4)"
