@@ -202,7 +202,7 @@ def differences_table(diffs: list[dict]) -> "pd.DataFrame":
     rows = {}
     for d in diffs:
         key = (d["dataset"], d["system"], d["model"], d["judge"])
-        cell = "-" if d["diff"] is None else f"{d['diff']:+.2f} [{d['lo']:+.2f}, {d['hi']:+.2f}] ({d['n_pairs']})"
+        cell = "-" if _num(d["diff"]) is None else f"{d['diff']:+.2f} [{d['lo']:+.2f}, {d['hi']:+.2f}] ({d['n_pairs']})"
         rows.setdefault(key, {})[d["metric"]] = cell
     index = pd.MultiIndex.from_tuples(list(rows), names=["dataset", "system", "model", "judge"])
     return pd.DataFrame(list(rows.values()), index=index)

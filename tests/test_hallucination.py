@@ -276,5 +276,7 @@ def test_rows_that_went_through_pandas_keep_their_missing_values_missing():
     assert d["precision"]["n_pairs"] == 3
     from orca2_kit.hallucination_metrics import differences_table
 
-    t = differences_table(paired_differences(rows))
+    diffs = pd.DataFrame(paired_differences([dict(r, precision=None) for r in rows])).to_dict(orient="records")
+    t = differences_table(diffs)
     assert t.loc[("builtin", "empty", "student", "offline"), "hallucinated"] == "+0.25 [+0.00, +0.75] (4)"
+    assert t.loc[("builtin", "empty", "student", "offline"), "precision"] == "-"  # no pair: no number
