@@ -218,8 +218,9 @@ disagreement
 #   scores if enabled; the reference summaries themselves get flagged (table above), so read the
 #   models' real-data rates against that floor, and at n=2-4 items per dataset not at all.
 # * **A low rate can mean little was said.** Read it with recall and wrong facts per fact stated:
-#   the student's trained habits (a step-by-step opener, lists) change length and ROUGE-L
-#   whatever they do to the facts.
+#   the student's trained habits (an "Answer:" line before every summary, a step-by-step opener,
+#   lists, repeated lines) change length, recall and ROUGE-L whatever they do to the facts; the
+#   remarks above say which habits this run's student shows.
 
 # %%
 stage.write_metrics({"rates": rates.to_dict(orient="records"), "reference_baseline": baseline.to_dict(orient="records"),
