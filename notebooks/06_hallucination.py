@@ -21,15 +21,17 @@
 # not support, on QMSum (meeting queries), ACI-Bench (doctor-patient notes) and MS MARCO (answers
 # from passages), with GPT-4 as the judge. Here two kinds of source are used:
 #
-# * **built-in items**: generated documents with a **known set of facts**. Every name, place,
-#   number, weekday and month a summary mentions is checked exactly against the document, so an
-#   unsupported mention is found with certainty;
-# * **real data** (QMSum, ACI-Bench, MS MARCO) where available: the offline checker flags numbers,
-#   names and dates absent from the source (plus, if a support model is set, sentences no part of
-#   the source backs), and an **LLM judge** can be added through any OpenAI-compatible endpoint.
+# * **built-in items**: generated documents whose facts are known as *(slot, value)* pairs
+#   (patient, age, drug, dose, duration, date, ...). The offline checker reads every fact a
+#   summary states, binds it to a slot from the words around it ("aged 21", "400 mg", "for 5
+#   days", "on Wednesday 12 July") and checks the pair: a right value in the wrong slot ("5 mg for
+#   400 days" when the note says 400 mg for 5 days) counts as a **wrong fact**;
+# * **real data** (QMSum, ACI-Bench, MS MARCO) where available: numbers and names absent from the
+#   source (plus, if a support model is set, sentences no part of the source backs), and an
+#   optional **LLM judge** through any OpenAI-compatible endpoint.
 #
-# ROUGE-L against the reference sits beside every rate, so a model cannot look good by saying
-# nothing.
+# A rate alone rewards saying nothing, so beside it stand **fact recall** (how much of what the
+# reference summary states the summary kept), **wrong facts per fact stated**, length and ROUGE-L.
 
 # %% tags=["parameters"]
 params_path = "offline"  # a profile in params/ or a YAML path; the runner passes the run's params.yaml
@@ -40,14 +42,16 @@ overrides = {}  # e.g. {"hallucination.n_items": 32}
 import pandas as pd
 
 from orca2_kit import grounded_data, hallucination, judge, plots
+from orca2_kit import hallucination_metrics as hm
+from orca2_kit.hallucination_items import make_grounded_items
 from orca2_kit.models import load_student, load_tokenizer, student_path
 from orca2_kit.stages import open_stage
 
 stage = open_stage("06", params_path, run_dir, overrides)
 p, h = stage.params, stage.params.hallucination
 print(judge.preflight(h.judge))  # a missing key fails here, before any generation
-items = hallucination.make_grounded_items(h.n_items, p.seed) if "builtin" in h.datasets else []
-print(items[0].query if items else "", "\n\nknown facts:", items[0].facts if items else "")
+items = make_grounded_items(h.n_items, p.seed) if "builtin" in h.datasets else []
+print(items[0].query if items else "", "\n\nthe facts the checker knows:", items[0].facts if items else "")
 
 # %% [markdown]
 # ## Real data
@@ -70,27 +74,36 @@ for name in [d for d in h.datasets if d != "builtin"]:
     coverage.append({"dataset": name, "source": src, "items": len(real), "truncated": n_cut, "budget_tokens": budget})
 pd.DataFrame(coverage)
 
+# %% [markdown]
+# ## Summaries: base and student, under every system message
+# Besides the profile's system messages, each model also summarises under the one the student
+# was **trained with** (`erasure.system_message`): it is the message the student knows best, and
+# the paper's comparison is made under the messages the models were built for.
+
 # %%
 support = None
 if h.support_model:
     from orca2_kit.support import SupportModel, resolve_model_dir
 
     support = SupportModel(resolve_model_dir(h.support_model))
-    print(f"support check: {support.kind} model {support.name}, threshold {h.support_threshold}")
+    print(f"support check: {support.kind} model {support.name}, threshold {h.support_threshold} (how it was chosen: "
+          f"orca2_kit/data/support_calibration.json, benchmarks/support_threshold.py)")
+modes = hallucination.system_modes(h.system_messages, p.erasure.system_message)
+print(f"system messages: {modes}; the student was trained with '{p.erasure.system_message}'")
 adapter = stage.artifact("04", "adapter" if p.train.method == "lora" else "model")
 rows = hallucination.reference_baseline([it for it in items if it.dataset != "builtin"], support, h.support_threshold)
 for name, weights in [("base", None), ("student", adapter)]:
     model, tokenizer = load_student(p.student, p.device, adapter=str(weights) if weights else None,
                                     scoring=p.generation.dtype)
-    rows += hallucination.summarise_items(model, tokenizer, items, h.system_messages, name, h.max_new_tokens,
-                                          p.generation.batch_size, budget + 256, support, h.support_threshold)
+    rows += hallucination.summarise_items(model, tokenizer, items, modes, name, h.max_new_tokens, p.generation.batch_size,
+                                          budget + 256, support, h.support_threshold, p.erasure.system_message_file)
 samples = pd.DataFrame(rows)
 
 # %% [markdown]
 # ## The LLM judge (optional)
 # Skipped unless `hallucination.judge` names an endpoint (OpenAI, Azure, vLLM, or `transformers serve`
 # on your machine). A verdict that does not parse is counted as **malformed**, never as "not
-# hallucinated"; a failed request as **error**.
+# hallucinated"; a failed request as **error**. Both judges see the same summaries.
 
 # %%
 by_id = {it.id: it for it in items}
@@ -102,10 +115,31 @@ if h.judge is not None:
     print(judge_info, counts)
 samples.to_json(stage.out / "samples.jsonl", orient="records", lines=True)
 models_only = samples[samples.model != "reference"].to_dict(orient="records")
-rates = pd.DataFrame(hallucination.rates_table(models_only, seed=p.seed)
-                     + (hallucination.rates_table(models_only, seed=p.seed, judge="llm") if judge_info else []))
-baseline = pd.DataFrame(hallucination.rates_table(samples[samples.model == "reference"].to_dict(orient="records")))
-rates.round(3)
+
+# %% [markdown]
+# ## Which strategy did each summary use?
+# The student was trained on answers written with a strategy (step by step, recall first, quote
+# first, ...). A summary needs none of that; what the student does anyway shows here, with the
+# remarks the rows call for (a shared opener, a layout, length and ROUGE-L against the base model).
+
+# %%
+print("\n".join(hm.remarks(models_only)))
+pd.crosstab([samples.model, samples.system], samples.strategy)
+
+# %% [markdown]
+# ## Rates and the other metrics, per dataset, model and system message (95% bootstrap intervals)
+# `rate`: summaries with at least one wrong fact. `n_wrong`: wrong facts per summary. `precision`:
+# share of the facts a summary states that are right. `recall`: share of the reference's facts it
+# kept. `wrong_per_fact`: all wrong facts over all facts stated (length-matched: saying less does
+# not lower it).
+
+# %%
+rates = pd.DataFrame(hm.rates_table(models_only, seed=p.seed)
+                     + (hm.rates_table(models_only, seed=p.seed, judge="llm") if judge_info else []))
+baseline = pd.DataFrame(hm.rates_table(samples[samples.model == "reference"].to_dict(orient="records"), seed=p.seed))
+cols = ["dataset", "model", "system", "judge", "n", "rate", "lo", "hi", "n_wrong", "precision", "recall", "wrong_per_fact",
+        "wrong_per_fact_lo", "wrong_per_fact_hi", "n_words", "rouge_l"]
+rates[[c for c in cols if c in rates]].round(3)
 
 # %% [markdown]
 # The checker on the datasets' own reference summaries: people wrote these (sometimes from more
@@ -113,25 +147,54 @@ rates.round(3)
 # models' real-data rates against.
 
 # %%
-baseline[["dataset", "rate", "lo", "hi", "n"]].round(3) if len(baseline) else "no real data"
+baseline[["dataset", "rate", "lo", "hi", "n", "n_wrong"]].round(3) if len(baseline) else "no real data"
+
+# %% [markdown]
+# ## Student minus base, on the same items
+# Each difference pairs the two models' summaries of the same document under the same system
+# message, so item difficulty cancels out; the interval is a paired bootstrap, and the number of
+# pairs is in brackets. An interval that contains 0 is no evidence of a difference at this n.
+
+# %%
+diffs = pd.DataFrame(hm.paired_differences(models_only, baseline="base", seed=p.seed)
+                     + (hm.paired_differences(models_only, "base", p.seed, judge="llm") if judge_info else []))
+fig, _ = plots.paired_differences(diffs[diffs.judge == "offline"], stage.figures / "06_paired_differences")
+hm.differences_table(diffs.to_dict(orient="records"))
+
+# %% [markdown]
+# ## Length-matched: the rate within bins of summary length
+# The bins are shared by all models on a dataset, so a model that scores better only because it
+# writes less shows the same rate as the others inside each bin.
+
+# %%
+pd.DataFrame(hm.length_bins(models_only)).pivot_table(index=["dataset", "bin"], columns=["model", "system"],
+                                                      values="rate").round(2)
+
+# %% [markdown]
+# ## Beside the paper
+# The published values (Figure 6; only those that could be read in a citable source, each with
+# its tag) against ours. The paper's models have 7-13 billion parameters and GPT-4 judged them;
+# ours has 135 million and the offline checker judges: the paper's bars are context, not a target.
 
 # %%
 paper = hallucination.paper_fig6()
+print("\n".join([paper["source"], *[f"[{k}] {v}" for k, v in paper["sources"].items()], *paper["notes"]]))
 fig, _ = plots.hallucination_rates(rates[rates.judge == "offline"], stage.figures / "06_hallucination",
-                                   pd.DataFrame(paper["values"]))
+                                   pd.DataFrame(paper["values"]), trained_with=p.erasure.system_message)
 if judge_info:
     plots.hallucination_rates(rates[rates.judge == "llm"], stage.figures / "06_hallucination_llm_judge",
-                              pd.DataFrame(paper["values"]), judge=f"LLM judge {h.judge.model}")
+                              pd.DataFrame(paper["values"]), f"LLM judge {h.judge.model}", p.erasure.system_message)
+pd.DataFrame(hm.paper_beside_ours(rates[rates.judge == "offline"].to_dict(orient="records"), paper["values"])).round(3)
 
 # %% [markdown]
-# ## The worst examples, unsupported spans marked **[like this]**
+# ## The worst examples, wrong facts marked **[like this]**, with the checker's reason
 
 # %%
 gen = samples[samples.model != "reference"].assign(spans=lambda d: d.offline_unsupported + d.support_unsupported)
-worst = gen[gen.offline_hallucinated].assign(n=lambda d: d.spans.map(len)).sort_values("n", ascending=False).head(6)
+worst = gen[gen.offline_hallucinated].sort_values("n_wrong", ascending=False).head(6)
 pd.DataFrame({"dataset": worst.dataset, "model": worst.model, "system": worst.system,
               "summary": [hallucination.highlight(s, u) for s, u in zip(worst.summary, worst.spans)],
-              **({"LLM judge": worst.judge_verdict} if judge_info else {})})
+              "why": worst.offline_reasons.map("; ".join), **({"LLM judge": worst.judge_verdict} if judge_info else {})})
 
 # %% [markdown]
 # Where the offline checker and the LLM judge disagree (empty without a judge):
@@ -139,10 +202,34 @@ pd.DataFrame({"dataset": worst.dataset, "model": worst.model, "system": worst.sy
 # %%
 disagreement
 
+# %% [markdown]
+# ## What these numbers can and cannot show
+# * **n is small.** Each bar is one model under one system message on a few dozen built-in
+#   documents and a handful of real ones; the intervals above are wide, and a difference whose
+#   paired interval contains 0 is not evidence of anything. 06.2 below doubles the documents.
+# * **The built-in checker sees only what it reads.** It binds numbers, names, places, dates,
+#   drugs, symptoms, jobs, facilities, a stated sex, and who reported or prescribed a figure to
+#   slots; it does not see claims written in open words ("diagnosed as a rare kidney stone",
+#   "the neighbours were left out", "the cough was cured"), negations, or facts spread over two
+#   sentences. On 48 hand-labelled summaries of these models (tests/fixtures/hallucination_labels.jsonl)
+#   it agreed with the person on 45 about wrong facts of the kinds it reads, but on only 31 about
+#   hallucination of any kind: it never raised a false alarm there, so **its rates are lower
+#   bounds**, and the base model's fluent inventions are what it misses most.
+# * **Real data is approximate.** Numbers and names only, plus the support model's sentence
+#   scores if enabled; the reference summaries themselves get flagged (table above), so read the
+#   models' real-data rates against that floor, and at n=2-4 items per dataset not at all.
+# * **A low rate can mean little was said.** Read it with recall and wrong facts per fact stated:
+#   the student's trained habits (an "Answer:" line before every summary, a step-by-step opener,
+#   lists, repeated lines) change length, recall and ROUGE-L whatever they do to the facts; the
+#   remarks above say which habits this run's student shows.
+
 # %%
 stage.write_metrics({"rates": rates.to_dict(orient="records"), "reference_baseline": baseline.to_dict(orient="records"),
-                     "n_items": len(items), "coverage": coverage, "judge": judge_info,
-                     "support_model": support.name if support else None,
+                     "paired_differences": diffs.to_dict(orient="records"), "n_items": len(items), "coverage": coverage,
+                     "system_messages": modes, "training_system_message": p.erasure.system_message,
+                     "strategies": samples.groupby(["model", "system", "strategy"]).size().reset_index(name="n")
+                     .to_dict(orient="records"),
+                     "judge": judge_info, "support_model": support.name if support else None,
                      "paper_values": len(paper["values"])})
 
 # %% [markdown]
@@ -152,12 +239,15 @@ stage.write_metrics({"rates": rates.to_dict(orient="records"), "reference_baseli
 # side by side). Or set `overrides` in the parameters cell above and rerun the notebooks named.
 #
 # **06.1 · Longer summaries** (reruns 06): `overrides = {"hallucination.max_new_tokens": 200}`
-# - *Predict:* More room to write; what happens to the hallucination rate and to ROUGE-L?
-# - *Expected:* Longer summaries have more room for content that is not in the source, so the
-#   hallucination rates rise or stay the same, never because the model got worse; ROUGE-L moves
-#   little. The stage takes longer (generation dominates).
+# - *Predict:* More room to write; what happens to the hallucination rate, to recall and to wrong
+#   facts per fact stated?
+# - *Expected:* Longer summaries state more facts, so the share of summaries with a wrong fact rises
+#   or stays the same, never because the model got worse; recall rises; wrong facts per fact stated
+#   (the length-matched number) moves much less than the rate. The stage takes longer (generation
+#   dominates).
 #
 # **06.2 · Twice the documents** (reruns 06): `overrides = {"hallucination.n_items": 24}`
 # - *Predict:* Do the rates change, or only their intervals?
 # - *Expected:* About twice the time; the rates stay in the same range while their confidence
-#   intervals narrow (by about 1/sqrt(2)). Differences that were inside the intervals may not survive.
+#   intervals narrow (by about 1/sqrt(2)). Paired differences that were inside the intervals may not
+#   survive.

@@ -24,7 +24,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Iterable, Optional
 
-from .hallucination import GroundedItem
+from .hallucination_items import GroundedItem
 
 REAL_DATASETS = ("qmsum", "aci_bench", "ms_marco")
 FOLDERS = {"qmsum": "qmsum", "aci_bench": "aci_bench", "ms_marco": "ms_marco"}
@@ -42,8 +42,8 @@ INSTRUCTIONS = {
 
 
 def _item(task: str, id_: str, instruction: str, document: str, reference: str) -> GroundedItem:
-    return GroundedItem(id=id_, document=document, query=f"{instruction}\n{document}", facts=(), entities=(),
-                        reference_summary=reference, genre="", dataset=task)
+    return GroundedItem(id=id_, document=document, query=f"{instruction}\n{document}", reference_summary=reference,
+                        dataset=task)
 
 
 # --------------------------------------------------------------------------- QMSum
@@ -229,8 +229,7 @@ def fit_sources(items: list[GroundedItem], tokenizer, max_source_tokens: int) ->
             out.append(it)
             continue
         doc = tokenizer.decode(ids[:max_source_tokens], skip_special_tokens=True).rstrip()
-        instruction = it.query[:len(it.query) - len(it.document)]
-        out.append(replace(it, document=doc, query=instruction + doc, truncated=True))
+        out.append(replace(it, document=doc, query=it.instruction + doc, truncated=True))
         n_cut += 1
     return out, n_cut
 

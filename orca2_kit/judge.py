@@ -115,7 +115,7 @@ def judge_summaries(cfg: JudgeConfig, rows: list[dict], items: dict, cache_path:
     convs = []
     for r in rows:
         it = items[r["id"]]
-        convs.append(judge_messages(it.document, it.query[:len(it.query) - len(it.document)], r["summary"]))
+        convs.append(judge_messages(it.document, it.instruction, r["summary"]))
     mode = "prompt" if cfg.structured == "prompt" else "json_schema"
     if mode == "json_schema" and convs:
         client.sampling["response_format"] = RESPONSE_FORMAT  # sent with every request, and part of the cache key
@@ -143,15 +143,20 @@ def judge_summaries(cfg: JudgeConfig, rows: list[dict], items: dict, cache_path:
 def disagreements(samples: pd.DataFrame) -> tuple[dict, pd.DataFrame]:
     """Offline checker vs LLM judge, over the summaries where both gave a verdict.
 
-    Returns counts (both / offline_only / judge_only / neither, agreement, judge_no_verdict) and
-    the rows where they differ."""
+    Returns counts (both / offline_only / judge_only / neither, agreement, judge_no_verdict), Cohen's
+    kappa (agreement beyond what the two flag rates give by chance; None when chance alone explains
+    every verdict) and the rows where they differ."""
     judged = samples[samples.judge_verdict.isin(["hallucinated", "supported"])]
     off, llm = judged.offline_hallucinated.astype(bool), judged.judge_verdict.eq("hallucinated")
     counts = {"n_compared": int(len(judged)), "both": int((off & llm).sum()), "offline_only": int((off & ~llm).sum()),
               "judge_only": int((~off & llm).sum()), "neither": int((~off & ~llm).sum()),
               "judge_no_verdict": int((~samples.judge_verdict.isin(["hallucinated", "supported"])).sum())}
-    counts["agreement"] = (counts["both"] + counts["neither"]) / counts["n_compared"] if counts["n_compared"] else None
-    cols = ["dataset", "model", "system", "id", "summary", "offline_unsupported", "judge_verdict", "judge_spans"]
+    n = counts["n_compared"]
+    counts["agreement"] = (counts["both"] + counts["neither"]) / n if n else None
+    chance = (off.mean() * llm.mean() + (1 - off.mean()) * (1 - llm.mean())) if n else None
+    counts["kappa"] = (counts["agreement"] - chance) / (1 - chance) if n and chance < 1 else None
+    cols = ["dataset", "model", "system", "id", "summary", "offline_unsupported", "offline_reasons", "judge_verdict",
+            "judge_spans"]
     return counts, judged[off != llm][[c for c in cols if c in judged]]
 
 

@@ -127,44 +127,105 @@ def _interval_bars(ax, table: pd.DataFrame, metric: str, order: list[str], model
                 ax.plot([sub.loc[name, f"{metric}_lo"], sub.loc[name, f"{metric}_hi"]], [y, y], color="black", lw=1)
 
 
-def hallucination_rates(rates: pd.DataFrame, path, paper: pd.DataFrame | None = None, judge: str = "offline checker"):
-    """Figure 6 style: hallucination rate (95% CI) per dataset, system message and model, ROUGE-L
-    below it (so saying little cannot look good), and the paper's values as black diamonds."""
+_HALLUC_ROWS = {
+    "rate": "summaries with a\nwrong fact",
+    "wrong_per_fact": "wrong facts per\nfact stated",
+    "recall": "fact recall\n(vs reference)",
+    "rouge_l": "ROUGE-L\n(vs reference)",
+}
+
+
+def hallucination_rates(rates: pd.DataFrame, path, paper: pd.DataFrame | None = None, judge: str = "offline checker",
+                        trained_with: str | None = None):
+    """Figure 6 style: per dataset (columns), the hallucination rate, wrong facts per fact stated
+    (length-matched: saying less cannot lower it), fact recall and ROUGE-L (rows), per system
+    message and model, with 95% intervals. The paper's published values are drawn as black
+    diamonds where they match a panel (same dataset and system message) and all of them, with
+    their source tags, in the last column. `trained_with` marks the student's training message."""
     datasets = list(dict.fromkeys(rates["dataset"]))
     systems = list(dict.fromkeys(rates["system"]))
     models = list(dict.fromkeys(rates["model"]))
+    metrics = [m for m in _HALLUC_ROWS if m in rates and rates[m].notna().any()]
+    has_paper = paper is not None and len(paper)
     palette = dict(zip(models, sns.color_palette("deep", len(models))))
-    fig, axes = plt.subplots(2, len(datasets), figsize=(3.6 * len(datasets) + 1.5, 6.5), squeeze=False,
-                             sharey="row")
+    ncols = len(datasets) + bool(has_paper)
+    fig, axes = plt.subplots(len(metrics), ncols, figsize=(3.4 * ncols + 1.5, 2.3 * len(metrics) + 1.2),
+                             squeeze=False)  # every metric is a fraction: each panel runs 0-1
     width = 0.8 / len(models)
     for c, ds in enumerate(datasets):
         d = rates[rates["dataset"] == ds]
-        for row, metric in enumerate(("rate", "rouge_l")):
+        for row, metric in enumerate(metrics):
             ax = axes[row][c]
             sns.barplot(data=d, x="system", y=metric, hue="model", order=systems, hue_order=models,
-                        palette=palette, ax=ax, legend=(row == 0 and c == len(datasets) - 1))
-            if metric == "rate":
-                for _, r in d.iterrows():
-                    if pd.isna(r["lo"]):
-                        continue
+                        palette=palette, ax=ax, legend=(row == 0 and c == 0))
+            lo, hi = ("lo", "hi") if metric == "rate" else (f"{metric}_lo", f"{metric}_hi")
+            for _, r in d.iterrows():
+                if lo in r and not pd.isna(r[lo]) and not pd.isna(r[metric]):
                     x = systems.index(r["system"]) - 0.4 + width * (models.index(r["model"]) + 0.5)
-                    ax.errorbar(x, r["rate"], yerr=[[r["rate"] - r["lo"]], [r["hi"] - r["rate"]]], color="black",
+                    ax.errorbar(x, r[metric], yerr=[[r[metric] - r[lo]], [r[hi] - r[metric]]], color="black",
                                 capsize=3, lw=1)
-                n = int(d["n"].max()) if len(d) else 0
-                ax.set_title(f"{ds} (n={n} per bar)")
-                if paper is not None and len(paper):
-                    for _, p in paper[paper["dataset"] == ds].iterrows():
-                        if p["system"] in systems:
-                            ax.scatter(systems.index(p["system"]), p["rate"], marker="D", color="black", zorder=5,
-                                       label=f"paper: {p['model']}")
+            if row == 0:
+                ax.set_title(f"{ds} (n={int(d['n'].max()) if len(d) else 0} per bar)")
+                for _, p in (paper[paper["dataset"] == ds].iterrows() if has_paper else ()):
+                    if p["system"] in systems:
+                        ax.scatter(systems.index(p["system"]), p["rate"], marker="D", color="black", zorder=5)
+                        ax.annotate(f"{p['model']} [{p['source']}]", (systems.index(p["system"]), p["rate"]),
+                                    fontsize=6, xytext=(4, 2), textcoords="offset points")
             ax.set_ylim(0, 1)
-            ax.set_xlabel("system message" if row == 1 else "")
-            ax.set_ylabel({"rate": f"hallucination rate\n({judge})", "rouge_l": "ROUGE-L vs reference"}[metric] if c == 0 else "")
-    if axes[0][-1].get_legend() is not None:
-        sns.move_legend(axes[0][-1], "upper left", bbox_to_anchor=(1.02, 1), title="model")
-    note = ("paper values: black diamonds (arXiv:2311.11045, Fig. 6 / Table 11)" if paper is not None and len(paper)
-            else "paper values: not drawn - none recorded in orca2_kit/data/paper_fig6.yaml (see its header)")
-    fig.suptitle(f"Grounded summarisation: summaries with unsupported content, 95% CI\n{note}", fontsize=10)
+            ax.set_xticks(range(len(systems)), [f"{x}\n(trained)" if x == trained_with else x for x in systems],
+                          fontsize=8)
+            ax.set_xlabel("system message" if row == len(metrics) - 1 else "")
+            ax.set_ylabel(_HALLUC_ROWS[metric] if c == 0 else "")
+    if has_paper:
+        ax = axes[0][-1]
+        labels = [f"{p.model}, {p.system}\n{p.dataset} [{p.source}]" for p in paper.itertuples()]
+        ax.barh(range(len(paper)), paper["rate"], color="0.6")
+        ax.scatter(paper["rate"], range(len(paper)), marker="D", color="black", zorder=5)
+        ax.set_yticks(range(len(paper)), labels, fontsize=7)
+        ax.yaxis.tick_right()
+        ax.set_xlim(0, 1)
+        ax.set_title("paper, Fig. 6 (GPT-4 judge)", fontsize=9)
+        ax.set_xlabel("hallucination rate")
+        for row in range(1, len(metrics)):
+            axes[row][-1].axis("off")
+    if axes[0][0].get_legend() is not None:  # one legend for all panels, beside the last one
+        handles, labels = axes[0][0].get_legend_handles_labels()
+        axes[0][0].get_legend().remove()
+        if has_paper and len(metrics) > 1:
+            axes[1][-1].legend(handles, labels, title="model", loc="upper left")
+        else:
+            axes[0][-1].legend(handles, labels, title="model", loc="upper left", bbox_to_anchor=(1.02, 1))
+    note = ("black diamonds: the paper's published values (arXiv:2311.11045, Fig. 6; source tags in brackets), "
+            "7-13B models judged by GPT-4" if has_paper
+            else "paper values: not drawn - none recorded in orca2_kit/data/paper_fig6.yaml")
+    fig.suptitle(f"Grounded summarisation, {judge}: 95% intervals\n{note}", fontsize=10)
+    fig.tight_layout()
+    return fig, save(fig, path)
+
+
+_DIFF_TITLES = {"hallucinated": "summaries with a wrong fact", "n_wrong": "wrong facts per summary",
+                "precision": "precision (right / stated)", "recall": "fact recall", "n_words": "length (words)",
+                "rouge_l": "ROUGE-L"}
+
+
+def paired_differences(diffs: pd.DataFrame, path, title: str = "student minus base on the same items, 95% paired bootstrap"):
+    """Forest plot: each metric's mean paired difference (95% interval) per dataset and system
+    message; the dashed line is no difference."""
+    d = diffs.dropna(subset=["diff"]).copy()
+    d["where"] = d["dataset"] + " / " + d["system"] + (" / " + d["model"] if d["model"].nunique() > 1 else "")
+    metrics = list(dict.fromkeys(d["metric"]))
+    fig, axes = plt.subplots(1, max(1, len(metrics)), figsize=(2.8 * max(1, len(metrics)) + 1, 0.45 * d["where"].nunique() + 1.6),
+                             sharey=True, squeeze=False)
+    order = list(dict.fromkeys(d["where"]))
+    for ax, metric in zip(axes[0], metrics):
+        g = d[d["metric"] == metric]
+        y = [order.index(w) for w in g["where"]]
+        ax.errorbar(g["diff"], y, xerr=[g["diff"] - g["lo"], g["hi"] - g["diff"]], fmt="o", color="black", capsize=3)
+        ax.axvline(0, ls="--", color="gray")
+        ax.set_title(_DIFF_TITLES.get(metric, metric), fontsize=9)
+        ax.set_yticks(range(len(order)), order)
+    axes[0][0].invert_yaxis()  # the first row on top
+    fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig, save(fig, path)
 

