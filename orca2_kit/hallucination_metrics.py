@@ -17,8 +17,12 @@ and `rouge_l`. An LLM judge adds `judge_verdict`.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 try:
     from rouge_score import rouge_scorer as _rouge_scorer

@@ -9,7 +9,7 @@ from orca2_kit.hallucination import (
 )
 from orca2_kit.hallucination_items import GroundedItem, make_grounded_items
 from orca2_kit.hallucination_metrics import (
-    length_bins, mean_with_ci, paired_differences, paper_beside_ours, rate_with_ci, rates_table, remarks, rouge_l,
+    length_bins, mean_with_ci, paired_differences, paper_beside_ours, rate_with_ci, rates_table, remarks,
 )
 from orca2_kit.strategies import classify_strategy
 
