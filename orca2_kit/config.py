@@ -152,7 +152,7 @@ class TeacherConfig(Section):
             raise ValueError(
                 "api_key_env: must be the NAME of an environment variable (e.g. OPENAI_API_KEY), "
                 "not a key")
-        if self.base_url is not None and not re.match(r"https?://[^/\s]", self.base_url):
+        if self.base_url is not None and not re.match(r"https?://[^/\s]", self.base_url, re.I):
             raise ValueError(f"base_url: '{_shown(self.base_url)}' is not an http(s) URL (e.g. http://127.0.0.1:8000/v1)")
         if (self.kind == "openai" and not self.replay_only and not self.free and not is_loopback(self.base_url)
                 and not (self.price_input_per_mtok and self.price_output_per_mtok)):

@@ -74,7 +74,7 @@ def _llm_answers(cfg: TeacherConfig, reqs: list[dict], out_dir: Path) -> tuple[l
                      f"{plan['requests']} requests (<= ${plan['est_cost_usd_max']}).")
     if cfg.mode == "batch" and not cfg.replay_only:  # answers land in the cache; what is missing is recorded as failed
         batch_errors = run_batch(client, convs, cfg.samples, out_dir)
-        client.send = False
+        client.send, client.batch_errors = False, batch_errors
         if batch_errors:
             (out_dir / "batch_errors.json").write_text(json.dumps(batch_errors, indent=2))
     replies = client.complete(convs, samples=cfg.samples)

@@ -77,6 +77,7 @@ class TeacherClient:
         self.attempts = 0  # HTTP attempts, retries included
         self.used_keys: set[str] = set()  # the cache rows this client answered from or wrote
         self.send = not cfg.replay_only  # False: answer from the cache only (after a batch)
+        self.batch_errors: dict[str, str] = {}  # cache key -> why the batch did not answer it
         self.limiter = RateLimiter(cfg.requests_per_minute, cfg.tokens_per_minute)
         self.budget = Budget(cfg.budget_usd, cfg.price_input_per_mtok, cfg.price_output_per_mtok, ledger)
         self._key = None if cfg.replay_only else api_key(cfg)  # fails early, before any work
@@ -115,7 +116,7 @@ class TeacherClient:
             return Reply(hit, cached=True)
         if not self.send:
             return Reply(None, error="cache miss in replay-only mode" if self.cfg.replay_only else
-                         "no answer in the cache (not answered by the batch)")
+                         self.batch_errors.get(self.key(msgs, sample_index), "not answered by the batch"))
         async with sem:
             hit = self.cached(msgs, sample_index)  # another run on this cache may have answered meanwhile
             if hit is not None:
@@ -276,6 +277,7 @@ def _run_sync(coro):
     loop = asyncio.new_event_loop()
     task = loop.create_task(coro)
     result: dict = {}
+    done = threading.Event()
 
     def work():
         try:
@@ -285,15 +287,15 @@ def _run_sync(coro):
         finally:
             loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()
+            done.set()
 
-    worker = threading.Thread(target=work, name="orca2-teacher", daemon=True)
-    worker.start()
+    threading.Thread(target=work, name="orca2-teacher", daemon=True).start()
     try:
-        while worker.is_alive():
-            worker.join(0.2)  # short waits: a signal in this thread is handled between them
+        while not done.wait(0.2):  # short waits: a signal in this thread is handled between them
+            pass  # (not Thread.join: an interrupt inside join marks a live thread as finished)
     except BaseException:
         loop.call_soon_threadsafe(task.cancel)
-        worker.join(30)
+        done.wait(30)
         raise
     if "error" in result:
         raise result["error"]
