@@ -187,7 +187,7 @@ def last_checkpoint(ckpt_dir: Path, made_from: str | None = None):
 
     if made_from is not None:
         if ckpt_dir.is_dir() and not fingerprint.matches(ckpt_dir, made_from):
-            aside = ckpt_dir.with_name(f"{ckpt_dir.name}.superseded-{int(time.time())}")
+            aside = ckpt_dir.with_name(f"{ckpt_dir.name}.superseded-{time.time_ns()}")
             ckpt_dir.rename(aside)
             print(f"orca2-kit: the checkpoints in {ckpt_dir} were made with other params; set aside as {aside.name}, "
                   "training from the start")
