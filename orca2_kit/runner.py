@@ -294,6 +294,12 @@ def _run_stages(params: Params, run_dir: Path, stages: list[str], why: dict, res
     write_manifest(run_dir, manifest)
     log(f"orca2-kit: profile '{params.profile}', run dir {run_dir}")
     for i, stage in enumerate(stages, 1):
+        if interrupted["signal"]:  # the signal came between two stages
+            manifest["status"] = "interrupted"
+            write_manifest(run_dir, manifest)
+            _report(run_dir, log)
+            raise Interrupted(f"stopped by {interrupted['signal']} before stage {stage}; resume: "
+                              f"python -m orca2_kit run --resume {run_dir}")
         check_writable(run_dir)
         src, dst = NOTEBOOKS / f"{stage}.ipynb", run_dir / "notebooks" / f"{stage}.ipynb"
         log(f"[{i}/{len(stages)}] {stage} ...")

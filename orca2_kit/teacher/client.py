@@ -16,6 +16,7 @@ import asyncio
 import os
 import random
 import threading
+import time
 from dataclasses import dataclass
 from typing import Optional
 
@@ -295,7 +296,13 @@ def _run_sync(coro):
             pass  # (not Thread.join: an interrupt inside join marks a live thread as finished)
     except BaseException:
         loop.call_soon_threadsafe(task.cancel)
-        done.wait(30)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if done.wait(0.2):
+                    break
+            except KeyboardInterrupt:  # a second Ctrl-C: we are stopping already
+                continue
         raise
     if "error" in result:
         raise result["error"]
