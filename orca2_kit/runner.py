@@ -6,7 +6,6 @@ two paths as parameters — never a secret; keys stay in the environment.
 """
 from __future__ import annotations
 
-import contextlib
 import re
 import time
 from pathlib import Path
@@ -16,6 +15,7 @@ from . import fingerprint
 from .config import ConfigError, Params, dump_params, load_params
 from .manifest import git_state, hash_tree, model_hash, read_manifest, secret_values, versions
 from .manifest import write_manifest as _write_manifest
+from .interrupts import stop_on_signals
 from .runlock import RunLock
 from .stages import STAGES, stage_name
 
@@ -265,7 +265,7 @@ def run(profile: str, overrides: Optional[list[str]] = None, only: Optional[str]
             raise OutputNotWritable(f"cannot create the run directory {run_dir} ({e.strerror}); choose another --out") from None
     lock = RunLock(run_dir).acquire(log)  # one runner per run folder
     try:
-        with _signals_interrupt(log) as interrupted:
+        with stop_on_signals(log) as interrupted:
             return _run_stages(params, run_dir, stages, why, bool(resume), log, interrupted)
     finally:
         lock.release()
@@ -348,54 +348,6 @@ def _run_stages(params: Params, run_dir: Path, stages: list[str], why: dict, res
     log(f"orca2-kit: finished in {total:.0f} s of notebook time; manifest {run_dir / 'manifest.json'}")
     _report(run_dir, log)
     return run_dir
-
-
-@contextlib.contextmanager
-def _signals_interrupt(log):
-    """SIGINT and SIGTERM stop the running stage cleanly: the kernel (and what it started: training,
-    the teacher's requests) gets SIGINT, which cancels in-flight requests and ends the cell; the
-    runner then marks the stage "interrupted" and writes the report. If the kernel does not stop
-    within 30 s, or a second signal arrives, the runner stops waiting for it."""
-    import _thread
-    import signal
-    import threading
-
-    state = {"signal": None}
-    if threading.current_thread() is not threading.main_thread():  # signal handlers live in the main thread
-        yield state
-        return
-
-    def handler(signum, frame):
-        if state["signal"] is not None:
-            raise KeyboardInterrupt
-        state["signal"] = signal.Signals(signum).name
-        log(f"orca2-kit: {state['signal']} received: stopping the running stage ...")
-        _interrupt_children()
-        state["timer"] = threading.Timer(30, _thread.interrupt_main)
-        state["timer"].daemon = True
-        state["timer"].start()
-
-    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield state
-    finally:
-        if state.get("timer"):
-            state["timer"].cancel()
-        for s, h in old.items():
-            signal.signal(s, h)
-
-
-def _interrupt_children() -> None:
-    """SIGINT to every process this runner started (the kernel, and training it launched)."""
-    import signal
-
-    import psutil
-
-    for p in psutil.Process().children(recursive=True):
-        try:
-            p.send_signal(signal.SIGINT)
-        except psutil.Error:
-            pass
 
 
 def _report(run_dir: Path, log=print) -> None:

@@ -224,25 +224,25 @@ class TeacherClient:
         hits, misses = self.cache.hits, self.cache.misses
         used = set(self.used_keys)
         todo, est_in, max_in, n_answer, n_refine = 0, 0, 0, 0, 0
-        for c in convs:
-            for k in range(samples):
-                draft = self.cached(c, k)
-                if draft is None:
-                    todo, n_answer = todo + 1, n_answer + 1
-                    est_in += sum(estimate_tokens(m["content"]) for m in c)
-                    max_in += max_input_tokens(c)
-                if refine_prompt is None:
-                    continue
-                tail = [{"role": "user", "content": refine_prompt}]
-                if draft is not None and self.cached(c + [{"role": "assistant", "content": draft}] + tail) is not None:
-                    continue
-                # the draft is at most max_tokens tokens long (and its template allowance)
-                todo, n_refine = todo + 1, n_refine + 1
-                est_in += sum(estimate_tokens(m["content"]) for m in c + tail) + self.cfg.max_tokens
-                max_in += max_input_tokens(c + tail) + self.cfg.max_tokens + 8
+        distinct = {self.key(c, k): (c, k) for c in convs for k in range(samples)}  # duplicates are sent once
+        for c, k in distinct.values():
+            draft = self.cached(c, k)
+            if draft is None:
+                todo, n_answer = todo + 1, n_answer + 1
+                est_in += sum(estimate_tokens(m["content"]) for m in c)
+                max_in += max_input_tokens(c)
+            if refine_prompt is None:
+                continue
+            tail = [{"role": "user", "content": refine_prompt}]
+            if draft is not None and self.cached(c + [{"role": "assistant", "content": draft}] + tail) is not None:
+                continue
+            # the draft is at most max_tokens tokens long (and its template allowance)
+            todo, n_refine = todo + 1, n_refine + 1
+            est_in += sum(estimate_tokens(m["content"]) for m in c + tail) + self.cfg.max_tokens
+            max_in += max_input_tokens(c + tail) + self.cfg.max_tokens + 8
         self.cache.hits, self.cache.misses, self.used_keys = hits, misses, used  # planning is not a run
         tout = todo * self.cfg.max_tokens  # an upper bound: every answer at max_tokens
-        total = len(convs) * samples * (2 if refine_prompt else 1)
+        total = len(distinct) * (2 if refine_prompt else 1)
         return {"requests": todo, "answer_requests": n_answer, "refine_requests": n_refine, "cached": total - todo,
                 "est_input_tokens": est_in, "max_input_tokens": max_in, "max_output_tokens": tout,
                 "est_cost_usd_max": round(self.budget.cost(max_in, tout), 4), "model": self.cfg.model,
