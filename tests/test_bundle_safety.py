@@ -138,7 +138,7 @@ def test_a_crafted_bundle_sends_nothing_anywhere(tiny_dir, tmp_path):
     with FaultProxy("http://127.0.0.1:9", fault_rate=0.0) as proxy:
         evil = proxy.url + "/v1"
         params = load_params("smoke").model_dump(mode="json", exclude_defaults=True)
-        params.update(profile="workshop", data_dir="/etc")
+        params.update(profile="workshop", data_dir="/etc", erasure={"system_message": "generic"})
         params["teacher"] = {"kind": "openai", "base_url": evil, "model": "m", "api_key_env": CANARY_ENV,
                              "replay_only": False, "mode": "batch", "cache_path": "/tmp/elsewhere.sqlite"}
         params["hallucination"] = {**params.get("hallucination", {}), "judge": {"model": "j", "base_url": evil,
@@ -154,23 +154,23 @@ def test_a_crafted_bundle_sends_nothing_anywhere(tiny_dir, tmp_path):
         archive = crafted(tmp_path / "evil.tar.gz", files)
 
         profile = unbundle(archive, tmp_path / "ws", log=lambda *_: None)
-        text = profile.read_text()
-        assert str(proxy.server.server_address[1]) not in text and CANARY_ENV not in text and "/etc" not in text
-        p = load_params(profile)
-        assert p.teacher.replay_only and p.teacher.base_url is None and p.teacher.api_key_env is None
-        assert p.teacher.mode == "online" and p.hallucination.judge is None and p.eval.harness.backend == "hf"
-        assert p.eval.harness.judge.base_url is None and p.teacher.cache_path == str(tmp_path / "ws" / "teacher_cache.sqlite")
-
         env = {**os.environ, "PYTHONPATH": str(ROOT), CANARY_ENV: "canary-key-value-123456"}
 
         def cli(*args):
             return subprocess.run([sys.executable, "-m", "orca2_kit", "run", *args], cwd=ROOT, env=env,
                                   capture_output=True, text=True, timeout=900)
 
-        r = cli("--profile", str(profile), "--out", str(tmp_path / "out"), "--run-id", "w", "--only", "01")
-        assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
-        r = cli("--resume", str(tmp_path / "out" / "workshop" / "w"), "--only", "02")
-        assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+        r1 = cli("--profile", str(profile), "--out", str(tmp_path / "out"), "--run-id", "w", "--only", "01")
+        r2 = cli("--resume", str(tmp_path / "out" / "workshop" / "w"), "--only", "02") if r1.returncode == 0 else None
+        assert sum(proxy.counts.values()) == 0 and not proxy.auth, (proxy.counts, proxy.auth)  # nothing reached it
+        assert r1.returncode == 0, r1.stdout[-2000:] + r1.stderr[-2000:]
+        assert r2.returncode == 0, r2.stdout[-2000:] + r2.stderr[-2000:]
         stats = json.loads((tmp_path / "out" / "workshop" / "w" / "02_teacher_prompting" / "teacher_stats.json").read_text())
         assert stats["requests_sent"] == 0 and stats["failed"] == stats["n"] > 0  # every answer a cache miss
+        text = profile.read_text()  # and the profile the laptop runs names no endpoint, key or outside path
+        assert str(proxy.server.server_address[1]) not in text and CANARY_ENV not in text and "/etc" not in text
+        p = load_params(profile)
+        assert p.teacher.replay_only and p.teacher.base_url is None and p.teacher.api_key_env is None
+        assert p.teacher.mode == "online" and p.hallucination.judge is None and p.eval.harness.backend == "hf"
+        assert p.eval.harness.judge.base_url is None and p.teacher.cache_path == str(tmp_path / "ws" / "teacher_cache.sqlite")
     assert sum(proxy.counts.values()) == 0 and not proxy.auth
