@@ -47,6 +47,7 @@ def main(argv=None) -> int:
     u.add_argument("archive")
     u.add_argument("dest", help="an empty folder to unpack into")
     u.add_argument("--profile-out", help="where to write the profile (default: DEST/<name>.yaml)")
+    u.add_argument("--sha256", metavar="HEX", help="the archive's sha256 as its maker printed it: refuse any other archive")
     rp = sub.add_parser("report", help="(re)write RUN_DIR/report.html")
     rp.add_argument("run_dir")
     sub.add_parser("exercises", help="list the notebooks' 'Try it' exercises")
@@ -69,7 +70,7 @@ def main(argv=None) -> int:
             return _workshop(args)
         if args.cmd == "data":
             return args.func(args)
-        from .runner import StageFailed, run
+        from .runner import Interrupted, StageFailed, run
 
         kw = {"out_root": args.out} if args.out else {}
         if args.cmd == "study":
@@ -84,6 +85,9 @@ def main(argv=None) -> int:
             kw["exercise"] = args.exercise
         try:
             run(args.profile, args.overrides, args.only, args.start, args.resume, args.run_id, **kw)
+        except Interrupted as e:
+            print(f"interrupted: {e}", file=sys.stderr)
+            return 130
         except StageFailed as e:
             print(f"error: {e}", file=sys.stderr)
             return 1
@@ -101,7 +105,7 @@ def _workshop(args) -> int:
     elif args.cmd == "unbundle":
         from .bundle import unbundle
 
-        unbundle(args.archive, args.dest, args.profile_out)
+        unbundle(args.archive, args.dest, args.profile_out, sha256=args.sha256)
     elif args.cmd == "report":
         from .report import write_report
 

@@ -160,7 +160,8 @@ class TeacherConfig(Section):
     # USD per million tokens, for the dry-run estimate and the budget cap (0: free / local server)
     price_input_per_mtok: float = Field(0.0, ge=0)
     price_output_per_mtok: float = Field(0.0, ge=0)
-    budget_usd: Optional[float] = Field(None, gt=0)  # stop sending once this much is spent
+    budget_usd: Optional[float] = Field(None, gt=0)  # never spend more than this (worst cases are reserved first)
+    free: bool = False  # true: the endpoint costs nothing, so no prices are needed (e.g. your own vLLM server)
     dry_run: bool = False  # print the plan (requests, tokens, cost) and stop before any call
     samples: int = Field(1, ge=1, description="answers per task (sample index is part of the cache key)")
     # single: one answer per task; sample_k: `samples` answers, keep those matching the reference;
@@ -189,7 +190,37 @@ class TeacherConfig(Section):
             raise ValueError(
                 "api_key_env: must be the NAME of an environment variable (e.g. OPENAI_API_KEY), "
                 "not a key")
+        if self.base_url is not None and not re.match(r"https?://[^/\s]", self.base_url, re.I):
+            raise ValueError(f"base_url: '{_shown(self.base_url)}' is not an http(s) URL (e.g. http://127.0.0.1:8000/v1)")
+        if (self.kind == "openai" and not self.replay_only and not self.free and not is_loopback(self.base_url)
+                and not (self.price_input_per_mtok and self.price_output_per_mtok)):
+            raise ValueError(
+                f"price_input_per_mtok: the endpoint {_shown(self.base_url) or 'api.openai.com (base_url: null)'} is not on "
+                "this machine, so it may be paid: set teacher.price_input_per_mtok and teacher.price_output_per_mtok "
+                "(USD per million tokens, from your provider's price page) so the plan and budget_usd can count "
+                "the cost, or teacher.free: true if it costs nothing")
         return self
+
+
+def _shown(url: Optional[str]) -> Optional[str]:
+    """A URL fit for an error message: a password in it (user:pass@host) is never echoed."""
+    return re.sub(r"^([a-z]+://)?[^/@\s]*@", lambda m: (m.group(1) or "") + "***@", url) if url else url
+
+
+def is_loopback(base_url: Optional[str]) -> bool:
+    """Is the endpoint on this machine (free to call)? None means api.openai.com, which is paid."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    if not base_url:
+        return False
+    host = (urlsplit(base_url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class ErasureConfig(Section):
@@ -516,25 +547,91 @@ def _deep_merge(base: dict, over: dict) -> dict:
     return out
 
 
-def load_raw(path: Path, _seen: tuple = ()) -> dict:
-    """Read a profile, following `extends:` chains (relative to the extending file)."""
-    if path in _seen:
-        raise ConfigError(f"profile '{path}' extends itself (cycle: {' -> '.join(map(str, _seen + (path,)))})")
+def _read_yaml(path: Path, what: str) -> Any:
+    """A YAML file's content; anything unreadable is one ConfigError line naming the file."""
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{what} '{path}' is not UTF-8 text (byte {e.object[e.start]:#04x} at offset {e.start}); "
+                          "save it as UTF-8") from None
+    except OSError as e:
+        raise ConfigError(f"{what} '{path}' cannot be read ({e.strerror})") from None
+    try:
+        return yaml.safe_load(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)  # one line: where, and what the parser expected
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(f"profile '{path}' is not valid YAML{where}: {getattr(e, 'problem', None) or e}") from None
+        raise ConfigError(f"{what} '{path}' is not valid YAML{where}: {getattr(e, 'problem', None) or e}") from None
+
+
+def _parent_profile(path: Path, parent: str) -> Path:
+    """`extends:` target: a path relative to the extending file, else a kit profile by name
+    ('offline' or 'offline.yaml'), so a profile copied out of params/ still finds its parent."""
+    p = Path(parent).expanduser()
+    candidates = [p] if p.is_absolute() else [path.parent / p, PARAMS_DIR / p.name, PARAMS_DIR / f"{p.name}.yaml"]
+    for c in candidates:
+        if c.is_file():
+            return c.resolve()
+    names = sorted(x.stem for x in PARAMS_DIR.glob("*.yaml"))
+    raise ConfigError(f"profile '{path}': extends: '{parent}' is neither a file beside it nor a kit profile "
+                      f"({', '.join(names)}); give a path or one of these names")
+
+
+def load_raw(path: Path, _seen: tuple = ()) -> dict:
+    """Read a profile, following `extends:` chains (relative to the extending file, or a kit profile)."""
+    if path in _seen:
+        raise ConfigError(f"profile '{path}' extends itself (cycle: {' -> '.join(map(str, _seen + (path,)))})")
+    data = _read_yaml(path, "profile") or {}
     if not isinstance(data, dict):
         raise ConfigError(f"profile '{path}' must be a mapping of keys to values")
     parent = data.pop("extends", None)
     if parent is None:
         return data
-    ppath = (path.parent / parent).resolve() if not Path(parent).is_absolute() else Path(parent)
-    if not ppath.is_file():
-        ppath = resolve_profile_path(parent)
-    return _deep_merge(load_raw(ppath, _seen + (path,)), data)
+    return _deep_merge(load_raw(_parent_profile(path, str(parent)), _seen + (path,)), data)
+
+
+# Every params key that holds a path (dotted; '*' is every value of a mapping). Paths are made
+# absolute once, when params are loaded, relative to the folder the command was run from: the
+# notebooks run with notebooks/ as their folder and must see the same files.
+PATH_KEYS = ("data_dir", "student.name_or_path", "student.cache_dir", "tasks.path", "teacher.cache_path",
+             "erasure.system_message_file", "train.accelerate_config", "hallucination.sources.*",
+             "hallucination.support_model", "hallucination.judge.cache_path")
+
+
+def _is_path(key: str, value: str, raw: dict) -> bool:
+    if key == "student.name_or_path":
+        return (raw.get("student") or {}).get("source") == "local"  # else a hub id
+    if key == "train.accelerate_config":
+        return not (ACCELERATE_CONFIGS / f"{value}.yaml").is_file()  # else a shipped config's name
+    if key == "hallucination.sources.*":
+        return not value.startswith("hf:")
+    if key == "hallucination.support_model":
+        return value != "package"
+    return True
+
+
+def absolute_paths(raw: dict, base: Optional[Path] = None) -> dict:
+    """Make every path in `raw` (see PATH_KEYS) absolute, relative to `base` (default: the cwd)."""
+    import copy
+
+    base = Path(base or os.getcwd())
+    out = copy.deepcopy(raw)
+
+    def fix(node: dict, parts: list[str], key: str):
+        if not isinstance(node, dict):
+            return
+        head, rest = parts[0], parts[1:]
+        names = list(node) if head == "*" else [head] if head in node else []
+        for name in names:
+            if rest:
+                fix(node[name], rest, key)
+            elif isinstance(node[name], str) and node[name] and _is_path(key, node[name], out):
+                p = Path(node[name]).expanduser()
+                node[name] = str(p if p.is_absolute() else Path(os.path.normpath(base / p)))
+
+    for key in PATH_KEYS:
+        fix(out, key.split("."), key)
+    return out
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:
@@ -573,6 +670,9 @@ def _known_keys(model: type[BaseModel], loc: tuple) -> list[str]:
     return list(model.model_fields)
 
 
+KEY_LIKE = re.compile(r"(^|_)(key|key_env|secret|password|token|credentials?)$")  # fields whose value is never echoed
+
+
 def _format_errors(err: ValidationError, source: str) -> str:
     lines = []
     for e in err.errors():
@@ -588,7 +688,10 @@ def _format_errors(err: ValidationError, source: str) -> str:
             if sep and field.isidentifier() and field in _known_keys(Params, loc + (field,)):
                 key, msg = (f"{key}.{field}" if loc else field), rest
             got = e.get("input")
-            lines.append(f"{key}: {msg}" + ("" if isinstance(got, dict) else f" (got {got!r})"))
+            # never echo what may be a secret: a key pasted where its variable's NAME goes
+            hidden = bool(loc) and bool(KEY_LIKE.search(str(loc[-1]).lower()))
+            lines.append(f"{key}: {msg}" + ("" if isinstance(got, dict) else " (value not shown)" if hidden
+                                             else f" (got {got!r})"))
     if len(lines) == 1:  # the usual case: one line that names the key
         return f"invalid profile {source}: {lines[0]}"
     return f"invalid profile {source}:\n  " + "\n  ".join(lines)
@@ -597,7 +700,7 @@ def _format_errors(err: ValidationError, source: str) -> str:
 def load_params(profile: str | os.PathLike, overrides: Optional[list[str] | dict] = None) -> Params:
     """Load, extend, override and validate a profile. Raises ConfigError naming every bad key."""
     path = resolve_profile_path(profile)
-    raw = apply_overrides(load_raw(path), overrides or [])
+    raw = absolute_paths(apply_overrides(load_raw(path), overrides or []))
     raw.setdefault("profile", path.stem)
     try:
         return Params.model_validate(raw)

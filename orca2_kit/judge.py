@@ -98,7 +98,8 @@ def _client(cfg: JudgeConfig, cache_path: Path):
 
     tcfg = TeacherConfig(kind="openai", base_url=cfg.base_url, model=cfg.model, api_key_env=cfg.api_key_env,
                          temperature=0.0, max_tokens=cfg.max_tokens, max_concurrency=cfg.max_concurrency,
-                         timeout_s=cfg.timeout_s, max_retries=cfg.max_retries)
+                         timeout_s=cfg.timeout_s, max_retries=cfg.max_retries,
+                         free=True)  # judge.* has no prices: its spend is not capped (only the teacher's is)
     return TeacherClient(tcfg, ResponseCache(cfg.cache_path or cache_path))
 
 

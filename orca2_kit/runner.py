@@ -11,10 +11,13 @@ import time
 from pathlib import Path
 from typing import Optional
 
+from . import fingerprint
 from .config import ConfigError, Params, dump_params, load_params
 from .datadir import announce as announce_data
 from .manifest import git_state, hash_tree, model_hash, read_manifest, secret_values, versions
 from .manifest import write_manifest as _write_manifest
+from .interrupts import stop_on_signals
+from .runlock import RunLock
 from .stages import STAGES, stage_name
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,9 +38,14 @@ def preflight(params: Params, overrides: list[str], stages=STAGES, run_dir: Opti
                           "variable's NAME (teacher.api_key_env), never the key itself")
     refuse_secrets(params, {"run_dir": str(run_dir), "params_path": str(run_dir / "params.yaml")} if run_dir else {})
     t = params.teacher
-    if t.kind == "openai" and not t.replay_only and t.api_key_env and not os.environ.get(t.api_key_env):
+    if "02_teacher_prompting" in stages and t.kind == "openai" and not t.replay_only and t.api_key_env \
+            and not os.environ.get(t.api_key_env):
         raise ConfigError(f"teacher.api_key_env: environment variable {t.api_key_env} is not set "
                           "(export it, or use teacher.replay_only: true with a cache file)")
+    for key, env in needed_keys(params, stages):  # found now, not after hours of earlier stages
+        if not os.environ.get(env):
+            raise ConfigError(f"{key}.api_key_env: environment variable {env} is not set (export it; for a server on "
+                              f"this machine set {key}.api_key_env: null; or leave {key} out)")
     if t.replay_only and t.kind == "openai" and t.cache_path and not Path(t.cache_path).expanduser().is_file():
         raise ConfigError(f"teacher.cache_path: replay-only mode needs an existing cache file, got '{t.cache_path}'")
     if "02_teacher_prompting" in stages and t.kind == "openai" and not (t.replay_only or t.dry_run):
@@ -65,6 +73,26 @@ def preflight(params: Params, overrides: list[str], stages=STAGES, run_dir: Opti
     check_chat_template(params)
     if run_dir is not None and run_dir.exists():
         check_writable(run_dir)
+
+
+def needed_keys(params: Params, stages=STAGES) -> list[tuple[str, str]]:
+    """(params key, environment variable) for every API key the stages will read, besides the
+    teacher's: the hallucination judge (06), the harness's chat endpoint and MT-Bench judge (05;
+    a server on this machine gets a dummy key, so only remote ones need a real one)."""
+    from .config import is_loopback
+
+    out = []
+    j = params.hallucination.judge
+    if "06_hallucination" in stages and j is not None and j.api_key_env:
+        out.append(("hallucination.judge", j.api_key_env))
+    h = params.eval.harness
+    if "05_benchmark_eval" in stages:
+        if h.backend == "chat" and h.endpoint.api_key_env and not is_loopback(h.endpoint.base_url):
+            out.append(("eval.harness.endpoint", h.endpoint.api_key_env))
+        mt_bench = h.benchmarks == "available" or "mt_bench" in h.benchmarks
+        if mt_bench and h.judge.base_url and h.judge.api_key_env and not is_loopback(h.judge.base_url):
+            out.append(("eval.harness.judge", h.judge.api_key_env))
+    return out
 
 
 # Shapes of well-known credentials (OpenAI, Anthropic, Hugging Face, GitHub, AWS, Slack, Google, JWT)
@@ -170,7 +198,7 @@ def check_writable(run_dir: Path, cause: str = "", probe_bytes: int = 1 << 16) -
     except OSError as e:
         raise OutputNotWritable(f"cannot write to the run directory {run_dir} ({e.strerror}); what earlier stages "
                                 "wrote is kept — free disk space or make it writable, then resume: "
-                                f"python -m orca2_kit run --resume {run_dir}") from None
+                                f"python -m orca2_kit run --resume {run_dir} (a study: study --resume)") from None
     finally:
         try:
             probe.unlink()
@@ -188,12 +216,20 @@ def select_stages(only: Optional[str], start: Optional[str], pipeline: tuple = S
     return list(pipeline[first:])
 
 
+class Interrupted(StageFailed):
+    """SIGINT or SIGTERM: the running stage was stopped, the manifest says so, the report is written."""
+
+
 def run(profile: str, overrides: Optional[list[str]] = None, only: Optional[str] = None, start: Optional[str] = None,
         resume: Optional[str] = None, run_id: Optional[str] = None, out_root: str | Path = ROOT / "outputs",
         log=print, exercise: Optional[str] = None, pipeline: tuple = STAGES) -> Path:
-    """Run stages; return the run directory. Raises StageFailed naming the executed notebook."""
-    import papermill as pm
+    """Run stages; return the run directory. Raises StageFailed naming the executed notebook.
 
+    With `resume` (and neither `only` nor `start`), each stage's recorded results are reused when
+    its fingerprint (the params it depends on, and its inputs') matches, and it runs again when it
+    did not finish or its fingerprint changed, with everything downstream; the log says why. A
+    rerun of a finished run with unchanged params runs nothing. `only`/`start` run the stages named.
+    """
     overrides = list(overrides or [])
     if exercise:  # a "Try it" exercise: its own sub-run inside the run it starts from
         if not resume:
@@ -201,20 +237,24 @@ def run(profile: str, overrides: Optional[list[str]] = None, only: Optional[str]
         from .exercises import prepare_subrun
 
         resume, exercise_stages = prepare_subrun(resume, exercise, overrides)
+    why: dict[str, Optional[str]] = {}
     if resume:
         run_dir = Path(resume).resolve()
         if not (run_dir / "params.yaml").is_file():
             raise ConfigError(f"--resume: '{run_dir}' is not a run directory (no params.yaml)")
         params = load_params(run_dir / "params.yaml", overrides)
-        if start is None and only is None:  # continue after the last stage that finished
-            done = [s for s, v in read_manifest(run_dir).get("stages", {}).items() if v.get("status") == "ok"]
-            done = [s for s in done if s in pipeline]
-            start = pipeline[min(len(pipeline) - 1, max([pipeline.index(s) + 1 for s in done], default=0))]
+        why = fingerprint.plan(params, read_manifest(run_dir))
+        if exercise:
+            stages = exercise_stages
+        elif start is None and only is None:  # every stage whose recorded results cannot be reused
+            stages = [s for s in pipeline if why.get(s, True)]  # 07 (the study) always: it reuses its arms itself
+        else:
+            stages = select_stages(only, start, pipeline)
     else:
         params = load_params(profile, overrides)
         run_id = run_id or time.strftime("%Y%m%d-%H%M%S")
         run_dir = (Path(out_root) / params.profile / run_id).resolve()
-    stages = exercise_stages if exercise else select_stages(only, start, pipeline)
+        stages = select_stages(only, start, pipeline)
     preflight(params, overrides, stages, run_dir)  # before any folder is made or kernel started
     if not resume:
         try:
@@ -224,13 +264,36 @@ def run(profile: str, overrides: Optional[list[str]] = None, only: Optional[str]
                               f"or continue it with --resume {run_dir}") from None
         except OSError as e:
             raise OutputNotWritable(f"cannot create the run directory {run_dir} ({e.strerror}); choose another --out") from None
-    params_path = dump_params(params, run_dir / "params.yaml")
+    lock = RunLock(run_dir).acquire(log)  # one runner per run folder
+    try:
+        with stop_on_signals(log) as interrupted:
+            return _run_stages(params, run_dir, stages, why, bool(resume), log, interrupted, pipeline)
+    finally:
+        lock.release()
+
+
+def _run_stages(params: Params, run_dir: Path, stages: list[str], why: dict, resumed: bool, log, interrupted: dict,
+                pipeline: tuple = STAGES) -> Path:
+    import papermill as pm
+
+    command = "study" if "07_ablation" in pipeline else "run"
+    if resumed:
+        for s in pipeline:
+            if s in stages:
+                log(f"orca2-kit: {s}: runs" + (f" ({why[s]})" if why.get(s) else ""))
+            elif not why.get(s):
+                log(f"orca2-kit: {s}: reused (fingerprint matches)")
+            elif stages and stages[0] in pipeline and pipeline.index(s) < pipeline.index(stages[0]):
+                log(f"orca2-kit: warning: {s} is not rerun although {why[s]}; the stages after it read its old results")
+        if not stages:
+            log("orca2-kit: every stage is up to date; nothing to run")
+    params_path = dump_params(params, run_dir / "params.yaml")  # what the notebooks read; per stage: the manifest
     (run_dir / "notebooks").mkdir(exist_ok=True)
     manifest = read_manifest(run_dir) or {
         "run_id": run_dir.name, "profile": params.profile, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "stages": {}}
     manifest.update({"params": params.model_dump(mode="json"), "seed": params.seed, "versions": versions(),
-                     "git": git_state(ROOT)})
+                     "git": git_state(ROOT), "status": "running"})
     from .models import dtype_record
 
     manifest["dtypes"] = dtype_record(params)  # what 'auto' resolved to on this machine
@@ -238,22 +301,39 @@ def run(profile: str, overrides: Optional[list[str]] = None, only: Optional[str]
     log(f"orca2-kit: profile '{params.profile}', run dir {run_dir}")
     manifest["data"] = announce_data(params, stages, log)  # which real benchmarks run, which are skipped and why
     for i, stage in enumerate(stages, 1):
+        if interrupted["signal"]:  # the signal came between two stages
+            manifest["status"] = "interrupted"
+            write_manifest(run_dir, manifest)
+            _report(run_dir, log)
+            raise Interrupted(f"stopped by {interrupted['signal']} before stage {stage}; resume: "
+                              f"python -m orca2_kit {command} --resume {run_dir}")
         check_writable(run_dir)
         src, dst = NOTEBOOKS / f"{stage}.ipynb", run_dir / "notebooks" / f"{stage}.ipynb"
         log(f"[{i}/{len(stages)}] {stage} ...")
         t0 = time.time()
-        manifest["stages"][stage] = {"status": "running", "notebook": str(dst.relative_to(run_dir))}
+        manifest["stages"][stage] = {"status": "running", "notebook": str(dst.relative_to(run_dir)),
+                                     **fingerprint.record(params, stage)}
         write_manifest(run_dir, manifest)
         try:
             pm.execute_notebook(str(src), str(dst), parameters={"params_path": str(params_path), "run_dir": str(run_dir)},
                                 cwd=str(NOTEBOOKS), kernel_name="python3", progress_bar=True, log_output=False,
                                 kernel_manager_class=ipc_kernel_manager())
-        except Exception as e:
+        except (Exception, KeyboardInterrupt) as e:
+            if interrupted["signal"] or isinstance(e, KeyboardInterrupt):
+                signame = interrupted["signal"] or "SIGINT"
+                manifest["stages"][stage].update(status="interrupted", wall_s=round(time.time() - t0, 1),
+                                                 error=f"stopped by {signame}")
+                manifest["status"] = "interrupted"
+                write_manifest(run_dir, manifest)
+                _report(run_dir, log)
+                raise Interrupted(f"stage {stage} was stopped by {signame}; what earlier stages made is kept, and the "
+                                  f"teacher's answers so far are in its cache. Resume: python -m orca2_kit {command} "
+                                  f"--resume {run_dir}") from None
             check_writable(run_dir, str(e))  # a read-only or full disk is the cause, whatever the notebook said
             manifest["stages"][stage].update(status="failed", wall_s=round(time.time() - t0, 1), error=str(e)[-2000:])
+            manifest["status"] = "failed"
             write_manifest(run_dir, manifest)
             _report(run_dir, log)
-            command = "study" if "07_ablation" in pipeline else "run"
             raise StageFailed(f"stage {stage} failed; the executed notebook with the error is {dst}\n"
                               f"{_last_error(e)}\nfix it, then resume: python -m orca2_kit {command} --resume {run_dir}") from None
         wall = round(time.time() - t0, 1)
@@ -270,6 +350,7 @@ def run(profile: str, overrides: Optional[list[str]] = None, only: Optional[str]
 
     student = student_path(params.student)
     manifest["student_model"] = {"path": student, "hashes": model_hash(student)}
+    manifest["status"] = "ok" if all(v.get("status") == "ok" for v in manifest["stages"].values()) else "partial"
     write_manifest(run_dir, manifest)
     total = sum(v.get("wall_s", 0) for v in manifest["stages"].values())
     log(f"orca2-kit: finished in {total:.0f} s of notebook time; manifest {run_dir / 'manifest.json'}")

@@ -241,9 +241,21 @@ def lora_config(params):
                       target_modules=t.lora_target_modules or "all-linear")
 
 
-def last_checkpoint(ckpt_dir: Path):
+def last_checkpoint(ckpt_dir: Path, made_from: str | None = None):
     """The newest *complete* checkpoint. A process killed while saving leaves a checkpoint folder
-    without trainer_state.json (the Trainer writes it last): set it aside and take the one before."""
+    without trainer_state.json (the Trainer writes it last): set it aside and take the one before.
+    With `made_from` (the stage's fingerprint), checkpoints of a run with other params (or
+    unstamped ones) are set aside, never resumed from; the folder is stamped for this run."""
+    from . import fingerprint
+
+    if made_from is not None:
+        if ckpt_dir.is_dir() and not fingerprint.matches(ckpt_dir, made_from):
+            aside = ckpt_dir.with_name(f"{ckpt_dir.name}.superseded-{time.time_ns()}")
+            ckpt_dir.rename(aside)
+            print(f"orca2-kit: the checkpoints in {ckpt_dir} were made with other params; set aside as {aside.name}, "
+                  "training from the start")
+        ckpt_dir.mkdir(parents=True, exist_ok=True)
+        fingerprint.stamp(ckpt_dir, made_from)
     if not ckpt_dir.is_dir():
         return None
     found = sorted((p for p in ckpt_dir.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()),
@@ -299,6 +311,11 @@ def main(argv=None) -> int:
     trainer = trainer_class()(model=model, args=cfg, train_dataset=ds, processing_class=tok,
                          peft_config=lora_config(params) if params.train.method == "lora" else None)
     meter = trainer.data_collator = PaddingMeter(trainer.data_collator)
+    from .fingerprint import fingerprints
+
+    if trainer.is_world_process_zero():  # checkpoints of other params are set aside, once, before anyone reads them
+        last_checkpoint(out / "checkpoints", fingerprints(params)["04_sft_training"])
+    trainer.accelerator.wait_for_everyone()
     resume = last_checkpoint(out / "checkpoints")
     t0 = time.time()
     result = trainer.train(resume_from_checkpoint=resume)

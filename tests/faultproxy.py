@@ -5,13 +5,15 @@ answered 500, held past the client's timeout, answered 200 with a body that is n
 ("malformed"), answered 200 with only half of the real answer before the connection drops
 ("truncated"), or forwarded to the upstream server unchanged (after `delay_s`, to slow a stage
 down for kill tests). It counts what it did, which request bodies it forwarded successfully (so a
-test can show that no request was answered twice), and the Authorization headers it saw (so a
-test can show the key really travelled, and only there).
+test can show that no request was answered twice), the usage of every answer it forwarded (what a
+provider would bill), and the Authorization headers it saw (so a test can show the key really
+travelled, and only there).
 """
 from __future__ import annotations
 
 import collections
 import hashlib
+import json
 import random
 import threading
 import time
@@ -34,6 +36,7 @@ class FaultProxy:
         self.counts: collections.Counter = collections.Counter()
         self.forwarded: collections.Counter = collections.Counter()  # body hash -> successful answers
         self.auth: collections.Counter = collections.Counter()  # Authorization headers seen
+        self.usage: list[dict] = []  # the usage of every answer forwarded successfully (what a provider bills)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -112,6 +115,10 @@ class FaultProxy:
                 if code == 200:
                     with proxy.lock:
                         proxy.forwarded[hashlib.sha256(body).hexdigest()] += 1
+                        try:
+                            proxy.usage.append(json.loads(data).get("usage") or {})
+                        except ValueError:
+                            proxy.usage.append({})
                 self._reply(code, data, json_type)
 
         return Handler

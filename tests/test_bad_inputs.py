@@ -19,7 +19,8 @@ GEMMA_LIKE = ("{% for m in messages %}{% if m['role'] == 'system' %}{{ raise_exc
 DROPS_SYSTEM = ("{% for m in messages %}{% if m['role'] != 'system' %}{{ '<|im_start|>' + m['role'] + '\n' + m['content']"
                 " + '<|im_end|>\n' }}{% endif %}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}"
                 "{% endif %}")
-OPENAI = ["teacher.kind=openai", "teacher.model=m"]
+# an LLM teacher at api.openai.com (paid: its prices are required)
+OPENAI = ["teacher.kind=openai", "teacher.model=m", "teacher.price_input_per_mtok=0.15", "teacher.price_output_per_mtok=0.6"]
 ROW = {"task": "qa", "prompt": "What is 2+2?", "reference": "4", "split": "train"}
 
 
@@ -34,6 +35,25 @@ def _template(tmp, tiny_dir, template):
     shutil.copytree(tiny_dir, model)
     (model / "chat_template.jinja").write_text(template)
     return ["student.source=local", f"student.name_or_path={model}"]
+
+
+def _latin1_profile(tmp):
+    path = tmp / "mine.yaml"
+    path.write_bytes(f"extends: {SMOKE}\nprofile: mine\ndescription: caf\xe9 run\n".encode("latin-1"))
+    return path
+
+
+def _latin1_tasks(tmp):
+    path = tmp / "tasks.jsonl"
+    path.write_bytes((json.dumps(ROW) + "\n").encode() + '{"task": "qa", "prompt": "caf\xe9?", "reference": "x", '
+                     '"split": "dev"}\n'.encode("latin-1"))
+    return ["tasks.source=file", f"tasks.path={path}"]
+
+
+def _broken_tasks(tmp):
+    path = tmp / "tasks.jsonl"
+    path.write_text(json.dumps(ROW) + "\n" + '{"task": "qa", "prompt": "x?", "reference": \n')
+    return ["tasks.source=file", f"tasks.path={path}"]
 
 
 def _profile(tmp, text):
@@ -128,6 +148,32 @@ CASES = {
                                           ["--resume", "is not a run directory (no params.yaml)"]),
     "cuda on a machine without a GPU": (lambda t, m: ("smoke", ["device=cuda"], [], {}),
                                         ["device: 'cuda' was asked for but no CUDA GPU is visible"]),
+    # issue 17
+    "a paid endpoint without prices": (lambda t, m: ("smoke", ["teacher.kind=openai", "teacher.model=gpt-4o-mini"], [], {}),
+                                       ["teacher.price_input_per_mtok", "api.openai.com", "teacher.free: true"]),
+    "a remote endpoint without prices": (
+        lambda t, m: ("smoke", ["teacher.kind=openai", "teacher.model=m", "teacher.base_url=https://llm.example.org/v1"],
+                      [], {}), ["teacher.price_input_per_mtok", "llm.example.org", "may be paid"]),
+    "a key pasted into the judge's api_key_env": (
+        lambda t, m: ("smoke", ["hallucination.judge={model: gpt-4o, api_key_env: sk-proj-Abc123def456ghi789jkl}"], [], {}),
+        ["hallucination.judge.api_key_env", "NAME of an environment variable", "(value not shown)"]),
+    "the hallucination judge's key unset": (
+        lambda t, m: ("smoke", ["hallucination.judge={model: gpt-4o, api_key_env: ORCA2_TEST_UNSET_KEY}"], [], {}),
+        ["hallucination.judge.api_key_env: environment variable ORCA2_TEST_UNSET_KEY is not set"]),
+    "the MT-Bench judge's key unset": (
+        lambda t, m: ("smoke", ["eval.harness.judge={base_url: 'https://api.openai.com/v1', model: gpt-4o, "
+                                "api_key_env: ORCA2_TEST_UNSET_KEY}", "eval.harness.benchmarks=[mt_bench]"], [], {}),
+        ["eval.harness.judge.api_key_env: environment variable ORCA2_TEST_UNSET_KEY is not set"]),
+    "the harness endpoint's key unset": (
+        lambda t, m: ("smoke", ["eval.harness.backend=chat", "eval.harness.endpoint={base_url: 'https://llm.example.org/v1', "
+                                "model: m, api_key_env: ORCA2_TEST_UNSET_KEY}"], [], {}),
+        ["eval.harness.endpoint.api_key_env: environment variable ORCA2_TEST_UNSET_KEY is not set"]),
+    "a profile that is not UTF-8": (lambda t, m: (_latin1_profile(t), [], [], {}),
+                                    ["mine.yaml' is not UTF-8 text (byte 0xe9", "save it as UTF-8"]),
+    "a task file that is not UTF-8": (lambda t, m: ("smoke", _latin1_tasks(t), [], {}),
+                                      ["tasks.path", "tasks.jsonl", "not UTF-8 text"]),
+    "a task file with a broken JSON line": (lambda t, m: ("smoke", _broken_tasks(t), [], {}),
+                                            ["tasks.path", "tasks.jsonl", "line 2 is not valid JSON"]),
 }
 
 
@@ -178,8 +224,8 @@ def test_run_id_already_used(tmp_path, capsys):
 def test_from_a_real_shell_one_line_and_exit_code_2(tmp_path):
     """The same refusals through a real subprocess: exit code 2, one line on stderr, seconds."""
     t0 = time.time()
-    r = run_cli("run", "--profile", "smoke", "--out", str(tmp_path), "--set", "teacher.kind=openai",
-                "--set", "teacher.model=m", "--set", "teacher.api_key_env=ORCA2_TEST_UNSET_KEY")
+    r = run_cli("run", "--profile", "smoke", "--out", str(tmp_path), *[x for o in OPENAI for x in ("--set", o)],
+                "--set", "teacher.api_key_env=ORCA2_TEST_UNSET_KEY")
     assert r.returncode == 2 and r.stderr.strip().count("\n") == 0 and "ORCA2_TEST_UNSET_KEY is not set" in r.stderr
     assert time.time() - t0 < 60 and not any(tmp_path.iterdir())
 

@@ -1,8 +1,10 @@
+from pathlib import Path
+
 import pytest
 import yaml
 
-from orca2_kit.config import PARAMS_DIR, ConfigError, load_params
-from tests.conftest import run_cli
+from orca2_kit.config import PARAMS_DIR, ConfigError, dump_params, load_params
+from tests.conftest import ROOT, run_cli
 
 
 @pytest.mark.parametrize("profile", sorted(p.stem for p in PARAMS_DIR.glob("*.yaml")))
@@ -73,3 +75,48 @@ def test_cli_validate_exit_codes(tmp_path):
     r = run_cli("validate", str(bad))
     assert r.returncode != 0 and "trian: unknown key" in r.stderr and "'train'" in r.stderr
     assert run_cli("validate", "smoke").returncode == 0
+
+
+def test_paths_in_params_are_made_absolute_from_where_the_command_ran(tmp_path, monkeypatch):
+    """The notebooks run in notebooks/: a relative path must not silently mean another file there
+    (a relative teacher.cache_path opened a new, empty cache; a relative data_dir failed in 01)."""
+    work = tmp_path / "work"
+    (work / "data").mkdir(parents=True)
+    (work / "system.txt").write_text("Be careful.")
+    monkeypatch.chdir(work)
+    p = load_params("smoke", ["teacher.cache_path=handout.sqlite", "data_dir=data", "erasure.system_message_file=system.txt",
+                              "hallucination.sources={qmsum: data}", "train.accelerate_config=fsdp",
+                              "student.cache_dir=~/models"])
+    assert p.teacher.cache_path == str(work / "handout.sqlite") and p.data_dir == str(work / "data")
+    assert p.erasure.system_message_file == str(work / "system.txt") and p.hallucination.sources == {"qmsum": str(work / "data")}
+    assert p.train.accelerate_config == "fsdp"  # a shipped config's name stays a name
+    assert p.student.cache_dir == str(Path.home() / "models")
+    dumped = dump_params(p, tmp_path / "params.yaml")  # what the runner hands the notebooks
+    monkeypatch.chdir(ROOT / "notebooks")
+    assert load_params(dumped).teacher.cache_path == str(work / "handout.sqlite")
+    hub = load_params("smoke", ["student.source=hub", "student.name_or_path=org/model"])
+    assert hub.student.name_or_path == "org/model"  # a hub id is not a path
+
+
+def test_a_profile_copied_out_of_params_finds_its_parent_by_name(tmp_path, monkeypatch):
+    mine = tmp_path / "copies" / "mine.yaml"
+    mine.parent.mkdir()
+    mine.write_text("extends: offline.yaml\nprofile: mine\nseed: 7\n")
+    monkeypatch.chdir(tmp_path)
+    assert load_params(mine).seed == 7 and load_params(mine).teacher.kind == "reference"
+    mine.write_text("extends: smoke\nprofile: mine\n")
+    assert load_params(mine).student.source == "tiny-random"
+    mine.write_text("extends: nosuch.yaml\nprofile: mine\n")
+    with pytest.raises(ConfigError, match="neither a file beside it nor a kit profile"):
+        load_params(mine)
+
+
+def test_a_paid_teacher_needs_prices_or_free(tmp_path):
+    assert "teacher.price_input_per_mtok" in _error("teacher.kind=openai", "teacher.model=gpt-4o-mini")
+    ok = load_params("offline", ["teacher.kind=openai", "teacher.model=m", "teacher.base_url=http://10.0.0.5:8000/v1",
+                                 "teacher.free=true"])
+    assert ok.teacher.free
+    local = load_params("offline", ["teacher.kind=openai", "teacher.model=m", "teacher.base_url=http://localhost:8000/v1"])
+    assert local.teacher.price_input_per_mtok == 0  # a server on this machine is free
+    gpu = load_params("gpu").teacher
+    assert gpu.price_input_per_mtok > 0 and gpu.price_output_per_mtok > 0 and gpu.budget_usd

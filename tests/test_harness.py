@@ -231,9 +231,31 @@ def test_every_real_benchmark_runs_through_the_harness(tiny_dir, real_data, tmp_
     assert set(ll["results"]) == {f"orca2_{n}_ll" for n in ll_names}
 
 
-def test_a_finished_run_is_reused_not_recomputed(tmp_path):
-    (tmp_path / "results.json").write_text(json.dumps({"results": {"orca2_gsm8k": {"acc,strict-match": 0.5}}}))
-    assert harness.run(None, ["gsm8k"], "empty", tmp_path)["results"]["orca2_gsm8k"]["acc,strict-match"] == 0.5
+def test_a_finished_run_is_reused_only_when_made_from_the_same_arguments(tiny_dir, tmp_path, monkeypatch):
+    """Reused after a crash and rerun with the same arguments; recomputed when they (or the model's
+    fingerprint) changed. (It used to be reused whatever the params said.)"""
+    import lm_eval
+
+    from orca2_kit.models import load_model, load_tokenizer
+
+    calls = []  # a spy: the real harness still runs
+    real = lm_eval.simple_evaluate
+    monkeypatch.setattr(lm_eval, "simple_evaluate", lambda *a, **k: calls.append(k["limit"]) or real(*a, **k))
+    model, tok = load_model(str(tiny_dir), "cpu", "float32"), load_tokenizer(str(tiny_dir))
+    lm = harness.make_lm("hf", model=model, tokenizer=tok, system_mode="empty", batch_size=2)
+
+    def go(limit, fingerprint="model-a"):
+        return harness.run(lm, ["arc_easy"], "empty", tmp_path / "h", data_dir=FIXTURES, limit=limit, max_gen_toks=2,
+                           fingerprint=fingerprint)
+
+    first = go(1)
+    assert go(1)["results"] == first["results"] and calls == [1]  # the same arguments: read back, not recomputed
+    assert go(2)["n-samples"]["orca2_arc_easy"]["effective"] == 2 and calls == [1, 2]  # another limit: recomputed
+    go(2, fingerprint="model-b")  # another model (the stage's fingerprint changed): recomputed
+    assert calls == [1, 2, 2]
+    (tmp_path / "h" / "results.json.fingerprint").unlink()  # unstamped results (an older kit's) are never reused
+    go(2, fingerprint="model-b")
+    assert calls == [1, 2, 2, 2]
 
 
 def test_vllm_backend_explains_what_it_needs():

@@ -61,9 +61,15 @@ def test_dry_run_sends_nothing_and_prints_the_plan(server, tmp_path, capsys):
 
 
 def test_budget_cap_stops_cleanly_and_keeps_what_was_received(server, tmp_path):
-    # a price so high that the first answers exhaust the budget
+    # a price so high that the first answers exhaust the budget: a cap of 1.5 worst cases (a request is
+    # sent only if its worst case fits beside what was spent)
+    from orca2_kit.teacher import teacher_requests
+    from orca2_kit.teacher.limits import max_input_tokens
+
+    worst = max(max_input_tokens(r["messages"]) + 16 for r in teacher_requests(_items(3), SMAP)) * 1e4 / 1e6
     cfg = _cfg(server["base_url"], server["model"], tmp_path, max_concurrency=1, price_input_per_mtok=1e4,
-               price_output_per_mtok=1e4, budget_usd=1.0)
+               price_output_per_mtok=1e4, budget_usd=1.5 * worst,
+               timeout_s=600)  # a timed-out attempt may have been billed: it counts whole, so none here
     df = run_teacher(cfg, _items(3), SMAP, tmp_path / "run")
     stopped = df.reason.str.startswith("budget exhausted")
     assert stopped.any() and df.answer.notna().any()

@@ -86,20 +86,27 @@ def make_lm(backend: str, system_mode: str = "empty", batch_size: int = 16, mode
 
 def run(lm, names: list[str], system_mode: str, out_dir: str | Path, data_dir: Optional[str | Path] = None,
         limit: Optional[int] = None, variant: str = "generative", system_message_file: Optional[str] = None,
-        max_gen_toks: Optional[int] = None, seed: int = 1234, tm=None) -> dict:
+        max_gen_toks: Optional[int] = None, seed: int = 1234, tm=None, fingerprint: Optional[str] = None) -> dict:
     """Evaluate `names` with the harness; write results.json and samples_<task>.jsonl to out_dir.
 
-    A finished out_dir (results.json present) is read back instead of recomputed, so a rerun after
-    a crash redoes only what did not finish. Returns the harness's results dict (without samples).
+    A finished out_dir (results.json present) made with the same arguments is read back instead of
+    recomputed, so a rerun after a crash redoes only what did not finish; one made with other
+    arguments is recomputed. `fingerprint` names the model (and anything else the arguments do not
+    show): the stage passes its own fingerprint. Returns the harness's results dict (without samples).
     """
     import lm_eval
     from lm_eval.utils import handle_non_serializable
 
+    from .. import fingerprint as fp
     from ..generation import system_text
 
     out = Path(out_dir)
     done = out / "results.json"
-    if done.is_file():
+    made_from = fp.digest({"names": list(names), "system_mode": system_mode, "variant": variant, "limit": limit,
+                           "max_gen_toks": max_gen_toks, "seed": seed, "data_dir": str(data_dir) if data_dir else None,
+                           "system_message": system_text(system_mode, system_message_file) if system_message_file else None,
+                           "model": fingerprint})
+    if fp.matches(done, made_from):
         return json.loads(done.read_text())
     tasks = [task_name(n, variant) for n in names]
     chat = variant == "generative"
@@ -120,7 +127,8 @@ def run(lm, names: list[str], system_mode: str, out_dir: str | Path, data_dir: O
     keep["orca2"] = {"system_mode": system_mode, "variant": variant, "limit": limit, "benchmarks": names}
     tmp = done.with_suffix(".tmp")
     tmp.write_text(json.dumps(keep, indent=1, default=handle_non_serializable))
-    tmp.replace(done)  # written last: its presence means the whole evaluation finished
+    tmp.replace(done)  # written last (then its stamp): its presence means the whole evaluation finished
+    fp.stamp(done, made_from)
     return keep
 
 

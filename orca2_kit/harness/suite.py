@@ -5,14 +5,18 @@
     <out>/<model>/raw/multiple_choice/   the field's standard multiple-choice form (option text as continuation)
     <out>/<model>/<system>/mt_bench.jsonl, mt_bench_judge.jsonl
 
-A finished run directory is reused, so a rerun after a crash redoes only what did not finish.
+A finished run directory is reused when it was made from the same params (the stage's fingerprint,
+see orca2_kit/fingerprint.py), so a rerun after a crash redoes only what did not finish, and a
+rerun with other params redoes what they change.
 """
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Optional
 
+from .. import fingerprint as fp
 from ..config import Params
 from ..generation import system_text
 from . import BENCHMARKS, available, make_lm, mt_bench, run, task_manager
@@ -59,8 +63,17 @@ def evaluate(p: Params, models: list[tuple[str, Optional[str]]], out: Path, data
 
     # the built-in evaluation's scoring dtype (generation.dtype): one student, one set of numbers
     dtype = str(scoring_dtype(p.generation.dtype, resolve_device(p.device))).removeprefix("torch.")
+    stage_fp = fp.fingerprints(p)["05_benchmark_eval"]
+    if out.exists() and not fp.matches(out, stage_fp):  # results of other params: analysis must not read them
+        aside = out.with_name(out.name + ".superseded")
+        shutil.rmtree(aside, ignore_errors=True)
+        out.rename(aside)
+        log(f"harness: {out} was made with other params; moved to {aside.name}, evaluating again")
+    out.mkdir(parents=True, exist_ok=True)
+    fp.stamp(out, stage_fp)
     mt_rows: list[dict] = []
     for name, adapter in models:
+        made_from = fp.digest([stage_fp, name, str(adapter)])  # the model: its params upstream, and its files' path
         model = tok = None
         path = student_path(p.student)
         if adapter and not (Path(adapter) / "adapter_config.json").is_file():  # a fully fine-tuned model
@@ -80,17 +93,18 @@ def evaluate(p: Params, models: list[tuple[str, Optional[str]]], out: Path, data
                 continue
             if bench:
                 run(lm, bench, mode, out / name / mode / "generative", data_dir=data_dir, limit=h.limit,
-                    system_message_file=p.erasure.system_message_file, max_gen_toks=h.max_new_tokens, seed=p.seed, tm=tm)
+                    system_message_file=p.erasure.system_message_file, max_gen_toks=h.max_new_tokens, seed=p.seed, tm=tm,
+                    fingerprint=made_from)
             if "mt_bench" in names:
-                mt_rows += _mt_bench(lm, p, name, mode, out / name / mode, data_dir, log)
+                mt_rows += _mt_bench(lm, p, name, mode, out / name / mode, data_dir, log, made_from)
         if ll or mc:
             lm = _lm(p, "none", model, tok, path, adapter, dtype)
         if ll:
             run(lm, ll, "none", out / name / "raw" / "loglikelihood", data_dir=data_dir, limit=h.limit,
-                variant="loglikelihood", seed=p.seed, tm=tm)
+                variant="loglikelihood", seed=p.seed, tm=tm, fingerprint=made_from)
         if mc:
             run(lm, mc, "none", out / name / "raw" / "multiple_choice", data_dir=data_dir, limit=h.limit,
-                variant="multiple_choice", seed=p.seed, tm=tm)
+                variant="multiple_choice", seed=p.seed, tm=tm, fingerprint=made_from)
         del model
     return {"skipped": skipped, "mt_bench": mt_rows}
 
@@ -106,24 +120,29 @@ def _lm(p: Params, mode: str, model, tok, path: str, adapter: Optional[str], dty
                    api_key_env=h.endpoint.api_key_env, **kw)
 
 
-def _mt_bench(lm, p: Params, name: str, mode: str, out: Path, data_dir: Path, log) -> list[dict]:
+def _mt_bench(lm, p: Params, name: str, mode: str, out: Path, data_dir: Path, log,
+              made_from: Optional[str] = None) -> list[dict]:
     h = p.eval.harness
     if not h.judge.base_url:
         log(f"MT-Bench {name} / {mode}: skipped — no judge configured (set eval.harness.judge.base_url and .model)")
         return []
     answers_file, judge_file = out / "mt_bench.jsonl", out / "mt_bench_judge.jsonl"
-    if answers_file.is_file():
+    answers_fp = fp.digest([made_from or fp.fingerprints(p)["05_benchmark_eval"], name, mode, "answers"])
+    grades_fp = fp.digest([answers_fp, h.judge.base_url, h.judge.model, "grades"])
+    if fp.matches(answers_file, answers_fp):  # answers (and grades) of other params are made again
         rows = [json.loads(x) for x in answers_file.open()]
     else:
         qs = mt_bench.load_questions(data_dir, h.mt_bench_limit)
         system = system_text(mode, p.erasure.system_message_file) if mode in ("generic", "cautious") else None
         rows = mt_bench.answer(lm, qs, system=system, max_gen_toks=h.max_new_tokens)
         _write_jsonl(answers_file, rows)
-    if judge_file.is_file():
+        fp.stamp(answers_file, answers_fp)
+    if fp.matches(judge_file, grades_fp):
         grades = [json.loads(x) for x in judge_file.open()]
     else:
         grades = mt_bench.judge(rows, h.judge.base_url, h.judge.model, data_dir, h.judge.api_key_env)
         _write_jsonl(judge_file, grades)
+        fp.stamp(judge_file, grades_fp)
     return [{"model": name, "system": mode, **g} for g in grades]
 
 

@@ -161,8 +161,34 @@ def load_task_files(path: str | Path) -> dict[str, list[TaskItem]]:
     if not files:
         raise FileNotFoundError(f"tasks.path: no .jsonl/.json/.parquet files at '{path}'")
     kind = "parquet" if files[0].suffix == ".parquet" else "json"
+    for f in files:
+        if f.suffix != ".parquet":
+            _check_json_text(f)
     ds = datasets.load_dataset(kind, data_files=[str(f) for f in files], split="train")
     return items_from_rows(ds, str(path))
+
+
+def _check_json_text(path: Path) -> None:
+    """One clear line for a task file that is not UTF-8 or not JSON (the loader's own errors are
+    pages of Arrow traceback)."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ValueError(f"tasks.path: '{path}' is not UTF-8 text (byte {e.object[e.start]:#04x} at offset {e.start}); "
+                         "save it as UTF-8") from None
+    if path.suffix == ".json" and text.lstrip().startswith("["):
+        try:
+            json.loads(text)
+            return
+        except json.JSONDecodeError as e:
+            raise ValueError(f"tasks.path: '{path}' is not valid JSON (line {e.lineno}: {e.msg})") from None
+    for n, line in enumerate(text.splitlines(), 1):
+        if line.strip():
+            try:
+                json.loads(line)
+            except json.JSONDecodeError as e:
+                raise ValueError(f"tasks.path: '{path}' line {n} is not valid JSON ({e.msg}); "
+                                 "task files hold one JSON object per line") from None
 
 
 def load_task_hub(hub_id: str) -> dict[str, list[TaskItem]]:

@@ -57,20 +57,24 @@ def _llm_answers(cfg: TeacherConfig, reqs: list[dict], out_dir: Path) -> tuple[l
     # Default: one cache per profile, shared by its runs (outputs/<profile>/teacher_cache.sqlite):
     # keys are content hashes, so a new run pays only for requests no earlier run made.
     cache = ResponseCache(cfg.cache_path or out_dir.resolve().parent.parent / "teacher_cache.sqlite")
-    client = TeacherClient(cfg, cache)
+    # the ledger keeps the stage's spend across reruns in this run folder: the cap holds for them all
+    client = TeacherClient(cfg, cache, ledger=out_dir / "spend.json")
     convs = [r["messages"] for r in reqs]
-    plan = client.plan(convs, cfg.samples)
+    plan = client.plan(convs, cfg.samples, REFINE_PROMPT if cfg.workflow == "draft_refine" else None)
     (out_dir / "plan.json").write_text(json.dumps(plan, indent=2))
-    print(f"teacher plan: {plan['requests']} requests to send ({plan['cached']} cached), "
-          f"~{plan['est_input_tokens']} input tokens, <= {plan['max_output_tokens']} output tokens, "
-          f"<= ${plan['est_cost_usd_max']} at the params' prices")
+    print(f"teacher plan: {plan['requests']} requests to send ({plan['cached']} cached"
+          + (f"; {plan['refine_requests']} of them draft_refine's second round" if plan["refine_requests"] else "")
+          + f"), ~{plan['est_input_tokens']} input tokens (at most {plan['max_input_tokens']}), "
+          f"<= {plan['max_output_tokens']} output tokens, <= ${plan['est_cost_usd_max']} at the params' prices"
+          + (f" (budget ${cfg.budget_usd}, ${client.budget.total:.4f} already spent by this stage)"
+             if cfg.budget_usd is not None else ""))
     if cfg.dry_run:
         cache.close()
         raise DryRun("teacher.dry_run is true: nothing was sent. Set teacher.dry_run: false to send "
                      f"{plan['requests']} requests (<= ${plan['est_cost_usd_max']}).")
-    if cfg.mode == "batch":  # answers land in the cache; what is still missing is recorded as failed
+    if cfg.mode == "batch" and not cfg.replay_only:  # answers land in the cache; what is missing is recorded as failed
         batch_errors = run_batch(client, convs, cfg.samples, out_dir)
-        client.cfg = cfg.model_copy(update={"replay_only": True})
+        client.send, client.batch_errors = False, batch_errors
         if batch_errors:
             (out_dir / "batch_errors.json").write_text(json.dumps(batch_errors, indent=2))
     replies = client.complete(convs, samples=cfg.samples)
@@ -82,8 +86,11 @@ def _llm_answers(cfg: TeacherConfig, reqs: list[dict], out_dir: Path) -> tuple[l
                                           {"role": "user", "content": REFINE_PROMPT}] for x in todo]
         for x, rep in zip(todo, client.complete(refine, desc="refine")):
             x.update(draft=x["answer"], answer=rep[0].text, error=rep[0].error)
-    stats = {"requests_sent": client.requests_sent, "cache_hits": cache.hits, "teacher": cfg.model,
-             "spent_usd": round(client.budget.spent, 6), "plan": plan}
+    stats = {"requests_sent": client.requests_sent, "attempts": client.attempts, "cache_hits": cache.hits,
+             "teacher": cfg.model, "endpoint": client.endpoint, "spent_usd": round(client.budget.spent, 6),
+             "stage_spent_usd": round(client.budget.total, 6), "plan": plan}
+    # the cache rows this run answered from: a workshop bundle carries these and no other run's
+    (out_dir / "cache_keys.json").write_text(json.dumps(sorted(client.used_keys)))
     cache.close()
     return records, stats
 

@@ -1,15 +1,37 @@
-"""Client-side rate limits and cost accounting for a paid teacher endpoint."""
+"""Client-side rate limits and cost accounting for a paid teacher endpoint.
+
+The budget is a reservation system: before a request is sent, its worst case (an upper bound of
+its input tokens at the input price, plus `max_tokens` at the output price) is reserved; when the
+answer arrives the reservation is settled at the usage the endpoint reports. A request that would
+not fit beside everything already spent and reserved is not sent, so spend stays under the cap
+at any concurrency.
+"""
 from __future__ import annotations
 
 import asyncio
 import collections
+import json
+import os
 import time
+from pathlib import Path
 from typing import Optional
+
+# A chat template wraps every message in a few special tokens (role, separators) and may add a
+# preamble of its own (SmolLM2's injects a default system message): generous allowances.
+TEMPLATE_TOKENS_PER_MESSAGE = 8
+TEMPLATE_TOKENS_PER_REQUEST = 64
 
 
 def estimate_tokens(text: str) -> int:
-    """~4 characters per token for English text: good enough for a budget estimate."""
+    """~4 characters per token for English text: good enough for a plan."""
     return max(1, len(text) // 4)
+
+
+def max_input_tokens(messages: list[dict]) -> int:
+    """An upper bound of a conversation's input tokens: byte-level BPE tokenizers (GPT, Llama,
+    Qwen, SmolLM) never spend more than one token per UTF-8 byte, plus the template's allowance."""
+    return TEMPLATE_TOKENS_PER_REQUEST + sum(TEMPLATE_TOKENS_PER_MESSAGE + len(m["content"].encode())
+                                             for m in messages)
 
 
 class RateLimiter:
@@ -36,19 +58,88 @@ class RateLimiter:
 
 
 class Budget:
-    """Spend in USD from the usage the endpoint reports; `exhausted` once the cap is reached."""
+    """Spend in USD: `reserve` a request's worst case before sending it, then `settle` it at the
+    reported usage, `charge` it whole (the endpoint may have billed an answer we never read), or
+    `release` it (the endpoint answered with an error: nothing was served).
 
-    def __init__(self, cap_usd: Optional[float], price_in: float, price_out: float):
+    With a `ledger` file, spend and open reservations survive a crash: a rerun of the stage starts
+    from what was spent before, and counts reservations left open by a killed process as spent."""
+
+    def __init__(self, cap_usd: Optional[float], price_in: float, price_out: float, ledger: Optional[Path] = None):
         self.cap, self.price_in, self.price_out = cap_usd, price_in, price_out
-        self.spent = 0.0
+        self.spent = self.reserved = 0.0
+        self.carried = 0.0  # reservations a stopped process left open: counted as spent until claimed
+        self.ledger = Path(ledger) if ledger else None
+        if self.ledger is not None and self.ledger.is_file():
+            before = json.loads(self.ledger.read_text())
+            self.spent, self.carried = float(before.get("spent_usd", 0.0)), float(before.get("reserved_usd", 0.0))
 
     def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
         return (prompt_tokens * self.price_in + completion_tokens * self.price_out) / 1e6
 
+    def worst_case(self, messages: list[dict], max_tokens: int) -> float:
+        return self.cost(max_input_tokens(messages), max_tokens)
+
+    def usage_cost(self, usage: Optional[dict]) -> Optional[float]:
+        if not usage or usage.get("prompt_tokens") is None or usage.get("completion_tokens") is None:
+            return None
+        return self.cost(usage["prompt_tokens"], usage["completion_tokens"])
+
+    def fits(self, amount: float) -> bool:
+        # a tiny tolerance for float rounding; a zero-cost request always fits
+        return self.cap is None or amount <= 0 or self.total + self.reserved + amount <= self.cap * (1 + 1e-12)
+
+    @property
+    def total(self) -> float:
+        """Spent, counting reservations left open by a stopped process as spent."""
+        return self.spent + self.carried
+
+    def claim(self, amount: float) -> None:
+        """Take over a reservation a stopped process left open (a submitted batch we resume)."""
+        moved = min(amount, self.carried)
+        self.carried -= moved
+        self.reserved += moved
+        self._save()
+
+    def reserve(self, amount: float) -> bool:
+        if not self.fits(amount):
+            return False
+        self.reserved += amount
+        self._save()
+        return True
+
+    def settle(self, reserved: float, usage: Optional[dict]) -> None:
+        """The answer arrived: pay what it cost (the whole reservation if no usage was reported)."""
+        real = self.usage_cost(usage)
+        self.reserved -= reserved
+        self.spent += reserved if real is None else real
+        self._save()
+
+    def charge(self, reserved: float) -> None:
+        self.settle(reserved, None)
+
+    def release(self, reserved: float) -> None:
+        self.reserved -= reserved
+        self._save()
+
     def add(self, usage: Optional[dict]) -> None:
-        if usage:
-            self.spent += self.cost(usage.get("prompt_tokens") or 0, usage.get("completion_tokens") or 0)
+        """Spend reported after the fact (a Batch API output line, reserved as a whole batch)."""
+        real = self.usage_cost(usage)
+        if real is not None:
+            self.spent += real
+            self._save()
 
     @property
     def exhausted(self) -> bool:
-        return self.cap is not None and self.spent >= self.cap
+        return self.cap is not None and self.total >= self.cap
+
+    def describe(self) -> str:
+        return f"spent ${self.total:.4f}, ${self.reserved:.4f} reserved, of ${self.cap}"
+
+    def _save(self) -> None:
+        if self.ledger is None:
+            return
+        tmp = self.ledger.with_name(self.ledger.name + ".tmp")
+        tmp.write_text(json.dumps({"spent_usd": self.spent, "reserved_usd": max(0.0, self.reserved + self.carried),
+                                   "cap_usd": self.cap}))
+        os.replace(tmp, self.ledger)
