@@ -69,9 +69,9 @@ def check_plain(run_dir: Path) -> dict:
     key = ["model", "system", "id"]
     both = saved.merge(plain, on=key, suffixes=("_kit", "_plain"))
     return {"samples": len(both), "outputs_identical": int((both.output_kit == both.output_plain).sum()),
-            "verdicts_identical": int((both.correct_flexible_kit == both.correct_flexible_plain).sum()),
-            "accuracy_kit": both.groupby(["model", "system"]).correct_flexible_kit.mean().round(4).to_dict().__repr__(),
-            "accuracy_plain": both.groupby(["model", "system"]).correct_flexible_plain.mean().round(4).to_dict().__repr__()}
+            "verdicts_identical": int((both.correct_lenient_kit == both.correct_lenient_plain).sum()),
+            "accuracy_kit": both.groupby(["model", "system"]).correct_lenient_kit.mean().round(4).to_dict().__repr__(),
+            "accuracy_plain": both.groupby(["model", "system"]).correct_lenient_plain.mean().round(4).to_dict().__repr__()}
 
 
 def main() -> None:

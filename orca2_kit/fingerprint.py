@@ -23,7 +23,7 @@ import json
 from pathlib import Path
 from typing import Optional
 
-from .stages import STAGES
+from .stages import ALL_STAGES, STAGES
 
 STAGE_SECTIONS = {
     "01_strategy_selection": ("seed", "data_dir", "student", "tasks", "generation", "strategy_selection"),
@@ -32,6 +32,8 @@ STAGE_SECTIONS = {
     "04_sft_training": ("train",),
     "05_benchmark_eval": ("eval",),
     "06_hallucination": ("hallucination",),
+    # The study trains and scores every arm itself, each reused by its own fingerprint (study.py).
+    "07_ablation": ("study", "teacher", "erasure", "train", "eval", "hallucination"),
 }
 # The stages whose files a stage reads (05 and 06 read the suite and the student of 01 through 04).
 STAGE_INPUTS = {
@@ -41,9 +43,10 @@ STAGE_INPUTS = {
     "04_sft_training": ("03_prompt_erasure",),
     "05_benchmark_eval": ("04_sft_training",),
     "06_hallucination": ("04_sft_training",),
+    "07_ablation": ("01_strategy_selection",),
 }
-# Top-level params no stage's results depend on: names, where it runs, the study that drives runs.
-NO_STAGE = ("profile", "description", "device", "study")
+# Top-level params no stage's results depend on: names and where it runs.
+NO_STAGE = ("profile", "description", "device")
 # Keys that change how fast or how loudly a stage runs, never what it produces.
 OPERATIONAL = ("teacher.max_concurrency", "teacher.timeout_s", "teacher.max_retries", "teacher.requests_per_minute",
                "teacher.tokens_per_minute", "teacher.batch_poll_s", "teacher.dry_run",
@@ -79,7 +82,7 @@ def digest(obj) -> str:
 def fingerprints(params) -> dict[str, str]:
     """{stage: fingerprint} for every stage, upstream first."""
     out: dict[str, str] = {}
-    for s in STAGES:
+    for s in ALL_STAGES:
         out[s] = digest({"stage": s, "params": stage_params(params, s),
                          "inputs": {i: out[i] for i in STAGE_INPUTS[s]}})
     return out

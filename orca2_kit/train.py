@@ -219,7 +219,7 @@ def sft_config(params, out_dir: Path, device: str):
         per_device_train_batch_size=t.per_device_batch_size, gradient_accumulation_steps=t.gradient_accumulation_steps,
         warmup_steps=t.warmup_ratio, lr_scheduler_type="cosine", max_length=t.max_length,
         completion_only_loss=True, bf16=on_gpu and torch.cuda.is_bf16_supported(), fp16=False, use_cpu=not on_gpu,
-        gradient_checkpointing=on_gpu and t.method == "full",
+        activation_checkpointing=on_gpu and t.method == "full",  # (transformers 5 renamed gradient_checkpointing)
         packing=packing, padding_free=packing,
         # length-bucketed batches (LengthBucketSampler): far less padding than random ones
         train_sampling_strategy="random" if packing else "group_by_length",

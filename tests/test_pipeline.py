@@ -39,11 +39,12 @@ def test_six_executed_notebooks_figures_and_manifest(smoke_run):
 
 def test_stage_artifacts_are_consistent(smoke_run):
     smap = json.loads((smoke_run / "01_strategy_selection" / "strategy_map.json").read_text())
-    assert set(smap) == {"arithmetic", "sentiment", "capital_recall"}
+    assert set(smap) == {"arithmetic", "sentiment"}  # the trained families: smoke holds capital_recall out
     m3 = json.loads((smoke_run / "03_prompt_erasure" / "metrics.json").read_text())
     assert m3["instruction_leaks"] == 0 and m3["rebuilt"] == m3["rows"] > 0
     m5 = json.loads((smoke_run / "05_benchmark_eval" / "metrics.json").read_text())
-    assert {(r["model"], r["system"]) for r in m5["summary"]} == {(m, s) for m in ("base", "student") for s in ("empty", "generic")}
+    scored = {(m, s) for m in ("base", "student") for s in ("empty", "generic")} | {("base", "none")}  # base_under_none
+    assert {(r["model"], r["system"]) for r in m5["summary"]} == scored
 
 
 def test_no_secret_in_any_output_file(smoke_run):

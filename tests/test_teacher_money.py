@@ -123,6 +123,34 @@ def test_two_concurrent_runs_on_one_cache_pay_once(server, tmp_path):
     assert sorted(s["requests_sent"] for s in stats) == [0, 6] and any("waiting for pid" in x for x in logs)
 
 
+def _open_and_store(path, go):
+    go.wait()
+    try:
+        ResponseCache(path).put(f"k{os.getpid()}", "m", {}, "x")
+        return None
+    except Exception as e:  # noqa: BLE001 — reported to the test
+        return repr(e)
+
+
+def test_processes_opening_a_new_cache_at_once_all_get_it(tmp_path):
+    """Seen in CI: two runs starting on one new cache; SQLite's switch to WAL does not always wait for
+    the other process ("database is locked"), so one run died before sending anything."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    errors = []
+    with ctx.Manager() as manager, ctx.Pool(4) as pool:
+        for trial in range(10):
+            go = manager.Event()
+            path = tmp_path / f"c{trial}.sqlite"
+            pending = [pool.apply_async(_open_and_store, (path, go)) for _ in range(4)]
+            time.sleep(0.2)
+            go.set()
+            errors += [e for e in (r.get(timeout=120) for r in pending) if e]
+            assert errors or len(ResponseCache(path)) == 4
+    assert not errors, errors[:3]
+
+
 # --------------------------------------------------------------------------- endpoints in the key
 
 

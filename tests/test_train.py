@@ -125,8 +125,9 @@ def test_killed_training_resumes_from_its_checkpoint(run_dir, tmp_path):
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     ckpts = d / "04_sft_training" / "checkpoints"
     deadline = time.time() + 300
-    while time.time() < deadline and not list(ckpts.glob("checkpoint-4")):
-        time.sleep(0.5)
+    # any checkpoint: save_total_limit keeps the last two, so a given one may be gone before a poll sees it
+    while time.time() < deadline and not list(ckpts.glob("checkpoint-*/trainer_state.json")) and proc.poll() is None:
+        time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     assert list(ckpts.glob("checkpoint-*")), "no checkpoint was written before the kill"
@@ -160,6 +161,19 @@ def test_packing_on_without_flash_attention_is_refused():
         use_packing(p, "cpu")
     assert use_packing(load_params("smoke"), "cpu") is False
     assert use_packing(load_params("smoke", ["train.attn_implementation=flash_attention_2"]), "cuda") is True
+
+
+def test_cpu_training_config_has_checkpointing_off_and_says_nothing_deprecated(tmp_path):
+    """Issue 12: the README says activation checkpointing is off on CPUs; the config must not warn either."""
+    import warnings
+
+    from orca2_kit.train import sft_config
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cfg = sft_config(load_params("smoke"), tmp_path, "cpu")
+    assert cfg.activation_checkpointing is False and cfg.gradient_checkpointing is False
+    assert not [w for w in caught if "deprecated" in str(w.message)], [str(w.message) for w in caught]
 
 
 def test_length_bucket_sampler_is_a_seeded_permutation_with_homogeneous_batches():

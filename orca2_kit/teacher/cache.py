@@ -54,6 +54,21 @@ class ResponseCache:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(self.path, check_same_thread=False, timeout=60)
+        # Two processes opening a new cache at once: switching to WAL takes an exclusive lock that
+        # SQLite does not always wait for (busy timeout or not), so the loser retries.
+        for attempt in range(200):
+            try:
+                self._init_schema()
+                break
+            except sqlite3.OperationalError as e:
+                if "locked" not in str(e) or attempt == 199:
+                    raise
+                self.db.rollback()
+                time.sleep(0.05 + 0.01 * attempt)
+        self.hits = self.misses = 0
+        self._lock_file = None
+
+    def _init_schema(self) -> None:
         self.db.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
         self.db.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, model TEXT, "
                         "request TEXT, response TEXT, usage TEXT, created REAL, endpoint TEXT, base_key TEXT)")
@@ -64,8 +79,6 @@ class ResponseCache:
             self.db.execute("UPDATE responses SET base_key = key")
         self.db.execute("CREATE INDEX IF NOT EXISTS responses_base_key ON responses(base_key)")
         self.db.commit()
-        self.hits = self.misses = 0
-        self._lock_file = None
 
     def get(self, key: str) -> Optional[str]:
         row = self.lookup(key)
