@@ -52,7 +52,9 @@ from orca2_kit.tasks import family_info
 stage = open_stage("07", params_path, run_dir, overrides)
 p = stage.params
 selected = json.loads(stage.artifact("01", "strategy_map.json").read_text())
-pd.DataFrame([{"arm": a.name, "overrides": a.overrides or "-", "seeds": p.study.seeds if a.trained else "-"}
+same = study.twins(p, selected)  # arms that would train exactly like an earlier one
+pd.DataFrame([{"arm": a.name, "overrides": a.overrides or "-", "seeds": p.study.seeds if a.trained else "-",
+               "trained": f"no: the same training as {same[a.name]}" if a.name in same else "yes" if a.trained else "-"}
               for a in study.plan(p)])
 
 # %% [markdown]
@@ -60,6 +62,11 @@ pd.DataFrame([{"arm": a.name, "overrides": a.overrides or "-", "seeds": p.study.
 # Each trained arm x seed is its own small run folder under `07_ablation/arms/`; the base model is
 # scored once. Scores use the **lenient** reading (the committed answer, in any clear form), so an
 # arm cannot win by writing the `Answer:` line more often; format-OK is reported beside it.
+#
+# An arm whose resolved strategy map, erasure and training equal an earlier arm's (for example
+# `expected_map` when notebook 01 kept every expected strategy) would train the same student: it is
+# not trained again, and it is left out of the tables below rather than shown as a second, identical
+# bar.
 
 # %%
 pooled = study.run(p, stage.run_dir)
@@ -91,7 +98,7 @@ paired.to_csv(stage.out / "paired.csv", index=False)
 paired[["group", "arm", "system", "difference", "lo", "hi", "items", "clusters", "verdict"]].round(3)
 
 # %%
-print(study_analysis.conclusion(paired, scores))
+print(study_analysis.conclusion(paired, scores, same))
 
 # %% [markdown]
 # ## Ability or format?
@@ -131,7 +138,7 @@ summaries = pooled["summaries"]
 
 # %%
 stage.write_metrics({"scores": scores.to_dict(orient="records"), "paired": paired.to_dict(orient="records"),
-                     "conclusion": study_analysis.conclusion(paired, scores), "arms": list(p.study.arms),
+                     "conclusion": study_analysis.conclusion(paired, scores, same), "arms": list(p.study.arms), "twins": same,
                      "seeds": p.study.seeds, "uses_asked": study_analysis.uses_asked(use).to_dict(orient="records")})
 
 # %% [markdown]

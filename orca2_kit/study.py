@@ -73,6 +73,29 @@ def fingerprint(params: Params) -> str:
     return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def twins(p: Params, selected: dict[str, str]) -> dict[str, str]:
+    """{arm: the earlier arm it would train exactly like}: same resolved strategy map (e.g. the
+    expected map when notebook 01 kept every expected strategy), same erasure, same training. A
+    twin is not trained again; it has no information of its own and is reported as such."""
+    from .strategies import strategy_map
+
+    seen: dict[str, str] = {}
+    out: dict[str, str] = {}
+    for arm in plan(p):
+        if not arm.trained:
+            continue
+        d = arm.params.model_dump(mode="json")
+        d["teacher"]["strategy_map"] = strategy_map(arm.params.teacher.strategy_map, selected)
+        for k in ("study", "description", "hallucination"):
+            d.pop(k, None)
+        key = hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()
+        if key in seen:
+            out[arm.name] = seen[key]
+        else:
+            seen[key] = arm.name
+    return out
+
+
 def _reuse(folder: Path, fp: str, log) -> bool:
     """True if `folder` finished with fingerprint `fp`; a folder of other params is set aside."""
     done = folder / "done.json"
@@ -222,10 +245,15 @@ def run(p: Params, run_dir: Path, log=print) -> dict[str, pd.DataFrame]:
     items = tasks.load_items(sel / "suite" / "test.jsonl")
     docs = study_documents(p)
     grounded = make_grounded_items(p.study.grounded_items, p.seed) if p.study.grounded_items else []
-    arms = plan(p)
-    (out / "plan.json").write_text(json.dumps({"arms": {a.name: a.overrides for a in arms}, "seeds": p.study.seeds,
-                                               "items": len(items), "benchmark_documents": len(docs),
-                                               "grounded_items": len(grounded)}, indent=2))
+    same = twins(p, selected)
+    for name, twin in same.items():
+        log(f"study: arm '{name}' would train exactly like '{twin}' (the same strategy map, erasure and training); "
+            "it is not trained again and has no scores of its own")
+    arms = [a for a in plan(p) if a.name not in same]
+    (out / "plan.json").write_text(json.dumps({"arms": {a.name: a.overrides for a in arms}, "twins": same,
+                                               "seeds": p.study.seeds, "items": len(items),
+                                               "benchmark_documents": len(docs), "grounded_items": len(grounded)},
+                                              indent=2))
     answers = {a.name: teacher_answers(a, selected, train_items, out, log) for a in arms if a.trained}
     tok = load_tokenizer(student_path(p.student), p.student.revision)
     need = max(budgets.answer_budget(tok, df, p.generation.budget_percentile, p.generation.budget_margin)[0]

@@ -136,11 +136,12 @@ def summary_tables(pooled: dict[str, pd.DataFrame], n_boot: int = 2000, seed: in
     return cat(scores), cat(paired)
 
 
-def conclusion(paired: pd.DataFrame, scores: pd.DataFrame) -> str:
+def conclusion(paired: pd.DataFrame, scores: pd.DataFrame, twins: dict[str, str] | None = None) -> str:
     """What the study found, in words, from the paired table alone (null results included)."""
     if not len(paired):
         return "The study has no paired comparison to report (no recipe arm, or no items)."
-    lines = []
+    lines = [f"{a}: not tested; it would train exactly like {b} (same strategy map, erasure and training)."
+             for a, b in (twins or {}).items()]
     for grp, g in paired.groupby("group", sort=False):
         found = g[g.verdict != "not distinguishable"]
         half = resolvable(g)

@@ -112,13 +112,82 @@ def study_section(study: Path) -> list[str]:
     return out
 
 
+def _load_avg(d: dict) -> str:
+    la = d.get("load_average_before") or (d.get("load_average") or {}).get("before")
+    return f"; load average before {la[0]:.2f}" if la else ""
+
+
+def bench_train(d: dict) -> str:
+    k = d["kit"]
+    out = (f"`benchmarks/train_throughput.py` ({d['steps']} LoRA steps x {d.get('repeats', 1)}, batch {d['batch_size']}, "
+           f"{d['threads']} threads): kit {k['tokens_per_s']:.0f} tokens/s (base {k['base_dtype']}, padding "
+           f"{pct(k['padding_fraction'])}, {k['achieved_gflops']:.0f} GFLOP/s = {pct(k['fraction_of_peak'])} of the measured "
+           f"GEMM peak {', '.join(f'{t.split(chr(46))[-1]} {v:.0f}' for t, v in d['gemm_peak_gflops'].items())} GFLOP/s)")
+    if "baseline_tree_run" in d:
+        out += (f"; the kit at `{d['baseline_tree']}` in the same run {d['baseline_tree_run']['tokens_per_s']:.0f} tokens/s: "
+                f"**{d['ratio_kit_to_baseline_tree']:.2f}x** (loss curves within {100 * d['loss_max_relative_difference']:.2g}%)")
+    if "hand_written_trl" in d:
+        out += (f"; a hand-configured TRL `SFTTrainer` {d['hand_written_trl']['tokens_per_s']:.0f} tokens/s "
+                f"({d['ratio_kit_to_hand_written_trl']:.2f}x)")
+    return out + _load_avg(d) + "."
+
+
+def bench_generation(d: dict) -> str:
+    parts = []
+    for limit, r in d["limits"].items():
+        parts.append(f"max {limit} new tokens: plain `model.generate` {r['plain']['tokens_per_s']:.0f} tokens/s, the kit's "
+                     f"decoder on the same work {r['kit_same_work']['tokens_per_s']:.0f} tokens/s "
+                     f"(**{r['tokens_per_s_ratio_kit_same_work_to_plain']}x**, identical texts "
+                     f"{r['identical_texts_kit_same_work_vs_plain']}), with the stop after the `Answer:` line "
+                     f"{r['documents_per_s_ratio_kit_to_plain']}x "
+                     "documents/s")
+    return f"`benchmarks/generation_throughput.py`: " + "; ".join(parts) + _load_avg(d) + "."
+
+
+def bench_harness(d: dict) -> str:
+    return (f"`benchmarks/harness_vs_kit.py` ({d['n_documents']} real documents, {d['system']} system message, "
+            f"{d['model']}): the kit's layer {d['seconds']['kit']} s, lm-evaluation-harness's HFLM {d['seconds']['harness']} s "
+            f"(**{d['speedup_kit_over_harness']}x**), the harness on the kit's `orca2-hf` backend "
+            f"{d['seconds']['harness_orca2_hf']} s; lenient accuracy {d['accuracy_lenient']['kit']:.3f} (kit) vs "
+            f"{d['accuracy_lenient']['harness']:.3f} (harness), {d['documents_with_different_verdict']} documents with a "
+            f"different verdict" + _load_avg(d) + ".")
+
+
+def bench_teacher(d: dict) -> str:
+    return (f"`benchmarks/teacher_concurrency.py` ({d['requests']} requests to `transformers serve`): 8 in flight "
+            f"{d['in_flight_8_requests_per_s']:.2f} requests/s vs serial {d['serial_requests_per_s']:.2f}: "
+            f"**{d['ratio']:.1f}x**.")
+
+
+def bench_offline(d: dict) -> str:
+    k = d.get("kit", {})
+    out = "`benchmarks/offline_profile.py`: "
+    if k:
+        out += f"offline profile notebook time {k.get('total_s')} s"
+        if "baseline_tree" in d:
+            out += (f" vs {d['baseline_tree'].get('total_s')} s at the baseline tree "
+                    f"(**{d['ratio_total_baseline_to_kit']}x**)")
+    c = d.get("check_plain") or {}
+    if c:
+        out += (("; " if k else "") + f"05's built-in scores through the kit's decoder vs plain `model.generate`: "
+                f"{c['outputs_identical']}/{c['samples']} identical outputs, {c['verdicts_identical']}/{c['samples']} "
+                "identical verdicts")
+    return out + _load_avg(d) + "."
+
+
+BENCH = {"train_throughput": bench_train, "generation_throughput": bench_generation, "harness_vs_kit": bench_harness,
+         "teacher_concurrency": bench_teacher, "offline_profile": bench_offline}
+
+
 def bench_section(files: list[Path]) -> list[str]:
     out = []
-    for f in files:
+    for f in sorted(files):
         d = _load(f)
-        if d.get("readme"):
-            out.append(f"- `{d.get('command', f.stem)}`: {d['readme']}")
-    return ["### Speed (benchmark scripts)", ""] + out if out else []
+        fmt = BENCH.get(f.stem)
+        if d and fmt:
+            out.append("- " + fmt(d))
+    return ["### Speed (the benchmark scripts, each against the plain library path in the same run)", ""] + out \
+        if out else []
 
 
 def main(argv=None) -> int:
