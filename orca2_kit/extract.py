@@ -105,8 +105,8 @@ def committed_candidate(text: str, candidates: Sequence[str]) -> Optional[str]:
     return None
 
 
-def _numbers(text: str) -> list[tuple[int, str]]:
-    markers = {m.end() - 1 for m in _MARKER.finditer(text)}
+def _numbers(text: str, skip_markers: bool = True) -> list[tuple[int, str]]:
+    markers = {m.end() - 1 for m in _MARKER.finditer(text)} if skip_markers else set()
     out = []
     for m in _NUMBER.finditer(text):
         if any(m.start() <= k < m.end() + 2 for k in markers):
@@ -117,10 +117,16 @@ def _numbers(text: str) -> list[tuple[int, str]]:
     return sorted(out)
 
 
-def committed_number(text: str) -> Optional[str]:
+def committed_number(text: str, answer_line: bool = False) -> Optional[str]:
     """The number after the last explicit cue; else, in the last sentence with a number, the
-    result after its last '=' or its last number (a worked step ends on its result)."""
+    result after its last '=' or its last number (a worked step ends on its result). In an
+    'Answer:' line (`answer_line`) "62." is the answer, not the marker of a numbered step."""
     text = text or ""
+    if answer_line:
+        nums = _numbers(text, skip_markers=False)
+        eq = [n for p, n in nums if p > text.rfind("=") >= 0]
+        if nums:
+            return eq[0] if eq else nums[-1][1]
     for cue in reversed(list(_CUE.finditer(text))):
         after = text[cue.end():].split("\n", 1)[0]
         nums = _numbers(after[:40])
@@ -157,7 +163,7 @@ def lenient_answer(text: str, answer_type: str = "text", choices: Sequence[str] 
     strict = strict_answer(text)
     scope = strict if strict is not None else (text or "")
     if answer_type == "number":
-        return committed_number(scope)
+        return committed_number(scope, answer_line=strict is not None)
     if answer_type == "list":
         return committed_list(scope, reference) or strict
     pool = list(choices) or list(candidates)

@@ -53,6 +53,14 @@ def test_two_option_explanations_are_judged_by_the_option_they_commit_to():
                  ("positive", "negative"))["correct_lenient"]
 
 
+def test_a_number_ending_its_answer_line_is_the_answer_not_a_step_marker():
+    """Found in a student's real output: 'Answer: 62.' was read as the marker of a step '62.', so the
+    lenient reading had no answer while the strict one had 62."""
+    s = score("Let's solve this step by step.\n1. 33 + 29 = 62.\nAnswer: 62.", "62", "number")
+    assert s["answer_lenient"] == "62" and s["correct_lenient"] and s["correct_strict"]
+    assert score("Answer: 12 + 9 = 21", "21", "number")["correct_lenient"]
+
+
 def test_worked_numbers_and_step_markers():
     steps = "1. Sam has 5 apples.\n2. He buys 3 more: 5 + 3 = 8.\n3. He gives 2 away: 8 - 2 = 6."
     assert score(steps, "6", "number")["correct_lenient"]
