@@ -30,6 +30,21 @@ def test_arms_are_validated_overrides_of_the_profile():
         load_params("offline", {"study.arms": {"x": {}}})
 
 
+def test_an_arm_that_would_train_like_another_is_not_trained_again():
+    """expected_map is recipe's twin when notebook 01 keeps every expected strategy, not otherwise."""
+    from orca2_kit.tasks import family_info, family_names
+
+    p = load_params("offline")
+    trained = [f for f in family_names(p.tasks.families) if f not in p.tasks.heldout_families]
+    expected = {f: family_info(f)["expected_strategy"] for f in trained}
+    assert study.twins(p, expected) == {"expected_map": "recipe"}
+    changed = {**expected, trained[0]: "direct" if expected[trained[0]] != "direct" else "step_by_step"}
+    assert study.twins(p, changed) == {}
+    text = study_analysis.conclusion(study_analysis.paired_vs(_pooled(0.0, 0.05), n_boot=200).assign(group="g"),
+                                     pd.DataFrame(), {"expected_map": "recipe"})
+    assert text.startswith("expected_map: not tested; it would train exactly like recipe")
+
+
 def _pooled(effect: float, seed_noise: float, n_fam=6, n_items=20, seeds=(1, 2, 3), rng_seed=0):
     """Synthetic per-item correctness for a recipe and an arm that is `effect` better on average."""
     rng = np.random.default_rng(rng_seed)
@@ -86,7 +101,9 @@ def test_the_smoke_study_against_a_real_teacher_then_a_rerun_sends_nothing(serve
         assert len(list((out / "teacher").glob("*/answers.jsonl"))) == 3  # selected (= expected), direct, step_by_step
 
         metrics = json.loads((out / "metrics.json").read_text())
-        trained = ["not_erased", "direct_only", "one_strategy", "expected_map"]
+        # 01 kept every expected strategy, so expected_map would train exactly like recipe: not trained again
+        assert metrics["twins"] == {"expected_map": "recipe"}
+        trained = ["not_erased", "direct_only", "one_strategy"]
         for group in ("trained families", "never-trained families"):
             paired = {r["arm"]: r for r in metrics["paired"] if r["group"] == group}
             assert set(paired) == {"base", *trained}
@@ -94,7 +111,7 @@ def test_the_smoke_study_against_a_real_teacher_then_a_rerun_sends_nothing(serve
             scored = {r["arm"]: r for r in metrics["scores"] if r["group"] == group}
             assert scored["recipe"]["seeds"] == 2 and scored["base"]["seeds"] == 1
         trained_at = {p: p.stat().st_mtime for p in out.glob("arms/*/seed-*/04_sft_training/train_metrics.json")}
-        assert len(trained_at) == 5 * 2
+        assert len(trained_at) == 4 * 2 and not (out / "arms" / "expected_map").exists()
 
         forwarded = sum(proxy.forwarded.values())
         again = subprocess.run([sys.executable, "-m", "orca2_kit", "study", "--resume", str(run_dir)],
