@@ -112,11 +112,14 @@ if len(grid):
 # told apart — that is why a challenger must beat the expected strategy on the *same* items
 # (paired), by more than the noise. Chance is 0.5 for the two-option families (sentiment) and about
 # 0 for open answers. How often does each strategy produce the `Answer:` line (format-OK), and how
-# often did the token budget cut an answer?
+# often did the token budget cut an answer? A small model sometimes runs away ("1, 2, 3, 4, ...", the
+# same step again and again) and never stops by itself: any budget cuts those. *cut_not_in_loop* is
+# the share cut while still making progress — the answers a larger budget could have let finish.
 
 # %%
-(grid.groupby("strategy", sort=False)[["correct_lenient", "correct_strict", "format_ok", "hit_limit"]].mean()
- .rename(columns={"hit_limit": "cut_by_limit"}) if len(grid) else None)
+(grid.assign(cut_not_in_loop=grid.hit_limit & ~grid.cut_in_loop)
+ .groupby("strategy", sort=False)[["correct_lenient", "correct_strict", "format_ok", "hit_limit", "cut_not_in_loop"]]
+ .mean().rename(columns={"hit_limit": "cut_by_limit"}) if len(grid) else None)
 
 # %%
 strategy_map = dict(zip(choice.family, choice.chosen))
@@ -125,6 +128,7 @@ strategy_map = dict(zip(choice.family, choice.chosen))
 stage.write_metrics({"agreement_with_expected": float(choice.agrees.mean()), "strategy_map": strategy_map,
                      "rule": p.strategy_selection.rule, "dev_format_ok": float(grid.format_ok.mean()) if len(grid) else None,
                      "dev_cut_by_limit": float(grid.hit_limit.mean()) if len(grid) else None,
+                     "dev_cut_not_in_loop": float((grid.hit_limit & ~grid.cut_in_loop).mean()) if len(grid) else None,
                      "n_dev_generations": len(grid), "budgets": budget,
                      "cells": cells.to_dict(orient="records"), "choice": choice.to_dict(orient="records")})
 strategy_map

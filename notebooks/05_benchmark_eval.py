@@ -51,7 +51,9 @@ print(f"{len(items)} test items ({len(held)} of never-trained families: {p.tasks
 # %% [markdown]
 # The token budget comes from the teacher's accepted answers (a high percentile of their lengths
 # plus a margin): long enough for the longest strategy the student learned, so a cut-off answer
-# is rare — the tables report how rare (*cut_by_limit*).
+# is rare — the tables report how rare (*cut_by_limit*), and how many of those cuts stopped an
+# answer that was still making progress (*cut_not_in_loop*) rather than a runaway loop ("1, 2, 3,
+# ...", the same step again and again) that no budget would end.
 
 # %%
 answers = pd.read_json(stage.artifact("02", "answers.jsonl"), lines=True)
@@ -205,6 +207,7 @@ if harness_run["mt_bench"]:
 stage.write_metrics({"summary": summary.to_dict(orient="records"), "by_group": by_group.to_dict(orient="records"),
                      "comparisons": comparisons.to_dict(orient="records"), "skipped": skipped,
                      "max_new_tokens": max_new_tokens, "cut_by_limit": float(samples.hit_limit.mean()),
+                     "cut_not_in_loop": evaluate.cut_not_in_loop(samples),
                      "harness": {"summary": harness_summary.to_dict(orient="records"),
                                  "paired": harness_paired.to_dict(orient="records"),
                                  "multiple_choice": mc_summary.to_dict(orient="records"),

@@ -19,6 +19,24 @@ from typing import Iterable, Optional, Sequence
 SLACK_TOKENS = 16  # room for a longer-worded final line or a short preamble
 
 
+def repeating(text: str, min_repeats: int = 3) -> bool:
+    """A runaway generation: a line, or a run of six words, that comes back at least `min_repeats`
+    times with only its numbers changed ("So 51 is 51 + 1.", "1, 2, 3, ..."). A small model in such a
+    loop never ends on its own, so it hits any token limit: a cut runaway says nothing about the
+    budget, a cut that is not one means the budget was too short."""
+    import re
+    from collections import Counter
+
+    t = re.sub(r"\d+", "#", (text or "").lower())
+    lines = [re.sub(r"^\s*(?:[-*•]\s*)?(?:step\s*)?#\s*[.):]\s*", "", line).strip() for line in t.splitlines()]
+    lines = [line for line in lines if len(line) >= 8]
+    if lines and Counter(lines).most_common(1)[0][1] >= min_repeats:
+        return True
+    words = re.findall(r"[\w#]+", t)
+    grams = Counter(tuple(words[i:i + 6]) for i in range(len(words) - 5))
+    return bool(grams) and grams.most_common(1)[0][1] >= min_repeats
+
+
 def budget_from_lengths(lengths: Sequence[int], percentile: float = 95, margin: float = 0.25) -> int:
     import numpy as np
 

@@ -29,11 +29,15 @@ def chance_level(item: TaskItem) -> float:
 
 
 def score_rows(items: list[TaskItem], generations, **extra) -> list[dict]:
-    """Per-sample rows: the output, both readings, format-OK, whether the limit cut it, chance."""
+    """Per-sample rows: the output, both readings, format-OK, whether the limit cut it (and whether
+    it was cut in a runaway loop, which no budget ends: budgets.repeating), chance."""
+    from .budgets import repeating
+
     rows = []
     for it, g in zip(items, generations):
         rows.append({**extra, "id": it.id, "family": it.family, "output": g.text, "reference": it.reference,
-                     "new_tokens": g.new_tokens, "hit_limit": g.hit_limit, "chance": chance_level(it),
+                     "new_tokens": g.new_tokens, "hit_limit": g.hit_limit,
+                     "cut_in_loop": bool(g.hit_limit and repeating(g.text)), "chance": chance_level(it),
                      **score(g.text, it.reference, it.answer_type, it.choices, it.candidates)})
     return rows
 
@@ -118,8 +122,17 @@ def summarize(samples: pd.DataFrame, by=("model", "system"), seed: int = 0) -> p
                      "strict": g["correct_strict"].mean(), "strict_lo": slo, "strict_hi": shi,
                      "format_ok": g["format_ok"].mean(),
                      "acc_given_format_ok": ok["correct_strict"].mean() if len(ok) else float("nan"),
-                     "cut_by_limit": g["hit_limit"].mean(), "chance": g["chance"].mean()})
+                     "cut_by_limit": g["hit_limit"].mean(), "cut_not_in_loop": cut_not_in_loop(g),
+                     "chance": g["chance"].mean()})
     return pd.DataFrame(rows)
+
+
+def cut_not_in_loop(g: pd.DataFrame) -> float:
+    """The share of generations the token limit cut while they were still going somewhere (not in a
+    runaway loop): the ones a larger budget could have let finish."""
+    if "cut_in_loop" not in g:
+        return float("nan")
+    return float((g["hit_limit"].astype(bool) & ~g["cut_in_loop"].astype(bool)).mean())
 
 
 def per_family(samples: pd.DataFrame, seed: int = 0) -> pd.DataFrame:

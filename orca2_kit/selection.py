@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .evaluate import bootstrap_ci, score_rows
+from .evaluate import bootstrap_ci, cut_not_in_loop, score_rows
 from .generation import generate_detailed, messages
 from .strategies import teacher_instruction
 from .tasks import family_info
@@ -45,7 +45,8 @@ def cell_table(grid: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
     for (fam, s), g in grid.groupby(["family", "strategy"], sort=False):
         lo, hi = bootstrap_ci(g[METRIC], seed=seed)
         rows.append({"family": fam, "strategy": s, "n": len(g), "accuracy": g[METRIC].mean(), "lo": lo, "hi": hi,
-                     "format_ok": g["format_ok"].mean(), "cut_by_limit": g["hit_limit"].mean()})
+                     "format_ok": g["format_ok"].mean(), "cut_by_limit": g["hit_limit"].mean(),
+                     "cut_not_in_loop": cut_not_in_loop(g)})
     return pd.DataFrame(rows)
 
 

@@ -67,8 +67,9 @@ def run_section(run: Path) -> list[str]:
         out.append(f"- 01: rule `{m01.get('rule')}`; the map keeps the expected strategy for "
                    f"{pct(m01.get('agreement_with_expected'))} of the trained families"
                    + (f" (changed: {', '.join(changed)})" if changed else "")
-                   + f"; {m01.get('n_dev_generations')} dev generations, {pct(m01.get('dev_cut_by_limit'))} cut by "
-                     "the token budget.")
+                   + f"; {m01.get('n_dev_generations')} dev generations of the base model, "
+                     f"{pct(m01.get('dev_cut_by_limit'))} cut by the token budget, of which all but "
+                     f"{pct(m01.get('dev_cut_not_in_loop'))} (of all generations) in a runaway loop.")
     m05 = _load(run / "05_benchmark_eval" / "metrics.json")
     if m05:
         rows = {(r["model"], r["system"]): r for r in m05.get("summary", [])}
@@ -84,7 +85,8 @@ def run_section(run: Path) -> list[str]:
             if r.get("comparison", "").startswith("format gain") and r.get("items") == "all" and "difference" in r:
                 out.append(f"- 05 format gain (how much more often the student writes the `Answer:` line): {pts(r)}.")
         out.append(f"- 05: {pct(m05.get('cut_by_limit'))} of the built-in generations hit the token budget "
-                   f"({m05.get('max_new_tokens')} new tokens).")
+                   f"({m05.get('max_new_tokens')} new tokens); {pct(m05.get('cut_not_in_loop'))} were cut while not "
+                   "in a runaway loop (the share a larger budget could have let finish).")
         hs = [r for r in m05.get("harness", {}).get("summary", []) if r.get("variant") == "generative"]
         if hs:
             by = {}

@@ -160,3 +160,26 @@ def test_probe_rule_on_the_smoke_profile(tmp_path):
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["rule"] == "probe" and len(metrics["cells"]) == 2 * len(candidates)
     assert all(c["lo"] <= c["accuracy"] <= c["hi"] for c in metrics["cells"])
+
+
+def test_a_runaway_loop_is_told_from_an_answer_still_going():
+    """Issue 13: a cut generation is a budget problem only when it was still making progress; the
+    runaways below are real outputs of the offline run (cut at the budget), the others are not."""
+    from orca2_kit.budgets import repeating
+
+    runaways = [
+        "Let's solve this step by step.\n1. The first animal is a truck.\n2. The next animal is a window.\n"
+        "6. So the count is 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22",
+        "1. 51 is 51 + 1.\n2. 49 is 49 + 1.\n3. So 51 is 51 + 1, which is 52.\n4. So 52 is 52 + 1, which is 53.\n"
+        "5. So 52 is 53 + 1, which is 54.\n6. So 54 is 54 + 1, which is 55.",
+        "Relevant facts:\n- In 1978, the company opened a second shop in Mirritzerland.\n- In 1979, the company opened"
+        " a fifth shop in Mirritzerland.\n- In 1980, the company opened a sixth shop in Mirritzerland.",
+    ]
+    progressing = [
+        "Let's solve this step by step.\n1. Leo earns 11 + 25 = 36 dollars.\n2. He spends 35 dollars on a book.\n"
+        "3. So 36 - 35 = 1 dollar is left.\nAnswer: 1",
+        "Relevant facts:\n- Ghana is a country in Africa.\n- The capital of Ghana is Accra.\nAnswer: Accra",
+        "The review praises the acting, the music and the story, and the ending made the writer cry in a good way. "
+        "So the overall tone of the review is clearly positive, although one scene is called slow",
+    ]
+    assert all(repeating(t) for t in runaways) and not any(repeating(t) for t in progressing)
