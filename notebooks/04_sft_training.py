@@ -31,10 +31,9 @@ overrides = {}  # e.g. {"train.epochs": 1}
 # %%
 import json
 
-from datasets import load_from_disk
+from orca2_kit import loss_mask, plots, train  # first: it quiets library warnings that mean nothing to a reader
+from datasets import load_from_disk  # noqa: E402,I001
 from IPython.display import HTML
-
-from orca2_kit import loss_mask, plots, train
 from orca2_kit.config import dump_params
 from orca2_kit.models import load_tokenizer, student_path
 from orca2_kit.stages import open_stage

@@ -101,20 +101,28 @@ comparisons = pd.concat([evaluate.comparisons(g, p.erasure.system_message, seed=
                          for name, g in [("all", samples), ("trained families", samples[samples.trained]),
                                          ("held-out families", samples[~samples.trained])] if len(g)],
                         ignore_index=True)
-for r in comparisons[comparisons.verdict != "-"].itertuples():
+for r in comparisons[comparisons.difference.notna()].itertuples():
     print(f"{r.items:>18} | {r.comparison}: {r.difference:+.3f} (95% CI {r.ci_low:+.3f} to {r.ci_high:+.3f}, "
-          f"n={r.n}) -> the student is {r.verdict}")
-comparisons.round(3)
+          f"n={r.n})" + (f" -> the student is {r.verdict}" if r.verdict != "-" else " (format, not ability)"))
+print()
+print(evaluate.conclusion(comparisons))
 
 # %% [markdown]
 # Read the verdicts with their intervals: *not distinguishable* means this run cannot tell the
-# student from the base model, whatever the point estimate says. The per-family plot shows where a
-# difference comes from; the held-out families are the paper's question — did the student learn a
-# way of answering that carries over to tasks it never saw? Here is one of the student's answers
-# in full:
+# student from the base model, whatever the point estimate says. "The base at its best" is the
+# message under which the base scored highest on these same items (ties go to the first message
+# scored), which favours the base slightly. The per-family plot shows where a difference comes from;
+# the held-out families are the paper's question — did the student learn a way of answering that
+# carries over to tasks it never saw? A score *below* chance there (e.g. answering "Answer: 147 cm"
+# when asked who is taller) means the answer named no option at all, not that the model prefers the
+# wrong one. One item, both models, in full:
 
 # %%
-print(samples[(samples.model == "student")].output.iloc[0])
+item = samples[(samples.model == "student") & (samples.system == p.erasure.system_message)].iloc[0]
+print(f"[{item.family}] {next(it.prompt for it in items if it.id == item.id)}\nreference: {item.reference}\n")
+for r in samples[(samples.id == item.id) & (samples.system == p.erasure.system_message)].itertuples():
+    print(f"--- {r.model} ({r.system}): lenient {'right' if r.correct_lenient else 'wrong'} "
+          f"(read: {r.answer_lenient!r}), strict {'right' if r.correct_strict else 'wrong'}\n{r.output}\n")
 
 # %% [markdown]
 # ## The paper's benchmarks, through lm-evaluation-harness
@@ -138,9 +146,11 @@ for s in skipped_benchmarks:
     print(f"skipped {s['benchmark']}: {s['reason']}")
 
 # %%
-harness_run = suite.evaluate(p, [("base", None), ("student", str(adapter))], stage.out / "harness", data_dir)
+ph = suite.with_budget(p, max_new_tokens)  # harness budget 'auto': the same budget as the built-in items
+print(f"{ph.eval.harness.max_new_tokens} new tokens per answer")
+harness_run = suite.evaluate(ph, [("base", None), ("student", str(adapter))], stage.out / "harness", data_dir)
 harness_samples = analysis.load_samples(stage.out / "harness", load_tokenizer(student_path(p.student)),
-                                        p.eval.harness.max_new_tokens)
+                                        ph.eval.harness.max_new_tokens)
 harness_summary = analysis.summarize(harness_samples, seed=p.seed) if len(harness_samples) else pd.DataFrame()
 harness_summary.to_csv(stage.out / "harness_scores.csv", index=False)
 harness_summary.round(3)
@@ -182,8 +192,9 @@ harness_paired.round(3)
 
 # %%
 mix = analysis.strategy_mix(harness_samples)
-(mix.pivot_table(index=["model", "system"], columns="strategy", values="share", aggfunc="mean").round(2)
- if len(mix) else mix)
+# shares per benchmark, averaged over benchmarks (a strategy a benchmark's answers never used counts 0 there)
+(mix.pivot_table(index=["model", "system", "benchmark"], columns="strategy", values="share", aggfunc="sum",
+                 fill_value=0).groupby(["model", "system"]).mean().round(2) if len(mix) else mix)
 
 # %% [markdown]
 # ### Beside the paper

@@ -139,12 +139,19 @@ rates = pd.DataFrame(hm.rates_table(models_only, seed=p.seed)
 baseline = pd.DataFrame(hm.rates_table(samples[samples.model == "reference"].to_dict(orient="records"), seed=p.seed))
 cols = ["dataset", "model", "system", "judge", "n", "rate", "lo", "hi", "n_wrong", "precision", "recall", "wrong_per_fact",
         "wrong_per_fact_lo", "wrong_per_fact_hi", "n_words", "rouge_l"]
-rates[[c for c in cols if c in rates]].round(3)
+cut = samples[samples.model != "reference"].groupby(["dataset", "model", "system"]).hit_limit.mean().rename("cut_by_limit")
+rates = rates.merge(cut.reset_index(), on=["dataset", "model", "system"], how="left")
+print(f"{samples[samples.model != 'reference'].hit_limit.mean():.0%} of the summaries were cut by the "
+      f"{h.max_new_tokens}-token limit (hallucination.max_new_tokens): their length, recall and ROUGE-L are the "
+      "limit's as much as the model's (06.1 below raises it)")
+rates[[c for c in cols + ["cut_by_limit"] if c in rates]].round(3)
 
 # %% [markdown]
-# The checker on the datasets' own reference summaries: people wrote these (sometimes from more
-# than the source, e.g. a name from the visit's metadata), so this is the flag rate to read the
-# models' real-data rates against.
+# The checker on the datasets' own reference summaries: people wrote these from the whole source
+# (and sometimes from more, e.g. a name from the visit's metadata), while the checker sees only the
+# part that fits `max_source_tokens` (the coverage table above says how many sources were cut). A
+# high flag rate here measures that cut: read the models' real-data rates against this floor, and
+# not at all when the sources were cut.
 
 # %%
 baseline[["dataset", "rate", "lo", "hi", "n", "n_wrong"]].round(3) if len(baseline) else "no real data"
@@ -204,23 +211,29 @@ disagreement
 
 # %% [markdown]
 # ## What these numbers can and cannot show
-# * **n is small.** Each bar is one model under one system message on a few dozen built-in
-#   documents and a handful of real ones; the intervals above are wide, and a difference whose
-#   paired interval contains 0 is not evidence of anything. 06.2 below doubles the documents.
+# * **n is small.** Each bar is one model under one system message on `hallucination.n_items`
+#   built-in documents and `n_real_items` of each real set; the intervals above are wide, and a
+#   difference whose paired interval contains 0 is not evidence of anything. With 2 pairs a
+#   bootstrap interval looks precise but is not: read real-data differences at that n not at all.
+#   06.2 below doubles the documents.
+# * **Summaries are cut.** The `cut_by_limit` column says how many hit `max_new_tokens`; a cut
+#   summary's length and recall measure the limit.
 # * **The built-in checker sees only what it reads.** It binds numbers, names, places, dates,
 #   drugs, symptoms, jobs, facilities, a stated sex, and who reported or prescribed a figure to
 #   slots; it does not see claims written in open words ("diagnosed as a rare kidney stone",
 #   "the neighbours were left out", "the cough was cured"), negations, or facts spread over two
 #   sentences. On 48 hand-labelled summaries of these models (tests/fixtures/hallucination_labels.jsonl)
 #   it agreed with the person on 45 about wrong facts of the kinds it reads, but on only 31 about
-#   hallucination of any kind: it never raised a false alarm there, so **its rates are lower
-#   bounds**, and the base model's fluent inventions are what it misses most.
+#   hallucination of any kind: it never raised a false alarm on those built-in summaries, so **its
+#   rates there are lower bounds**, and the base model's fluent inventions are what it misses most.
+#   On real data it can raise false alarms (a salutation or initials read as an invented name: see
+#   the worst examples).
 # * **Real data is approximate.** Numbers and names only, plus the support model's sentence
 #   scores if enabled; the reference summaries themselves get flagged (table above), so read the
 #   models' real-data rates against that floor, and at n=2-4 items per dataset not at all.
 # * **A low rate can mean little was said.** Read it with recall and wrong facts per fact stated:
-#   the student's trained habits (an "Answer:" line before every summary, a step-by-step opener,
-#   lists, repeated lines) change length, recall and ROUGE-L whatever they do to the facts; the
+#   the student's trained habits (a "Relevant facts:" list, a step-by-step opener, an "Answer:"
+#   line, repeated lines) change length, recall and ROUGE-L whatever they do to the facts; the
 #   remarks above say which habits this run's student shows.
 
 # %%

@@ -319,7 +319,9 @@ class HarnessConfig(Section):
     loglikelihood: bool = True  # also the log-likelihood variant of the multiple-choice sets
     # also lm-evaluation-harness's standard multiple-choice form (option text as continuation, acc/acc_norm)
     standard_mc: bool = True
-    max_new_tokens: int = Field(256, ge=1)
+    # auto: the built-in evaluation's budget (from the teacher's accepted answers), so a student is
+    # given the room it learned to use on the benchmarks too
+    max_new_tokens: Budget = "auto"
     batch_size: int = Field(32, ge=1)
     # None: generation.dtype, the scoring dtype of the built-in evaluation; set, it must be the same
     # (one student, one set of numbers)

@@ -24,8 +24,11 @@ METRICS = ("correct_lenient", "correct_strict", "format_ok", "hit_limit")
 
 
 def chance_level(item: TaskItem) -> float:
-    """What guessing scores on an item: 1/k for a choice between k options, 0 for an open answer."""
-    return 1.0 / len(item.choices) if item.answer_type == "choice" and item.choices else 0.0
+    """What guessing scores on an item: 1/k for a choice between k options or an answer from k known
+    candidates (weekday: 1/7, a capital: 1/96), 0 for an open answer."""
+    if item.answer_type == "choice" and item.choices:
+        return 1.0 / len(item.choices)
+    return 1.0 / len(item.candidates) if item.candidates else 0.0
 
 
 def score_rows(items: list[TaskItem], generations, **extra) -> list[dict]:
@@ -133,6 +136,32 @@ def cut_not_in_loop(g: pd.DataFrame) -> float:
     if "cut_in_loop" not in g:
         return float("nan")
     return float((g["hit_limit"].astype(bool) & ~g["cut_in_loop"].astype(bool)).mean())
+
+
+def conclusion(comparisons: pd.DataFrame) -> str:
+    """What notebook 05's paired comparisons say, in words (null results included): the student at
+    its training message against the base at its best, per group of items, then the format gain."""
+    def span(r) -> str:
+        return f"{r.difference:+.2f} (95% CI {r.ci_low:+.2f} to {r.ci_high:+.2f}, n={r.n})"
+
+    best = comparisons[comparisons.comparison.str.contains("at its best") & comparisons.difference.notna()]
+    fmt = comparisons[comparisons.comparison.str.startswith("format gain") & comparisons.difference.notna()]
+    if not len(best):
+        return "No paired comparison of student and base could be made."
+    found = best[best.verdict != "not distinguishable"]
+    parts = "; ".join(f"{r.items} {span(r)}" for r in best.itertuples())
+    if len(found):
+        head = ("The student is " + "; ".join(f"{r.verdict} on {r.items}" for r in found.itertuples())
+                + " of the base model at its best message, on lenient accuracy (the answer committed to, in any form): ")
+    else:
+        head = ("In this run the student cannot be told apart from the base model at its best message on lenient "
+                "accuracy (the answer committed to, in any form): ")
+    out = head + parts + "."
+    if len(fmt):
+        r = fmt[fmt["items"] == "all"].iloc[0] if (fmt["items"] == "all").any() else fmt.iloc[0]
+        out += (f" Its share of answers with the `Answer:` line (format-OK) differs by {span(r)}"
+                + (" — a format gain, not an ability gain." if r.ci_low > 0 else "."))
+    return out
 
 
 def per_family(samples: pd.DataFrame, seed: int = 0) -> pd.DataFrame:

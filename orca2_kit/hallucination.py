@@ -81,7 +81,7 @@ def summarise_items(model, tokenizer, items: list[GroundedItem], system_modes: l
     the offline checker (`offline_check`), with the strategy the summary used, its length and
     ROUGE-L against the reference. `system_message_file` replaces the generic/cautious texts, as
     in training (params.erasure.system_message_file)."""
-    from .generation import empty_system_check, generate, messages, system_text
+    from .generation import empty_system_check, generate_detailed, messages, system_text
 
     rows = []
     empty_ok = empty_system_check(tokenizer)["possible"]
@@ -95,10 +95,12 @@ def summarise_items(model, tokenizer, items: list[GroundedItem], system_modes: l
         system = system_text(mode, system_message_file if mode in ("generic", "cautious") else None)
         for group in groups:
             kind = "built-in" if group[0].dataset == "builtin" else "real-data"
-            outs = generate(model, tokenizer, [messages(system, it.query) for it in group], max_new_tokens,
-                            batch_size, max_prompt_tokens, stop_after_answer=False,
-                            desc=f"{model_name} / {mode} / {kind} summaries")
-            rows += [summary_row(it, out, model_name, mode, support, threshold) for it, out in zip(group, outs)]
+            outs = generate_detailed(model, tokenizer, [messages(system, it.query) for it in group], max_new_tokens,
+                                     batch_size, max_prompt_tokens, stop_after_answer=False,
+                                     desc=f"{model_name} / {mode} / {kind} summaries")
+            # hit_limit: the summary was cut by hallucination.max_new_tokens (its length and recall are the cap's)
+            rows += [{**summary_row(it, g.text, model_name, mode, support, threshold), "hit_limit": g.hit_limit}
+                     for it, g in zip(group, outs)]
     return rows
 
 

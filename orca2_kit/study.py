@@ -180,7 +180,7 @@ def evaluate_arm(arm: Arm, seed: int, folder: Path, items, docs: list[dict], gro
     t0 = time.time()
     rows, _ = evaluate_model(model, tok, items, cfg.system_messages, arm.name, budget, p.generation.batch_size,
                              p.generation.max_prompt_tokens, p.erasure.system_message_file)
-    out = {"items": rows.assign(**tag), "benchmarks": _benchmarks(model, tok, docs, p, tag),
+    out = {"items": rows.assign(**tag), "benchmarks": _benchmarks(model, tok, docs, p, tag, budget),
            "summaries": _summaries(model, tok, grounded, p, tag)}
     del model
     for k, df in out.items():
@@ -190,7 +190,7 @@ def evaluate_arm(arm: Arm, seed: int, folder: Path, items, docs: list[dict], gro
     return out
 
 
-def _benchmarks(model, tok, docs: list[dict], p: Params, tag: dict) -> pd.DataFrame:
+def _benchmarks(model, tok, docs: list[dict], p: Params, tag: dict, auto_budget: int) -> pd.DataFrame:
     """The real benchmarks through the kit's generation layer with the harness's own prompts and
     filters (orca2_kit.harness.agreement: the same documents score the same either way)."""
     if not docs:
@@ -199,7 +199,8 @@ def _benchmarks(model, tok, docs: list[dict], p: Params, tag: dict) -> pd.DataFr
 
     frames = []
     for mode in p.study.system_messages:
-        resp = agreement.kit_responses(model, tok, docs, mode, p.eval.harness.max_new_tokens, p.generation.batch_size,
+        budget = p.eval.harness.max_new_tokens if p.eval.harness.max_new_tokens != "auto" else auto_budget
+        resp = agreement.kit_responses(model, tok, docs, mode, budget, p.generation.batch_size,
                                        system_message_file=p.erasure.system_message_file)
         frames.append(agreement.score(resp, docs, tag["arm"]).assign(system=mode, **tag))
     out = pd.concat(frames, ignore_index=True)

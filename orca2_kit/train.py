@@ -249,7 +249,7 @@ def last_checkpoint(ckpt_dir: Path, made_from: str | None = None):
     from . import fingerprint
 
     if made_from is not None:
-        if ckpt_dir.is_dir() and not fingerprint.matches(ckpt_dir, made_from):
+        if any(ckpt_dir.glob("checkpoint-*")) and not fingerprint.matches(ckpt_dir, made_from):
             aside = ckpt_dir.with_name(f"{ckpt_dir.name}.superseded-{time.time_ns()}")
             ckpt_dir.rename(aside)
             print(f"orca2-kit: the checkpoints in {ckpt_dir} were made with other params; set aside as {aside.name}, "
@@ -273,6 +273,11 @@ def main(argv=None) -> int:
     ap.add_argument("--params", required=True, help="resolved params.yaml of the run")
     ap.add_argument("--run-dir", required=True)
     args = ap.parse_args(argv)
+    import warnings
+
+    # peft 0.21 asks transformers 5 a deprecated question (is_gradient_checkpointing) on every PEFT
+    # model: a library's business, not the reader's (the kit sets activation_checkpointing itself)
+    warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
 
     import torch
     from datasets import load_from_disk

@@ -145,7 +145,7 @@ def bench_generation(d: dict) -> str:
                      f"{r['identical_texts_kit_same_work_vs_plain']}), with the stop after the `Answer:` line "
                      f"{r['documents_per_s_ratio_kit_to_plain']}x "
                      "documents/s")
-    return f"`benchmarks/generation_throughput.py`: " + "; ".join(parts) + _load_avg(d) + "."
+    return "`benchmarks/generation_throughput.py`: " + "; ".join(parts) + _load_avg(d) + "."
 
 
 def bench_harness(d: dict) -> str:
@@ -204,6 +204,40 @@ def cpu_name() -> str:
     return platform.processor() or "an unknown CPU"
 
 
+def guide_timings(run: Path) -> list[str]:
+    """The instructor guide's timing table: each stage's wall time in the run, and what it did."""
+    m = _load(run / "manifest.json")
+    stages = m.get("stages", {})
+    m01, m04 = _load(run / "01_strategy_selection" / "metrics.json"), _load(run / "04_sft_training" / "train_metrics.json")
+    m05, m06 = _load(run / "05_benchmark_eval" / "metrics.json"), _load(run / "06_hallucination" / "metrics.json")
+    what = {
+        "01_strategy_selection": f"{m01.get('n_dev_generations', '?')} generations of the base model (family x strategy x dev item)",
+        "02_teacher_prompting": "the teacher's answers (the reference teacher writes them; a bundle replays them)",
+        "03_prompt_erasure": "",
+        "04_sft_training": f"{m04.get('global_step', '?')} LoRA steps",
+        "05_benchmark_eval": (f"{max((r['n'] for r in m05.get('summary', [])), default='?')} built-in items x "
+                              f"{len(m05.get('summary', []))} model/message pairs, then "
+                              f"{len({r['benchmark'] for r in m05.get('harness', {}).get('summary', [])})} real benchmarks "
+                              f"through lm-evaluation-harness"),
+        "06_hallucination": f"{m06.get('n_items', '?')} documents x 2 models x {len(m06.get('system_messages', []))} messages",
+    }
+    rows = ["| notebook | wall time | what it does |", "|---|---:|---|"]
+    rows += [f"| {k} | {v.get('wall_s', 0):.0f} s | {what.get(k, '')} |" for k, v in stages.items()]
+    total = sum(v.get("wall_s") or 0 for v in stages.values())
+    rows.append(f"| **total** | **{total:.0f} s** | run `{m.get('run_id')}`, {cpu_name()}, "
+                f"{len(__import__('os').sched_getaffinity(0))} cores, {m.get('created', '?')[:10]} |")
+    return rows
+
+
+def _replace_block(path: Path, begin: str, end: str, lines: list[str]) -> bool:
+    text = path.read_text()
+    if begin not in text or end not in text:
+        return False
+    head, rest = text.split(begin, 1)
+    path.write_text(head + begin + "\n" + "\n".join(lines) + "\n" + end + rest.split(end, 1)[1])
+    return True
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="scripts/readme_measured.py")
     ap.add_argument("--run", type=Path, required=True)
@@ -228,6 +262,9 @@ def main(argv=None) -> int:
     tail = rest.split(END, 1)[1]
     args.readme.write_text(head + BEGIN + "\n" + "\n".join(body) + "\n" + END + tail)
     print(f"rewrote the measured section of {args.readme}")
+    guide = args.readme.parent / "docs" / "instructor_guide.md"
+    if guide.is_file() and _replace_block(guide, "<!-- timings:begin -->", "<!-- timings:end -->", guide_timings(args.run)):
+        print(f"rewrote the timing table of {guide}")
     return 0
 
 

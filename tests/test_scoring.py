@@ -183,3 +183,21 @@ def test_a_runaway_loop_is_told_from_an_answer_still_going():
         "So the overall tone of the review is clearly positive, although one scene is called slow",
     ]
     assert all(repeating(t) for t in runaways) and not any(repeating(t) for t in progressing)
+
+
+def test_chance_counts_known_candidates_and_the_conclusion_follows_the_intervals():
+    import pandas as pd
+
+    from orca2_kit import evaluate, tasks
+
+    suite = tasks.build_suite(1234, ["weekday", "sentiment", "arithmetic"], n_train=1, n_dev=1, n_test=1)["test"]
+    chance = {it.family: evaluate.chance_level(it) for it in suite}
+    assert chance == {"weekday": 1 / 7, "sentiment": 0.5, "arithmetic": 0.0}
+    rows = [{"comparison": "student (generic) vs base at its best (none)", "items": "all", "difference": 0.06,
+             "ci_low": -0.05, "ci_high": 0.16, "n": 108, "verdict": "not distinguishable"},
+            {"comparison": "format gain: format-OK rate, student (generic) - base (none)", "items": "all",
+             "difference": 0.9, "ci_low": 0.85, "ci_high": 0.95, "n": 108, "verdict": "-"}]
+    text = evaluate.conclusion(pd.DataFrame(rows))
+    assert text.startswith("In this run the student cannot be told apart") and "a format gain, not an ability" in text
+    rows[0].update(ci_low=0.02, verdict="ahead")
+    assert evaluate.conclusion(pd.DataFrame(rows)).startswith("The student is ahead on all")

@@ -52,6 +52,8 @@ def evaluate(p: Params, models: list[tuple[str, Optional[str]]], out: Path, data
     from ..models import load_tokenizer, student_path
 
     h = p.eval.harness
+    if h.max_new_tokens == "auto":
+        raise ValueError("eval.harness.max_new_tokens is 'auto': resolve it first (suite.with_budget)")
     names, skipped = plan(p, data_dir)
     bench = [b for b in names if b in BENCHMARKS]
     ll, mc, not_scored = loglikelihood_plan(p, bench)
@@ -107,6 +109,16 @@ def evaluate(p: Params, models: list[tuple[str, Optional[str]]], out: Path, data
                 variant="multiple_choice", seed=p.seed, tm=tm, fingerprint=made_from)
         del model
     return {"skipped": skipped, "mt_bench": mt_rows}
+
+
+def with_budget(p: Params, auto_tokens: int) -> Params:
+    """The params with `eval.harness.max_new_tokens: auto` resolved to `auto_tokens` (05's budget
+    for the built-in items, from the teacher's accepted answers)."""
+    h = p.eval.harness
+    if h.max_new_tokens != "auto":
+        return p
+    return p.model_copy(update={"eval": p.eval.model_copy(update={"harness": h.model_copy(
+        update={"max_new_tokens": int(auto_tokens)})})})
 
 
 def _lm(p: Params, mode: str, model, tok, path: str, adapter: Optional[str], dtype: str):
