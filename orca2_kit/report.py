@@ -39,9 +39,14 @@ def _glance_05(m):
 
 
 def _glance_06(m):
-    parts = [f"{r['model']}/{r['system']}: {_pct(r['rate'])}" for r in m.get("rates", [])
-             if "rate" in r and r.get("dataset", "builtin") == "builtin"]
-    return "hallucination " + ", ".join(parts[:4]) if parts else ""
+    """Student minus base on the built-in documents, summaries with a wrong fact, paired, per message."""
+    rows = [r for r in m.get("paired_differences", []) if r.get("dataset") == "builtin" and r.get("judge") == "offline"
+            and r.get("metric") == "hallucinated" and r.get("diff") is not None]
+    parts = [f"{r['system']} {100 * r['diff']:+.0f} points (95% CI {100 * r['lo']:+.0f}..{100 * r['hi']:+.0f})" for r in rows]
+    if not parts:
+        return ""
+    return (f"summaries with a wrong fact, student - base (built-in, n={rows[0]['n_pairs']} pairs): " + ", ".join(parts)
+            + ("; not distinguishable" if all(r["lo"] <= 0 <= r["hi"] for r in rows) else ""))
 
 
 # A stage's headline number for the overview; a metric that a notebook stopped writing just drops out.

@@ -100,3 +100,15 @@ def test_bad_exercise_requests_are_refused_clearly(tmp_path):
     r = run_cli("run", "--resume", str(run), "--exercise", "04.1")
     assert r.returncode == 2 and "run 01_strategy_selection, 02_teacher_prompting, 03_prompt_erasure in" in r.stderr
     assert not (run / "exercises").exists()
+
+
+def test_the_overview_states_paired_differences_not_raw_rates():
+    """The 06 box: student minus base on the same documents with its interval, never a list of rates
+    that invites comparing one model's best message with the other's worst."""
+    from orca2_kit.report import glance
+
+    pairs = [{"dataset": "builtin", "judge": "offline", "metric": "hallucinated", "system": s, "diff": d, "lo": lo,
+              "hi": hi, "n_pairs": 12} for s, d, lo, hi in [("empty", 0.0, -0.25, 0.25), ("generic", -0.08, -0.42, 0.25)]]
+    text = glance("06_hallucination", {"paired_differences": pairs, "rates": [{"model": "base", "rate": 0.42}]})
+    assert text == ("summaries with a wrong fact, student - base (built-in, n=12 pairs): empty +0 points (95% CI "
+                    "-25..+25), generic -8 points (95% CI -42..+25); not distinguishable")
