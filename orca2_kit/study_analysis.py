@@ -140,8 +140,7 @@ def conclusion(paired: pd.DataFrame, scores: pd.DataFrame, twins: dict[str, str]
     """What the study found, in words, from the paired table alone (null results included)."""
     if not len(paired):
         return "The study has no paired comparison to report (no recipe arm, or no items)."
-    lines = [f"{a}: not tested; it would train exactly like {b} (same strategy map, erasure and training)."
-             for a, b in (twins or {}).items()]
+    lines = []
     for grp, g in paired.groupby("group", sort=False):
         found = g[g.verdict != "not distinguishable"]
         half = resolvable(g)
@@ -155,4 +154,6 @@ def conclusion(paired: pd.DataFrame, scores: pd.DataFrame, twins: dict[str, str]
             lines.append(f"{grp}: no arm differs from the recipe outside the 95% intervals ({items} items, {seeds} "
                          f"seeds per arm); differences smaller than about ±{100 * half:.0f} points cannot be "
                          "resolved at this size.")
+    lines += [f"{a}: not tested; it would train exactly like {b} (same strategy map, erasure and training)."
+              for a, b in (twins or {}).items()]
     return "\n".join(lines)
