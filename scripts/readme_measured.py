@@ -135,6 +135,13 @@ def _load_avg(d: dict) -> str:
     return f"; load average before {la[0]:.2f}" if la else ""
 
 
+def _commit(tree: str) -> str:
+    import subprocess
+
+    r = subprocess.run(["git", "-C", str(tree), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    return r.stdout.strip() or str(tree)
+
+
 def bench_train(d: dict) -> str:
     k = d["kit"]
     out = (f"`benchmarks/train_throughput.py` ({d['steps']} LoRA steps x {d.get('repeats', 1)}, batch {d['batch_size']}, "
@@ -142,7 +149,8 @@ def bench_train(d: dict) -> str:
            f"{pct(k['padding_fraction'])}, {k['achieved_gflops']:.0f} GFLOP/s = {pct(k['fraction_of_peak'])} of the measured "
            f"GEMM peak {', '.join(f'{t.split(chr(46))[-1]} {v:.0f}' for t, v in d['gemm_peak_gflops'].items())} GFLOP/s)")
     if "baseline_tree_run" in d:
-        out += (f"; the kit at `{d['baseline_tree']}` in the same run {d['baseline_tree_run']['tokens_per_s']:.0f} tokens/s: "
+        out += (f"; the kit at commit `{_commit(d['baseline_tree'])}` in the same run "
+                f"{d['baseline_tree_run']['tokens_per_s']:.0f} tokens/s: "
                 f"**{d['ratio_kit_to_baseline_tree']:.2f}x** (loss curves within {100 * d['loss_max_relative_difference']:.2g}%)")
     if "hand_written_trl" in d:
         out += (f"; a hand-configured TRL `SFTTrainer` {d['hand_written_trl']['tokens_per_s']:.0f} tokens/s "
