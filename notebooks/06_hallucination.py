@@ -128,8 +128,9 @@ pd.crosstab([samples.model, samples.system], samples.strategy)
 
 # %% [markdown]
 # ## Rates and the other metrics, per dataset, model and system message (95% bootstrap intervals)
-# `rate`: summaries with at least one wrong fact. `n_wrong`: wrong facts per summary. `precision`:
-# share of the facts a summary states that are right. `recall`: share of the reference's facts it
+# `rate`: summaries with at least one wrong fact. `n_wrong`: distinct wrong facts per summary (a
+# wrong fact repeated in a loop counts once). `precision`: share of the fact mentions a summary
+# states that are right. `recall`: share of the reference's facts it
 # kept. `wrong_per_fact`: all wrong facts over all facts stated (length-matched: saying less does
 # not lower it).
 
@@ -139,12 +140,16 @@ rates = pd.DataFrame(hm.rates_table(models_only, seed=p.seed)
 baseline = pd.DataFrame(hm.rates_table(samples[samples.model == "reference"].to_dict(orient="records"), seed=p.seed))
 cols = ["dataset", "model", "system", "judge", "n", "rate", "lo", "hi", "n_wrong", "precision", "recall", "wrong_per_fact",
         "wrong_per_fact_lo", "wrong_per_fact_hi", "n_words", "rouge_l"]
-cut = samples[samples.model != "reference"].groupby(["dataset", "model", "system"]).hit_limit.mean().rename("cut_by_limit")
-rates = rates.merge(cut.reset_index(), on=["dataset", "model", "system"], how="left")
-print(f"{samples[samples.model != 'reference'].hit_limit.mean():.0%} of the summaries were cut by the "
-      f"{h.max_new_tokens}-token limit (hallucination.max_new_tokens): their length, recall and ROUGE-L are the "
-      "limit's as much as the model's (06.1 below raises it)")
-rates[[c for c in cols + ["cut_by_limit"] if c in rates]].round(3)
+made = (samples[samples.model != "reference"].astype({"hit_limit": bool, "cut_in_loop": bool})
+        .assign(cut_not_in_loop=lambda d: d.hit_limit & ~d.cut_in_loop))
+cut = made.groupby(["dataset", "model", "system"])[["hit_limit", "cut_not_in_loop"]].mean()
+rates = rates.merge(cut.rename(columns={"hit_limit": "cut_by_limit"}).reset_index(), on=["dataset", "model", "system"], how="left")
+print(f"{made.hit_limit.mean():.0%} of the summaries hit the {h.max_new_tokens}-token limit "
+      f"(hallucination.max_new_tokens); {made.cut_not_in_loop.mean():.0%} were cut while still going, the rest "
+      "were repeating themselves in a loop that no limit would end. Cut summaries' length, recall and ROUGE-L are "
+      "the limit's as much as the model's.")
+print(made.groupby("model")[["hit_limit", "cut_not_in_loop"]].mean().round(2).to_string())
+rates[[c for c in cols + ["cut_by_limit", "cut_not_in_loop"] if c in rates]].round(3)
 
 # %% [markdown]
 # The checker on the datasets' own reference summaries: people wrote these from the whole source
@@ -210,22 +215,43 @@ pd.DataFrame({"dataset": worst.dataset, "model": worst.model, "system": worst.sy
 disagreement
 
 # %% [markdown]
+# ## How far to trust the checker: agreement with people
+# Two sets of 48 summaries by these models (base SmolLM2 and an offline-profile student) were
+# labelled by reading each against its document, before the checker ran on them: `dev` by the
+# session that built the checker (its later fixes were made reading its misses there), `heldout`
+# by a separate session that never saw the checker: **quote the held-out figure**. Two labels per
+# summary: any unsupported claim, and one of a kind the checker reads (numbers, names, places,
+# dates, drugs, symptoms, jobs, facilities, who reported or prescribed a figure).
+
+# %%
+from orca2_kit import hallucination_agreement as ha
+
+agreement = {name: ha.agreement(ha.load_labels(name)) for name in ha.SETS}
+print("\n".join(ha.summary_line(name, a) for name, a in agreement.items()))
+pd.DataFrame([{"set": name, "key": k, "person": why, "checker": "; ".join(c) or "nothing flagged"}
+              for name, a in agreement.items() for k, why, c in a["missed_in_scope"]])
+
+# %% [markdown]
 # ## What these numbers can and cannot show
 # * **n is small.** Each bar is one model under one system message on `hallucination.n_items`
 #   built-in documents and `n_real_items` of each real set; the intervals above are wide, and a
 #   difference whose paired interval contains 0 is not evidence of anything. With 2 pairs a
 #   bootstrap interval looks precise but is not: read real-data differences at that n not at all.
 #   06.2 below doubles the documents.
-# * **Summaries are cut.** The `cut_by_limit` column says how many hit `max_new_tokens`; a cut
-#   summary's length and recall measure the limit.
+# * **Summaries are cut.** The `cut_by_limit` column says how many hit `max_new_tokens`, and
+#   `cut_not_in_loop` how many of those were still going rather than repeating a line; a cut
+#   summary's length and ROUGE-L measure the limit (for a loop: how long the loop was allowed to
+#   run). The limit is 200 tokens because at 80 (until run 20261202-080514) 92% of all summaries
+#   were cut, the base model's too; the base model's own summaries end by about 170 tokens.
 # * **The built-in checker sees only what it reads.** It binds numbers, names, places, dates,
 #   drugs, symptoms, jobs, facilities, a stated sex, and who reported or prescribed a figure to
 #   slots; it does not see claims written in open words ("diagnosed as a rare kidney stone",
 #   "the neighbours were left out", "the cough was cured"), negations, or facts spread over two
-#   sentences. On 48 hand-labelled summaries of these models (tests/fixtures/hallucination_labels.jsonl)
-#   it agreed with the person on 45 about wrong facts of the kinds it reads, but on only 31 about
-#   hallucination of any kind: it never raised a false alarm on those built-in summaries, so **its
-#   rates there are lower bounds**, and the base model's fluent inventions are what it misses most.
+#   sentences. The agreement above says how often it matched a person: about facts of the kinds it
+#   reads it misses some (a year or date put on another event, a wrong recipient), about
+#   hallucination of any kind it misses about a third of the summaries, and on the labelled sets it
+#   raised no false alarm. So **its built-in rates are lower bounds**, and the base model's fluent
+#   inventions are what it misses most.
 #   On real data it can raise false alarms (a salutation or initials read as an invented name: see
 #   the worst examples).
 # * **Real data is approximate.** Numbers and names only, plus the support model's sentence
@@ -243,6 +269,8 @@ stage.write_metrics({"rates": rates.to_dict(orient="records"), "reference_baseli
                      "strategies": samples.groupby(["model", "system", "strategy"]).size().reset_index(name="n")
                      .to_dict(orient="records"),
                      "judge": judge_info, "support_model": support.name if support else None,
+                     "checker_agreement": {k: {"n": a["n"], "in_scope": a["in_scope"], "overall": a["overall"],
+                                               "false_alarms": len(a["false_alarms"])} for k, a in agreement.items()},
                      "paper_values": len(paper["values"])})
 
 # %% [markdown]
@@ -251,13 +279,13 @@ stage.write_metrics({"rates": rates.to_dict(orient="records"), "reference_baseli
 # results: `python -m orca2_kit run --resume <run dir> --exercise <id>` (its report sets the numbers
 # side by side). Or set `overrides` in the parameters cell above and rerun the notebooks named.
 #
-# **06.1 · Longer summaries** (reruns 06): `overrides = {"hallucination.max_new_tokens": 200}`
-# - *Predict:* More room to write; what happens to the hallucination rate, to recall and to wrong
+# **06.1 · Shorter summaries** (reruns 06): `overrides = {"hallucination.max_new_tokens": 80}`
+# - *Predict:* Less room to write; what happens to the hallucination rate, to recall and to wrong
 #   facts per fact stated?
-# - *Expected:* Longer summaries state more facts, so the share of summaries with a wrong fact rises
-#   or stays the same, never because the model got worse; recall rises; wrong facts per fact stated
-#   (the length-matched number) moves much less than the rate. The stage takes longer (generation
-#   dominates).
+# - *Expected:* Most summaries are cut; shorter summaries state fewer facts, so the share of summaries
+#   with a wrong fact falls or stays the same, never because the model got better; recall falls; wrong
+#   facts per fact stated (the length-matched number) moves much less than the rate. The stage is
+#   faster (generation dominates).
 #
 # **06.2 · Twice the documents** (reruns 06): `overrides = {"hallucination.n_items": 24}`
 # - *Predict:* Do the rates change, or only their intervals?

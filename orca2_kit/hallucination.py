@@ -64,7 +64,7 @@ def offline_check(item: GroundedItem, summary: str, support=None, threshold: flo
         low = support.unsupported(item.document, summary, threshold) if support is not None else []
         method = "entities" + (f"+{support.kind}" if support is not None else "")
     return {"offline_hallucinated": v.hallucinated or bool(low), "offline_unsupported": v.unsupported,
-            "offline_reasons": v.reasons(), "n_facts": v.n_facts, "n_wrong": len(v.wrong), "precision": v.precision,
+            "offline_reasons": v.reasons(), "n_facts": v.n_facts, "n_wrong": v.n_wrong, "precision": v.precision,
             "recall": recall, "support_unsupported": low, "offline_method": method}
 
 
@@ -81,6 +81,7 @@ def summarise_items(model, tokenizer, items: list[GroundedItem], system_modes: l
     the offline checker (`offline_check`), with the strategy the summary used, its length and
     ROUGE-L against the reference. `system_message_file` replaces the generic/cautious texts, as
     in training (params.erasure.system_message_file)."""
+    from .budgets import repeating
     from .generation import empty_system_check, generate_detailed, messages, system_text
 
     rows = []
@@ -98,9 +99,10 @@ def summarise_items(model, tokenizer, items: list[GroundedItem], system_modes: l
             outs = generate_detailed(model, tokenizer, [messages(system, it.query) for it in group], max_new_tokens,
                                      batch_size, max_prompt_tokens, stop_after_answer=False,
                                      desc=f"{model_name} / {mode} / {kind} summaries")
-            # hit_limit: the summary was cut by hallucination.max_new_tokens (its length and recall are the cap's)
-            rows += [{**summary_row(it, g.text, model_name, mode, support, threshold), "hit_limit": g.hit_limit}
-                     for it, g in zip(group, outs)]
+            # hit_limit: the summary was cut by hallucination.max_new_tokens (its length and recall are the
+            # cap's); cut_in_loop: it was cut while repeating itself, which no limit would have ended
+            rows += [{**summary_row(it, g.text, model_name, mode, support, threshold), "hit_limit": g.hit_limit,
+                      "cut_in_loop": bool(g.hit_limit and repeating(g.text))} for it, g in zip(group, outs)]
     return rows
 
 

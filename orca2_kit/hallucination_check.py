@@ -60,14 +60,26 @@ class Verdict:
     def hallucinated(self) -> bool:
         return bool(self.wrong)
 
+    @staticmethod
+    def _distinct(parts: list[Part]) -> set:
+        """A fact once, however often it is repeated: its kind, value, verdict and slots."""
+        return {(p.kind, p.value, p.status, p.slots) for p in parts}
+
     @property
     def n_facts(self) -> int:
-        return len(self.parts)
+        """Distinct facts stated: a summary that repeats "5 mg" six times in a loop states it once."""
+        return len(self._distinct(self.parts))
+
+    @property
+    def n_wrong(self) -> int:
+        """Distinct hallucinated facts (a wrong fact repeated in a loop counts once)."""
+        return len(self._distinct(self.wrong))
 
     @property
     def precision(self) -> float | None:
-        """Share of the stated facts (mention parts) that are supported; None when it states none."""
-        return (self.n_facts - len(self.wrong)) / self.n_facts if self.n_facts else None
+        """Per mention: the share of the stated fact mentions (mention parts, repeats included) that are
+        supported; None when it states none."""
+        return (len(self.parts) - len(self.wrong)) / len(self.parts) if self.parts else None
 
     @property
     def slots_kept(self) -> set[str]:
@@ -151,6 +163,9 @@ mentioned mentions told tells send sends sent sending prescribed prescribes pres
 expected predicts predicted estimated estimates added confirmed shared explained presented updated""".split())
 
 
+_PASSIVE = frozenset("was were is are be been being get got gets".split())
+
+
 def _check_actors(text: str, toks: list[_Token], mentions: list[Mention]) -> None:
     people = [m for m in mentions if m.parts[0].kind in ("first_name", "last_name")
               and all(p.status == "supported" for p in m.parts)]
@@ -168,6 +183,9 @@ def _check_actors(text: str, toks: list[_Token], mentions: list[Mention]) -> Non
                     who = q
                     break
                 if p.kind != "age" and between & _ACTOR_VERBS:
+                    verbs = [k for k in range(q.end, m.token) if toks[k].key in _ACTOR_VERBS]
+                    if toks[verbs[0] - 1].key in _PASSIVE:
+                        continue  # "Elena was prescribed paracetamol": she received it, she is not the actor
                     who = q
                     break
             if who is None:

@@ -1,9 +1,10 @@
 """Per-summary rows -> the tables notebook 06 (and the ablation study) report.
 
 A row is one summary (see `hallucination.summarise_items`): dataset, model, system, id, and the
-checker's numbers: `offline_hallucinated` (any wrong fact), `n_wrong` (hallucinated facts),
-`n_facts` (checkable facts stated), `precision` (share of stated facts that are right; None when
-none is stated), `recall` (share of the reference summary's facts the summary kept), `n_words`
+checker's numbers: `offline_hallucinated` (any wrong fact), `n_wrong` (distinct hallucinated
+facts: one repeated in a loop counts once), `n_facts` (distinct checkable facts stated),
+`precision` (per mention: the share of stated fact mentions that are right; None when none is
+stated), `recall` (share of the reference summary's facts the summary kept), `n_words`
 and `rouge_l`. An LLM judge adds `judge_verdict`.
 
 * `rates_table`: per dataset, model and system message, the hallucination rate and every other

@@ -152,6 +152,8 @@ def _number_at(text: str, toks: list[_Token], i: int) -> tuple[int, tuple[float,
         after = toks[i + 1].key if i + 1 < len(toks) else ""
         if before in _ONE_PRONOUN_BEFORE or after in {"of", "another"}:
             return None
+        if i >= 2 and toks[i - 2].key in {"a", "an"} and not toks[i - 1].is_number:
+            return None  # "a positive one": an adjective's noun, not the number
     return j, (float(_combine(words)),)
 
 

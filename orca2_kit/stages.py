@@ -53,11 +53,12 @@ class Stage:
                                     f"(python -m orca2_kit run --profile {self.params.profile} --resume {self.run_dir})")
         return path
 
-    def write_metrics(self, metrics: dict) -> Path:
-        """Each notebook ends by writing its headline numbers; tests and the report read them."""
+    def write_metrics(self, metrics: dict) -> None:
+        """Each notebook ends by writing its headline numbers; tests and the report read them. It
+        prints where (a notebook cell then shows one readable line, not a returned path)."""
         path = self.out / "metrics.json"
         path.write_text(json.dumps(metrics, indent=2, sort_keys=True, default=float))
-        return path
+        print(f"headline numbers -> {path.relative_to(self.run_dir.parent) if path.is_relative_to(self.run_dir.parent) else path}")
 
 
 def open_stage(name: str, params_path: str, run_dir: str, overrides: list[str] | None = None) -> Stage:

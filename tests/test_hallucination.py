@@ -37,6 +37,22 @@ def test_offline_check_counts_facts_precision_and_recall():
     assert (nothing["n_facts"], nothing["precision"], nothing["recall"]) == (0, None, 0.0)
 
 
+def test_a_fact_repeated_in_a_loop_counts_once():
+    """A runaway summary repeating a wrong fact six times states one wrong fact (the ACI student that
+    repeated "2-3 minutes" scored 6 before); two different wrong facts count two. Precision stays per
+    mention, repeats included."""
+    item = next(it for it in ITEMS if it.genre == "visit")
+    f = dict(item.facts)
+    wrong = int(f["age"]) + 100
+    line = f"{f['patient.first']} had the {f['symptom']} for {wrong} days."
+    once = offline_check(item, line)
+    loop = offline_check(item, " ".join([line] * 6))
+    assert (once["n_wrong"], loop["n_wrong"]) == (1, 1) and once["n_facts"] == loop["n_facts"] == 3
+    assert loop["precision"] == once["precision"] == pytest.approx(2 / 3)
+    two = offline_check(item, line + f" It lasted {wrong + 1} days.")
+    assert two["n_wrong"] == 2
+
+
 def test_offline_check_for_real_data():
     real = _real_item("[doctor] you are 59 and your blood pressure is 140 over 90 .", "The patient, 59, has BP 140/90.")
     v = offline_check(real, "The patient, 59, has a blood pressure of 150/90 and sees Dr Quinn. The visit was cut sh")
