@@ -209,6 +209,21 @@ def _step(model, batch: _Batch):
     return out.logits[:, -1]
 
 
+def _similar_lengths(rows: list[int], lengths: list[int], slack: float = 1.25) -> list[list[int]]:
+    """Split prompts (longest first) into runs prefilled apart, so that padding stays within `slack`
+    of the real tokens: one prefill pads every prompt to the longest, and on benchmark documents
+    (30 to 400 tokens) that was 2.6x the real positions and most of the prefill's time."""
+    out, width, total = [], 0, 0
+    for i, n in zip(rows, lengths):
+        if out and max(width, n) * (len(out[-1]) + 1) <= slack * (total + n):
+            out[-1].append(i)
+            width, total = max(width, n), total + n
+        else:
+            out.append([i])
+            width, total = n, n
+    return out
+
+
 def _common_prefix(seqs: list) -> int:
     lo, hi = min(seqs), max(seqs)  # lexicographic extremes: their common prefix is everyone's
     n = 0
@@ -276,11 +291,12 @@ def greedy(model, prompts: Sequence[Sequence[int]], limits: Sequence[int], slots
                 take, pending = pending[:slots - running], pending[slots - running:]
                 rows, picked = [], []
                 for g in dict.fromkeys(groups[i] for i in take):
-                    part = [i for i in take if groups[i] == g]
-                    new, logits = _prefill(model, [prompts[i] for i in part], part, pad_id, prefix[part[0]], prefixes)
-                    new.last = logits.argmax(-1)
-                    rows, picked = rows + part, picked + new.last.tolist()
-                    batch = new if batch is None or not batch.rows else batch.merge(new)
+                    group = [i for i in take if groups[i] == g]
+                    for part in _similar_lengths(group, [len(prompts[i]) - prefix[i] for i in group]):
+                        new, logits = _prefill(model, [prompts[i] for i in part], part, pad_id, prefix[part[0]], prefixes)
+                        new.last = logits.argmax(-1)
+                        rows, picked = rows + part, picked + new.last.tolist()
+                        batch = new if batch is None or not batch.rows else batch.merge(new)
             else:
                 batch.last = _step(model, batch).argmax(-1)
                 rows, picked = batch.rows, batch.last.tolist()

@@ -54,6 +54,7 @@ def test_finished_rows_leave_the_batch(tiny):
     model, tok = tiny
     ids = tok([tok.apply_chat_template(c, tokenize=False, add_generation_prompt=True) for c in _convs(4)],
               add_special_tokens=False)["input_ids"]
+    ids = [x[:min(map(len, ids))] for x in ids]  # one length: one prefill
     rows = []
     hook = model.register_forward_pre_hook(lambda m, a, kw: rows.append(kw["input_ids"].shape[0]), with_kwargs=True)
     try:
@@ -63,6 +64,26 @@ def test_finished_rows_leave_the_batch(tiny):
     assert [len(r.tokens) for r in out] == [1, 1, 1, 12] and [r.reason for r in out] == ["limit"] * 4
     # one prefill of 4 rows (a shared-prefix pass may come first), then 11 steps of the one unfinished row
     assert rows[-11:] == [1] * 11 and rows[-12] == 4, rows
+
+
+def test_prompts_of_different_lengths_are_prefilled_without_much_padding(tiny):
+    """Prompts of 6 to 300 tokens: prefilled in runs of similar length, so the padded positions
+    stay within 1.25x the real ones (one prefill of all would pad 2.9x here); text unchanged."""
+    model, tok = tiny
+    lengths = [300, 280, 150, 140, 60, 50, 12, 6]
+    ids = [[(7 * i + k) % 500 + 3 for k in range(n)] for i, n in enumerate(lengths)]
+    shapes = []
+    hook = model.register_forward_pre_hook(lambda m, a, kw: shapes.append(tuple(kw["input_ids"].shape)), with_kwargs=True)
+    try:
+        out = greedy.greedy(model, ids, [4] * len(ids), slots=8, eos_ids=set(), pad_id=tok.pad_token_id)
+    finally:
+        hook.remove()
+    prefills = [s for s in shapes if s[1] > 1]
+    assert sum(r for r, _ in prefills) == len(ids)
+    assert sum(r * w for r, w in prefills) <= 1.25 * sum(lengths), prefills
+    alone = [greedy.greedy(model, [x], [4], slots=1, eos_ids=set(), pad_id=tok.pad_token_id)[0].tokens for x in ids]
+    assert [o.tokens for o in out] == alone
+    assert greedy._similar_lengths([0, 1, 2, 3], [100, 90, 20, 19]) == [[0, 1], [2, 3]]
 
 
 def test_stop_rule_ends_a_row(tiny):
