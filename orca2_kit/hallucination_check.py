@@ -29,7 +29,8 @@ import re
 from dataclasses import dataclass, field
 
 from .hallucination_items import CLOSED_VOCABULARIES, GENRE_SLOTS, GroundedItem
-from .hallucination_read import Mention, Part, _Token, _canonical, _tokens, number_value, read_mentions
+from .hallucination_read import Mention, Part, _canonical, read_mentions
+from .hallucination_tokens import _Token, _tokens, number_value
 
 
 # ---------------------------------------------------------------------------------------------

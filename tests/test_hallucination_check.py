@@ -7,7 +7,7 @@ import re
 import pytest
 
 from orca2_kit.hallucination_check import check_real, check_summary
-from orca2_kit.hallucination_read import number_value
+from orca2_kit.hallucination_tokens import number_value
 from orca2_kit.hallucination_items import (
     ALIASES, FACILITIES, FIRST_NAMES, JOBS, MONTHS, PLACES, SYMPTOMS, WEEKDAYS, GroundedItem, make_grounded_items,
     number_words,
