@@ -30,6 +30,7 @@ from orca2_kit.config import load_params
 from orca2_kit.harness import agreement
 from orca2_kit.harness import benchmarks as B
 from orca2_kit.harness.backends import Orca2HFLM
+from orca2_kit.manifest import git_state
 from orca2_kit.models import load_model, load_tokenizer, scoring_dtype, student_path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,7 +85,7 @@ def main():
     same_answer = int(sum(B.lenient_answer(x, d) == B.lenient_answer(y, d)
                           for x, y, d in zip(h.response, k.response, docs)))
     result = {
-        "model": f"SmolLM2-135M-Instruct (embedded), {dtype}, CPU", "system": a.system, "limit": a.limit,
+        "code": git_state(ROOT), "model": f"SmolLM2-135M-Instruct (embedded), {dtype}, CPU", "system": a.system, "limit": a.limit,
         "n_documents": len(docs), "max_new_tokens": a.max_new_tokens, "batch_size": a.batch_size,
         "threads": torch.get_num_threads(),
         "accuracy_lenient": {"harness": h.acc_lenient.mean(), "kit": k.acc_lenient.mean()},

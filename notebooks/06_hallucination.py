@@ -269,6 +269,8 @@ stage.write_metrics({"rates": rates.to_dict(orient="records"), "reference_baseli
                      "strategies": samples.groupby(["model", "system", "strategy"]).size().reset_index(name="n")
                      .to_dict(orient="records"),
                      "judge": judge_info, "support_model": support.name if support else None,
+                     "max_new_tokens": h.max_new_tokens, "cut_by_limit": float(made.hit_limit.mean()),
+                     "cut_not_in_loop": float(made.cut_not_in_loop.mean()),
                      "checker_agreement": {k: {"n": a["n"], "in_scope": a["in_scope"], "overall": a["overall"],
                                                "false_alarms": len(a["false_alarms"])} for k, a in agreement.items()},
                      "paper_values": len(paper["values"])})

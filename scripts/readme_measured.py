@@ -101,6 +101,30 @@ def run_section(run: Path) -> list[str]:
                        + f"; {max(r['n'] for r in hs)} documents each — read the intervals in notebook 05): mean lenient "
                        "accuracy " + "; ".join(f"{m}/{s} {sum(r['lenient'] for r in v) / len(v):.2f}" for (m, s), v in by.items())
                        + ".")
+    m06 = _load(run / "06_hallucination" / "metrics.json")
+    if m06:
+        diffs = [r for r in m06.get("paired_differences", []) if r.get("judge") == "offline" and r.get("dataset") == "builtin"
+                 and r.get("metric") == "hallucinated" and r.get("model") == "student"]
+        if diffs:
+            out.append(f"- 06, built-in grounded summaries (n={diffs[0]['n_pairs']} pairs per message), share with a wrong "
+                       "fact, student minus base [95% CI]: " + "; ".join(
+                           f"{r['system']} {100 * r['diff']:+.0f} pts [{100 * r['lo']:+.0f}, {100 * r['hi']:+.0f}]" for r in diffs)
+                       + ".")
+        rows = [json.loads(x) for x in (run / "06_hallucination" / "samples.jsonl").read_text().splitlines() if x.strip()] \
+            if (run / "06_hallucination" / "samples.jsonl").is_file() else []
+        made = [r for r in rows if r.get("model") != "reference" and r.get("hit_limit") is not None]
+        if made:
+            limit = m06.get("max_new_tokens") or _load(run / "manifest.json").get("params", {}).get("hallucination", {}).get(
+                "max_new_tokens", "?")
+            cut = sum(bool(r["hit_limit"]) for r in made) / len(made)
+            going = sum(bool(r["hit_limit"]) and not r.get("cut_in_loop") for r in made) / len(made)
+            out.append(f"- 06: {pct(cut)} of the {len(made)} summaries hit the {limit}-token limit, {pct(going)} while not "
+                       "in a runaway loop (the rest were repeating themselves).")
+        held = (m06.get("checker_agreement") or {}).get("heldout")
+        if held:
+            out.append(f"- 06 checker against a person on {held['n']} held-out hand-labelled summaries: agreement "
+                       f"{held['in_scope']:.2f} on facts of the kinds it reads, {held['overall']:.2f} on hallucination of "
+                       f"any kind, {held['false_alarms']} false alarms.")
     return out
 
 
@@ -171,8 +195,10 @@ def bench_generation(d: dict) -> str:
 
 
 def bench_harness(d: dict) -> str:
+    code = d.get("code") or {}
+    at = f", commit `{code['commit'][:10]}`{' with changes' if code.get('dirty') else ''}" if code.get("commit") else ""
     return (f"`benchmarks/harness_vs_kit.py` ({d['n_documents']} real documents, {d['system']} system message, "
-            f"{d['model']}): the kit's layer {d['seconds']['kit']} s, lm-evaluation-harness's HFLM {d['seconds']['harness']} s "
+            f"{d['max_new_tokens']} new tokens, {d['model']}{at}): the kit's layer {d['seconds']['kit']} s, lm-evaluation-harness's HFLM {d['seconds']['harness']} s "
             f"(**{d['speedup_kit_over_harness']}x**), the harness on the kit's `orca2-hf` backend "
             f"{d['seconds']['harness_orca2_hf']} s; lenient accuracy {d['accuracy_lenient']['kit']:.3f} (kit) vs "
             f"{d['accuracy_lenient']['harness']:.3f} (harness), {d['documents_with_different_verdict']} documents with a "
