@@ -40,6 +40,7 @@ overrides = {}  # e.g. {"hallucination.n_items": 32}
 
 # %%
 import pandas as pd
+from IPython.display import display
 
 from orca2_kit import grounded_data, hallucination, judge, plots
 from orca2_kit import hallucination_metrics as hm
@@ -127,10 +128,11 @@ print("\n".join(hm.remarks(models_only)))
 pd.crosstab([samples.model, samples.system], samples.strategy)
 
 # %% [markdown]
-# ## Rates and the other metrics, per dataset, model and system message (95% bootstrap intervals)
-# `rate`: summaries with at least one wrong fact. `n_wrong`: distinct wrong facts per summary (a
-# wrong fact repeated in a loop counts once). `precision`: share of the fact mentions a summary
-# states that are right. `recall`: share of the reference's facts it
+# ## Rates and the other metrics, per dataset, model and system message (95% intervals)
+# `rate`: summaries with at least one wrong fact (Wilson interval: at 0 of 2 it is [0, 0.66], not a
+# point). `n_wrong`: distinct wrong facts per summary (a wrong fact repeated in a loop counts once).
+# `precision`: share of the fact *mentions* a summary states that are right (repeats included, so a
+# loop of right lines raises it; it is not 1 - `wrong_per_fact`, which counts distinct facts). `recall`: share of the reference's facts it
 # kept. `wrong_per_fact`: all wrong facts over all facts stated (length-matched: saying less does
 # not lower it).
 
@@ -144,11 +146,11 @@ made = (samples[samples.model != "reference"].astype({"hit_limit": bool, "cut_in
         .assign(cut_not_in_loop=lambda d: d.hit_limit & ~d.cut_in_loop))
 cut = made.groupby(["dataset", "model", "system"])[["hit_limit", "cut_not_in_loop"]].mean()
 rates = rates.merge(cut.rename(columns={"hit_limit": "cut_by_limit"}).reset_index(), on=["dataset", "model", "system"], how="left")
-print(f"{made.hit_limit.mean():.0%} of the summaries hit the {h.max_new_tokens}-token limit "
-      f"(hallucination.max_new_tokens); {made.cut_not_in_loop.mean():.0%} were cut while still going, the rest "
-      "were repeating themselves in a loop that no limit would end. Cut summaries' length, recall and ROUGE-L are "
-      "the limit's as much as the model's.")
-print(made.groupby("model")[["hit_limit", "cut_not_in_loop"]].mean().round(2).to_string())
+for name, g in made.groupby("model"):
+    print(f"{name}: {g.hit_limit.sum()} of {len(g)} summaries hit the {h.max_new_tokens}-token limit "
+          f"(hallucination.max_new_tokens): {g.cut_in_loop.sum()} while repeating themselves (budgets.repeating), "
+          f"{g.cut_not_in_loop.sum()} while still going")
+print("A cut summary's length, recall and ROUGE-L are the limit's as much as the model's.")
 rates[[c for c in cols + ["cut_by_limit", "cut_not_in_loop"] if c in rates]].round(3)
 
 # %% [markdown]
@@ -176,11 +178,14 @@ hm.differences_table(diffs.to_dict(orient="records"))
 # %% [markdown]
 # ## Length-matched: the rate within bins of summary length
 # The bins are shared by all models on a dataset, so a model that scores better only because it
-# writes less shows the same rate as the others inside each bin.
+# writes less shows the same rate as the others inside each bin. Each cell is the rate and, in
+# brackets, how many summaries fell in that bin: where the two models share no bin, lengths differ
+# too much to compare this way.
 
 # %%
-pd.DataFrame(hm.length_bins(models_only)).pivot_table(index=["dataset", "bin"], columns=["model", "system"],
-                                                      values="rate").round(2)
+bins = pd.DataFrame(hm.length_bins(models_only)).assign(
+    cell=lambda d: [f"{r:.2f} ({n})" if n else "-" for r, n in zip(d.rate.fillna(0), d.n)])
+bins.pivot_table(index=["dataset", "bin"], columns=["model", "system"], values="cell", aggfunc="first").fillna("-")
 
 # %% [markdown]
 # ## Beside the paper
@@ -204,9 +209,11 @@ pd.DataFrame(hm.paper_beside_ours(rates[rates.judge == "offline"].to_dict(orient
 # %%
 gen = samples[samples.model != "reference"].assign(spans=lambda d: d.offline_unsupported + d.support_unsupported)
 worst = gen[gen.offline_hallucinated].sort_values("n_wrong", ascending=False).head(6)
-pd.DataFrame({"dataset": worst.dataset, "model": worst.model, "system": worst.system,
-              "summary": [hallucination.highlight(s, u) for s, u in zip(worst.summary, worst.spans)],
-              "why": worst.offline_reasons.map("; ".join), **({"LLM judge": worst.judge_verdict} if judge_info else {})})
+with pd.option_context("display.max_colwidth", None):  # the whole summary, so every mark shows
+    display(pd.DataFrame({"dataset": worst.dataset, "model": worst.model, "system": worst.system,
+                          "summary": [hallucination.highlight(s, u) for s, u in zip(worst.summary, worst.spans)],
+                          "why": worst.offline_reasons.map(lambda r: "; ".join(dict.fromkeys(r))),
+                          **({"LLM judge": worst.judge_verdict} if judge_info else {})}))
 
 # %% [markdown]
 # Where the offline checker and the LLM judge disagree (empty without a judge):
@@ -216,19 +223,26 @@ disagreement
 
 # %% [markdown]
 # ## How far to trust the checker: agreement with people
-# Two sets of 48 summaries by these models (base SmolLM2 and an offline-profile student) were
-# labelled by reading each against its document, before the checker ran on them: `dev` by the
-# session that built the checker (its later fixes were made reading its misses there), `heldout`
-# by a separate session that never saw the checker: **quote the held-out figure**. Two labels per
-# summary: any unsupported claim, and one of a kind the checker reads (numbers, names, places,
-# dates, drugs, symptoms, jobs, facilities, who reported or prescribed a figure).
+# Two fixed sets of 48 summaries (they do not change with this run) by the base SmolLM2 and an
+# offline-profile student were labelled by reading each against its document, before the checker
+# ran on them. `dev`: built-in items 0-7 at 80 new tokens, labelled by the session that built the
+# checker (its later fixes were made reading its misses there). `heldout`: items 12-19 (not among
+# this notebook's items) written by the student of run 20261202-080514 and the base model at 256
+# new tokens, labelled by a separate session that never saw the checker: **quote the held-out
+# figures**. Two labels per summary: any unsupported claim, and a wrong fact of a kind the checker
+# reads (numbers, names, places, dates, drugs, symptoms, jobs, facilities, who reported or
+# prescribed a figure). Read the agreement against the floor printed beside it: a checker that
+# never flags anything agrees with every clean summary.
 
 # %%
 from orca2_kit import hallucination_agreement as ha
 
 agreement = {name: ha.agreement(ha.load_labels(name)) for name in ha.SETS}
 print("\n".join(ha.summary_line(name, a) for name, a in agreement.items()))
-pd.DataFrame([{"set": name, "key": k, "person": why, "checker": "; ".join(c) or "nothing flagged"}
+# Where the checker and the in-scope label differ: a miss, or a flag on a claim the person counted
+# as outside the checker's kinds (it is then a catch on the any-kind label).
+pd.DataFrame([{"set": name, "summary": k, "what": "flagged; the person marked it out of scope" if c else "missed",
+               "person's reason": why, "checker": "; ".join(dict.fromkeys(c)) or "nothing flagged"}
               for name, a in agreement.items() for k, why, c in a["missed_in_scope"]])
 
 # %% [markdown]
@@ -238,25 +252,30 @@ pd.DataFrame([{"set": name, "key": k, "person": why, "checker": "; ".join(c) or 
 #   difference whose paired interval contains 0 is not evidence of anything. With 2 pairs a
 #   bootstrap interval looks precise but is not: read real-data differences at that n not at all.
 #   06.2 below doubles the documents.
-# * **Summaries are cut.** The `cut_by_limit` column says how many hit `max_new_tokens`, and
-#   `cut_not_in_loop` how many of those were still going rather than repeating a line; a cut
-#   summary's length and ROUGE-L measure the limit (for a loop: how long the loop was allowed to
-#   run). The limit is 200 tokens because at 80 (until run 20261202-080514) 92% of all summaries
-#   were cut, the base model's too; the base model's own summaries end by about 170 tokens.
+# * **Summaries are cut.** The `cut_by_limit` column gives the share that hit `max_new_tokens`, and
+#   `cut_not_in_loop` the share cut while not repeating a line (by the loop rule of
+#   `budgets.repeating`, which misses loops that re-list the facts with small changes); a cut
+#   summary's length and ROUGE-L measure the limit (for a loop: how long it was allowed to run).
+#   The limit is 200 tokens because at 80 (this profile until run 20261202-080514) 92% of all
+#   summaries were cut, the base model's too; on built-in documents the base model's summaries
+#   end by about 170 tokens. The trained student mostly does not end: it repeats its lines until
+#   the limit, which is why its summaries are longer and its ROUGE-L lower whatever the limit.
 # * **The built-in checker sees only what it reads.** It binds numbers, names, places, dates,
 #   drugs, symptoms, jobs, facilities, a stated sex, and who reported or prescribed a figure to
 #   slots; it does not see claims written in open words ("diagnosed as a rare kidney stone",
 #   "the neighbours were left out", "the cough was cured"), negations, or facts spread over two
-#   sentences. The agreement above says how often it matched a person: about facts of the kinds it
-#   reads it misses some (a year or date put on another event, a wrong recipient), about
-#   hallucination of any kind it misses about a third of the summaries, and on the labelled sets it
-#   raised no false alarm. So **its built-in rates are lower bounds**, and the base model's fluent
+#   sentences. The agreement section above counts what it catches: on the held-out set most
+#   summaries with a wrong fact of the kinds it reads (it misses a year or date put on another
+#   event, a wrong recipient), but under half of those with any unsupported claim, and no clean
+#   summary flagged. So **its built-in rates are lower bounds**, and the base model's fluent
 #   inventions are what it misses most.
 #   On real data it can raise false alarms (a salutation or initials read as an invented name: see
 #   the worst examples).
 # * **Real data is approximate.** Numbers and names only, plus the support model's sentence
 #   scores if enabled; the reference summaries themselves get flagged (table above), so read the
-#   models' real-data rates against that floor, and at n=2-4 items per dataset not at all.
+#   models' real-data rates against that floor, and at n=2-4 items per dataset not at all: the
+#   real-data bars and the paper's markers beside them are there to show the method, not a
+#   comparison (the paired-difference figure leaves out rows with fewer than 5 pairs).
 # * **A low rate can mean little was said.** Read it with recall and wrong facts per fact stated:
 #   the student's trained habits (a "Relevant facts:" list, a step-by-step opener, an "Answer:"
 #   line, repeated lines) change length, recall and ROUGE-L whatever they do to the facts; the
@@ -271,8 +290,10 @@ stage.write_metrics({"rates": rates.to_dict(orient="records"), "reference_baseli
                      "judge": judge_info, "support_model": support.name if support else None,
                      "max_new_tokens": h.max_new_tokens, "cut_by_limit": float(made.hit_limit.mean()),
                      "cut_not_in_loop": float(made.cut_not_in_loop.mean()),
-                     "checker_agreement": {k: {"n": a["n"], "in_scope": a["in_scope"], "overall": a["overall"],
-                                               "false_alarms": len(a["false_alarms"])} for k, a in agreement.items()},
+                     "checker_agreement": {k: {m: a[m] for m in ("n", "in_scope", "overall", "floor_in_scope", "floor_overall",
+                                                             "n_in_scope", "caught_in_scope", "n_hallucinated", "caught",
+                                                             "n_clean")} | {"false_alarms": len(a["false_alarms"])}
+                                           for k, a in agreement.items()},
                      "paper_values": len(paper["values"])})
 
 # %% [markdown]
@@ -292,5 +313,5 @@ stage.write_metrics({"rates": rates.to_dict(orient="records"), "reference_baseli
 # **06.2 · Twice the documents** (reruns 06): `overrides = {"hallucination.n_items": 24}`
 # - *Predict:* Do the rates change, or only their intervals?
 # - *Expected:* About twice the time; the rates stay in the same range while their confidence
-#   intervals narrow (by about 1/sqrt(2)). Paired differences that were inside the intervals may not
-#   survive.
+#   intervals narrow (by about 1/sqrt(2)). A paired difference whose interval excluded 0 at 12
+#   documents may not survive at 24, and one whose interval included 0 may come to exclude it.

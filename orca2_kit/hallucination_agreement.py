@@ -58,15 +58,25 @@ def agreement(rows: list[dict]) -> dict:
 
     n = len(rows)
     missed_in_scope, missed = misses("in_scope"), misses("hallucinated")
-    return {"n": n, "n_hallucinated": sum(bool(r["hallucinated"]) for r in rows),
-            "n_in_scope": sum(bool(r["in_scope"]) for r in rows),
+    flagged = {k for k, v in verdicts.items() if v.hallucinated}
+    bad = [r["key"] for r in rows if r["hallucinated"]]
+    scoped = [r["key"] for r in rows if r["in_scope"]]
+    clean = n - len(bad)
+    return {"n": n, "n_hallucinated": len(bad), "n_in_scope": len(scoped), "n_clean": clean,
             "in_scope": 1 - len(missed_in_scope) / n if n else None, "overall": 1 - len(missed) / n if n else None,
+            # a checker that never flags anything agrees this often: the floor to read the two above against
+            "floor_in_scope": 1 - len(scoped) / n if n else None, "floor_overall": clean / n if n else None,
+            "caught": sum(k in flagged for k in bad), "caught_in_scope": sum(k in flagged for k in scoped),
             "false_alarms": [m for m in missed if verdicts[m[0]].hallucinated],
             "missed_in_scope": missed_in_scope, "missed": missed}
 
 
 def summary_line(name: str, a: dict) -> str:
-    return (f"{name}: n={a['n']} summaries ({a['n_hallucinated']} with an unsupported claim, {a['n_in_scope']} of a "
-            f"kind the checker reads); agreement on facts it reads {a['in_scope']:.2f} "
-            f"({round(a['in_scope'] * a['n'])}/{a['n']}), on any hallucination {a['overall']:.2f} "
-            f"({round(a['overall'] * a['n'])}/{a['n']}); false alarms {len(a['false_alarms'])}")
+    from .hallucination_metrics import wilson
+
+    fa = len(a["false_alarms"])
+    return (f"{name}: {a['n']} summaries. Of the {a['n_in_scope']} with a wrong fact of a kind the checker reads it "
+            f"flags {a['caught_in_scope']}; of the {a['n_hallucinated']} with any unsupported claim, {a['caught']}; of "
+            f"the {a['n_clean']} clean ones it flags {fa} (false-alarm rate 95% CI up to {wilson(fa, a['n_clean'])[1]:.2f}). "
+            f"Agreement per summary: {a['in_scope']:.2f} on facts it reads, {a['overall']:.2f} on any hallucination "
+            f"(a checker that never flags: {a['floor_in_scope']:.2f} and {a['floor_overall']:.2f}).")

@@ -82,10 +82,24 @@ def mean_with_ci(values, n_boot: int = N_BOOT, seed: int = 0) -> dict:
     return {"mean": m, "lo": min(float(lo), m), "hi": max(float(hi), m), "n": int(len(v))}
 
 
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score 95% interval of k successes in n: unlike a bootstrap it does not collapse to a
+    point at 0/n or n/n (0 of 2 is [0, 0.66], not [0, 0])."""
+    if n == 0:
+        return (float("nan"), float("nan"))
+    p, d = k / n, 1 + z * z / n
+    centre, half = (p + z * z / (2 * n)) / d, z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
+    return (max(0.0, float(centre - half)), min(1.0, float(centre + half)))
+
+
 def rate_with_ci(flags: list[bool], n_boot: int = N_BOOT, seed: int = 0) -> dict:
-    """Share of True flags with a percentile-bootstrap 95% interval, deterministic for a seed."""
-    r = mean_with_ci([float(f) for f in flags], n_boot, seed)
-    return {"rate": r["mean"], "lo": r["lo"], "hi": r["hi"], "n": r["n"]}
+    """Share of True flags with a Wilson score 95% interval (`n_boot` and `seed` are kept for the
+    callers' signature: the interval needs no resampling)."""
+    v = [bool(f) for f in flags if _num(f) is not None]
+    if not v:
+        return {"rate": None, "lo": None, "hi": None, "n": 0}
+    lo, hi = wilson(sum(v), len(v))
+    return {"rate": sum(v) / len(v), "lo": lo, "hi": hi, "n": len(v)}
 
 
 def ratio_with_ci(num, den, n_boot: int = N_BOOT, seed: int = 0) -> dict:
@@ -193,21 +207,26 @@ def length_bins(rows: list[dict], n_bins: int = 3, judge: str = "offline") -> li
                 last = b == len(edges) - 2 or len(edges) == 1
                 inside = [r for r in g if lo <= r["n_words"] < hi or (last and r["n_words"] == hi)]
                 flags = [f for f in (_flag(r, judge) for r in inside) if f is not None]
-                out.append({"dataset": ds, "model": m, "system": s, "bin": f"{int(lo)}-{int(hi)} words",
+                out.append({"dataset": ds, "model": m, "system": s, "bin": f"{int(lo):>4}-{int(hi)} words",
                             "n": len(flags), "rate": float(np.mean(flags)) if flags else None,
                             "recall": mean_with_ci([r.get("recall") for r in inside], n_boot=1)["mean"]})
     return out
 
 
+MIN_PAIRS = 5  # below this a paired bootstrap interval looks precise and is not: the table shows no interval
+
+
 def differences_table(diffs: list[dict]) -> "pd.DataFrame":
     """Paired differences as one readable table: a row per dataset and system message, a column per
-    metric, each cell "difference [95% interval] (n pairs)"."""
+    metric, each cell "difference [95% interval] (n pairs)"; with fewer than `MIN_PAIRS` pairs the
+    difference alone, marked as too few for an interval."""
     import pandas as pd
 
     rows = {}
     for d in diffs:
         key = (d["dataset"], d["system"], d["model"], d["judge"])
-        cell = "-" if _num(d["diff"]) is None else f"{d['diff']:+.2f} [{d['lo']:+.2f}, {d['hi']:+.2f}] ({d['n_pairs']})"
+        cell = ("-" if _num(d["diff"]) is None else f"{d['diff']:+.2f} (n={d['n_pairs']}: too few pairs for an interval)"
+                if d["n_pairs"] < MIN_PAIRS else f"{d['diff']:+.2f} [{d['lo']:+.2f}, {d['hi']:+.2f}] ({d['n_pairs']})")
         rows.setdefault(key, {})[d["metric"]] = cell
     index = pd.MultiIndex.from_tuples(list(rows), names=["dataset", "system", "model", "judge"])
     return pd.DataFrame(list(rows.values()), index=index)
@@ -256,20 +275,28 @@ def remarks(rows: list[dict], baseline: str = "base", min_share: float = 0.5) ->
     return out
 
 
+def _role(paper_model: str) -> str | None:
+    """Which of our models plays the paper model's part: Orca 2 is the student, the paper's
+    LLaMA-2-Chat / other open baselines the base model; GPT-4 (the teacher) has no counterpart."""
+    name = paper_model.lower()
+    return "student" if name.startswith("orca") else None if name.startswith("gpt") else "base"
+
+
 def paper_beside_ours(rates: list[dict], paper_values: list[dict]) -> list[dict]:
-    """Each published value next to ours for the same model role and system message: the paper's
-    'average' (over ACI-Bench, MS MARCO, QMSum) beside the mean of our real datasets' rates
-    (which ones is said), a per-dataset value beside ours on that dataset. Ours are the student's
-    and the base model's; where we have no comparable number, ours is empty."""
+    """Each published value next to ours for the same role and system message: Orca 2 beside our
+    student, the paper's baselines beside our base model, GPT-4 alone. The paper's 'average' (over
+    ACI-Bench, MS MARCO, QMSum) stands beside the mean of our real datasets' rates (which ones is
+    said), a per-dataset value beside ours on that dataset; where we have no comparable number, ours
+    is empty and `our n` is 0."""
     real = [r for r in rates if r["dataset"] != "builtin" and r.get("rate") is not None]
     out = []
     for p in paper_values:
-        for m in sorted({r["model"] for r in rates}):
-            mine = [r for r in real if r["model"] == m and r["system"] == p["system"]
-                    and (p["dataset"] == "average" or r["dataset"] == p["dataset"])]
-            out.append({"paper model": p["model"], "system": p["system"], "dataset": p["dataset"],
-                        "paper rate": p["rate"], "paper source": f"{p['where']} [{p['source']}]", "our model": m,
-                        "our rate": float(np.mean([r["rate"] for r in mine])) if mine else None,
-                        "our datasets": ", ".join(sorted(r["dataset"] for r in mine)),
-                        "our n": sum(r["n"] for r in mine)})
+        m = _role(p["model"])
+        mine = [r for r in real if r["model"] == m and r["system"] == p["system"]
+                and (p["dataset"] == "average" or r["dataset"] == p["dataset"])]
+        out.append({"paper model": p["model"], "system": p["system"], "dataset": p["dataset"],
+                    "paper rate": p["rate"], "paper source": f"{p['where']} [{p['source']}]", "our model": m or "-",
+                    "our rate": float(np.mean([r["rate"] for r in mine])) if mine else None,
+                    "our datasets": ", ".join(sorted(r["dataset"] for r in mine)),
+                    "our n": sum(r["n"] for r in mine)})
     return out

@@ -210,9 +210,13 @@ _DIFF_TITLES = {"hallucinated": "summaries with a wrong fact", "n_wrong": "wrong
 
 def paired_differences(diffs: pd.DataFrame, path, title: str = "student minus base on the same items, 95% paired bootstrap"):
     """Forest plot: each metric's mean paired difference (95% interval) per dataset and system
-    message; the dashed line is no difference."""
+    message, with the number of pairs in each row's label; the dashed line is no difference. Rows
+    with fewer than 5 pairs are left out (an interval over 2 pairs looks precise and is not)."""
     d = diffs.dropna(subset=["diff"]).copy()
-    d["where"] = d["dataset"] + " / " + d["system"] + (" / " + d["model"] if d["model"].nunique() > 1 else "")
+    d = d[d["n_pairs"] >= 5] if "n_pairs" in d and (d["n_pairs"] >= 5).any() else d
+    n = d.groupby(["dataset", "system"])["n_pairs"].transform("max").astype(int).astype(str) if "n_pairs" in d else ""
+    d["where"] = (d["dataset"] + " / " + d["system"] + (" / " + d["model"] if d["model"].nunique() > 1 else "")
+                  + (" (n=" + n + ")" if "n_pairs" in d else ""))
     metrics = list(dict.fromkeys(d["metric"]))
     fig, axes = plt.subplots(1, max(1, len(metrics)), figsize=(2.8 * max(1, len(metrics)) + 1, 0.45 * d["where"].nunique() + 1.6),
                              sharey=True, squeeze=False)

@@ -111,8 +111,10 @@ def test_rate_with_ci():
     r = rate_with_ci(flags, seed=3)
     assert r["n"] == 100 and r["rate"] == pytest.approx(0.3)
     assert 0 <= r["lo"] <= r["rate"] <= r["hi"] <= 1 and r["hi"] - r["lo"] > 0.05
-    assert rate_with_ci(flags, seed=3) == r and rate_with_ci(flags, seed=4) != r
-    assert rate_with_ci([True]) == {"rate": 1.0, "lo": 1.0, "hi": 1.0, "n": 1}
+    assert r["lo"] == pytest.approx(0.219, abs=1e-3) and r["hi"] == pytest.approx(0.396, abs=1e-3)  # Wilson
+    zero = rate_with_ci([False, False])  # 0 of 2: an interval, not the point [0, 0] a bootstrap gives
+    assert zero["rate"] == 0 and zero["lo"] == 0 and zero["hi"] == pytest.approx(0.658, abs=1e-3)
+    assert rate_with_ci([True])["hi"] == 1.0 and rate_with_ci([True])["lo"] < 0.25
     assert rate_with_ci([]) == {"rate": None, "lo": None, "hi": None, "n": 0}
     assert mean_with_ci([None, 1.0, 3.0])["n"] == 2
 
@@ -191,6 +193,9 @@ def test_paper_beside_ours_averages_our_real_datasets():
     table = paper_beside_ours(rates, paper_fig6()["values"])
     avg = next(r for r in table if r["paper model"] == "Orca-2-13B" and r["system"] == "empty")
     assert avg["our rate"] == pytest.approx(0.3) and avg["our datasets"] == "aci_bench, qmsum" and avg["our n"] == 4
+    assert len(table) == len(paper_fig6()["values"])  # one row per published value, beside the model in its role
+    assert {r["our model"] for r in table if r["paper model"].startswith("Orca")} == {"student"}
+    assert next(r for r in table if r["paper model"].startswith("LLaMA"))["our model"] == "base"
     aci = next(r for r in table if r["paper model"] == "Orca-2-7B" and r["system"] == "empty")
     assert aci["our rate"] == pytest.approx(0.4) and "[T]" in aci["paper source"]
     assert next(r for r in table if r["paper model"] == "GPT-4")["our rate"] is None
@@ -294,5 +299,8 @@ def test_rows_that_went_through_pandas_keep_their_missing_values_missing():
 
     diffs = pd.DataFrame(paired_differences([dict(r, precision=None) for r in rows])).to_dict(orient="records")
     t = differences_table(diffs)
-    assert t.loc[("builtin", "empty", "student", "offline"), "hallucinated"] == "+0.25 [+0.00, +0.75] (4)"
+    # 4 pairs: the difference alone (a bootstrap over 4 pairs looks precise and is not)
+    assert t.loc[("builtin", "empty", "student", "offline"), "hallucinated"] == "+0.25 (n=4: too few pairs for an interval)"
+    five = [dict(d, n_pairs=5) for d in diffs]
+    assert differences_table(five).loc[("builtin", "empty", "student", "offline"), "hallucinated"] == "+0.25 [+0.00, +0.75] (5)"
     assert t.loc[("builtin", "empty", "student", "offline"), "precision"] == "-"  # no pair: no number
