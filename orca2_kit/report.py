@@ -45,8 +45,18 @@ def _glance_06(m):
     parts = [f"{r['system']} {100 * r['diff']:+.0f} points (95% CI {100 * r['lo']:+.0f}..{100 * r['hi']:+.0f})" for r in rows]
     if not parts:
         return ""
-    return (f"summaries with a wrong fact, student - base (built-in, n={rows[0]['n_pairs']} pairs): " + ", ".join(parts)
-            + ("; not distinguishable" if all(r["lo"] <= 0 <= r["hi"] for r in rows) else ""))
+    out = (f"summaries with a wrong fact, student - base (built-in, n={rows[0]['n_pairs']} pairs): " + ", ".join(parts)
+           + ("; not distinguishable" if all(r["lo"] <= 0 <= r["hi"] for r in rows) else ""))
+    recall = [r for r in m.get("paired_differences", []) if r.get("dataset") == "builtin" and r.get("judge") == "offline"
+              and r.get("metric") == "recall" and r.get("diff") is not None]
+    if recall:  # a rate alone rewards saying nothing: what the summaries kept goes beside it
+        out += "; fact recall " + ", ".join(f"{r['system']} {100 * r['diff']:+.0f} ({100 * r['lo']:+.0f}..{100 * r['hi']:+.0f})"
+                                            for r in recall)
+    held = (m.get("checker_agreement") or {}).get("heldout") or {}
+    if "caught_in_scope" in held:
+        out += (f". The checker flags {held['caught_in_scope']}/{held['n_in_scope']} hand-labelled summaries with a wrong "
+                f"fact of its kinds, {held['caught']}/{held['n_hallucinated']} with any unsupported claim: a lower bound")
+    return out
 
 
 # A stage's headline number for the overview; a metric that a notebook stopped writing just drops out.

@@ -112,3 +112,9 @@ def test_the_overview_states_paired_differences_not_raw_rates():
     text = glance("06_hallucination", {"paired_differences": pairs, "rates": [{"model": "base", "rate": 0.42}]})
     assert text == ("summaries with a wrong fact, student - base (built-in, n=12 pairs): empty +0 points (95% CI "
                     "-25..+25), generic -8 points (95% CI -42..+25); not distinguishable")
+    # with recall and the checker's hand-labelled catches, both go beside the rate
+    recall = [dict(pairs[0], metric="recall", diff=-0.16, lo=-0.30, hi=-0.03)]
+    held = {"heldout": {"caught_in_scope": 11, "n_in_scope": 15, "caught": 13, "n_hallucinated": 29}}
+    text = glance("06_hallucination", {"paired_differences": pairs + recall, "checker_agreement": held})
+    assert text.endswith("; fact recall empty -16 (-30..-3). The checker flags 11/15 hand-labelled summaries with a "
+                         "wrong fact of its kinds, 13/29 with any unsupported claim: a lower bound")
