@@ -217,7 +217,7 @@ def read_mentions(text: str, use_vocab: bool = True, common_words: frozenset | s
     def name_like(k: int) -> bool:
         t = toks[k]
         if (not t.capitalised or t.key in STOPWORDS or t.key in ABBREVIATIONS or _CONTRACTION.search(t.key)
-                or unit(k) or heading(t)):
+                or unit(k) or heading(t) or len(t.key) == 1):  # a lone letter (an initial, "S1") states nothing
             return False
         # A capitalised first word of a sentence is an ordinary word if the source uses it.
         return not (t.initial and t.key in common_words)

@@ -31,7 +31,7 @@ overall additionally furthermore moreover however finally firstly secondly lastl
 later earlier today yesterday tomorrow tonight now currently recently initially subsequently
 consequently therefore thus instead otherwise besides likewise similarly notably importantly
 altogether briefly in summary key main note please
-mr mrs ms dr prof professor mayor sir madam let let's step steps summary answer
+mr mrs ms dr prof professor mayor sir madam dear let let's step steps summary answer
 relevant facts fact text reasoning explanation quote
 """.split())
 # Units right after a number, and abbreviations anywhere: shorthand, never an invented name.
