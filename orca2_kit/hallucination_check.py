@@ -12,11 +12,11 @@ source says 400 mg for 5 days; "Elena reported 85%" when Greta did, `_ACTORS`), 
 when the item does not state it at all ("nausea", "Zorblax", a sex). A wrong part is a
 hallucinated fact.
 
-What it does not see (measured on hand-labelled summaries, see tests/test_hallucination_check.py):
-claims in open words ("diagnosed as a rare kidney stone", "the neighbours were left out", "the
-cough was cured"), relations not named by a cue ("a review of the plan by Wednesday" reads as the
-plan's deadline), negations, facts spread over two sentences, lower-case names. Its rates are
-lower bounds.
+What it does not see (measured on hand-labelled summaries, `hallucination_agreement`): claims in
+open words ("diagnosed as a rare kidney stone", "the neighbours were left out", "the cough was
+cured"), relations not named by a cue ("a review of the plan by Wednesday" reads as the plan's
+deadline; a year or date put on another event; the recipient of a plan), negations, facts spread
+over two sentences, lower-case names. Its rates are lower bounds.
 
 On real data (`check_real`) there are no slots: a number must occur in the source, with the same
 kind where the source gives it one ("400 days" against a source that says 400 mg is wrong_slot);
