@@ -25,12 +25,12 @@ from pathlib import Path
 
 import torch
 
-from orca2_kit import harness
+from orca2_kit.evaluation import harness
 from orca2_kit.config import load_params
-from orca2_kit.harness import agreement
-from orca2_kit.harness import benchmarks as B
-from orca2_kit.harness.backends import Orca2HFLM
-from orca2_kit.manifest import git_state
+from orca2_kit.evaluation.harness import agreement
+from orca2_kit.evaluation.harness import benchmarks as B
+from orca2_kit.evaluation.harness.backends import Orca2HFLM
+from orca2_kit.run.manifest import git_state
 from orca2_kit.models import load_model, load_tokenizer, scoring_dtype, student_path
 
 ROOT = Path(__file__).resolve().parent.parent

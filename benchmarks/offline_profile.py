@@ -50,7 +50,8 @@ def check_plain(run_dir: Path) -> dict:
     """05's built-in samples again through model.generate: same outputs, same verdicts?"""
     import pandas as pd
 
-    from orca2_kit import evaluate, tasks
+    from orca2_kit.evaluation import builtin as evaluate
+    from orca2_kit import tasks
     from orca2_kit.config import load_params
     from orca2_kit.models import load_student
 

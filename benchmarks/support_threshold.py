@@ -19,10 +19,10 @@ import re
 import time
 from pathlib import Path
 
-from orca2_kit import support_calibration as sc
+from orca2_kit.hallucination import calibration as sc
 from orca2_kit.config import load_params
-from orca2_kit.grounded_data import load_grounded
-from orca2_kit.support import SupportModel, resolve_model_dir
+from orca2_kit.hallucination.grounded import load_grounded
+from orca2_kit.hallucination.support import SupportModel, resolve_model_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 SPLITS = {"qmsum": ["val"], "aci_bench": ["train", "valid"]}

@@ -46,8 +46,8 @@ def start_server(model_dir: str, port: int, continuous: bool, log):
 
 
 def timed_run(cfg, convs, cache_path) -> float:
-    from orca2_kit.teacher.cache import ResponseCache
-    from orca2_kit.teacher.client import TeacherClient
+    from orca2_kit.client.cache import ResponseCache
+    from orca2_kit.client.chat_client import TeacherClient
 
     client = TeacherClient(cfg.model_copy(update={"cache_path": str(cache_path)}), ResponseCache(cache_path))
     t0 = time.perf_counter()

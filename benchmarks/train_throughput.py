@@ -55,7 +55,8 @@ def gemm_peak(dtype, seconds: float = 2.0) -> float:
 
 
 def build_dataset(run_dir: Path, n_train: int, seed: int) -> None:
-    from orca2_kit import erasure, tasks
+    from orca2_kit import erasure
+    from orca2_kit import tasks
     from orca2_kit.config import TeacherConfig
     from orca2_kit.strategies import student_system_message
     from orca2_kit.teacher import run_teacher
@@ -95,7 +96,7 @@ def baseline_run(run_dir: Path, steps: int, params) -> dict:
     from trl import SFTConfig, SFTTrainer
 
     from orca2_kit.models import student_path
-    from orca2_kit.train import PaddingMeter
+    from orca2_kit.train.batches import PaddingMeter
 
     path = student_path(params.student)
     t = params.train

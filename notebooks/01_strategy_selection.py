@@ -38,10 +38,10 @@ import json
 
 import pandas as pd
 
-from orca2_kit import budgets, plots, selection, tasks
-from orca2_kit.generation import empty_system_check
+from orca2_kit import plots, selection, tasks
+from orca2_kit.generation import budgets, empty_system_check
 from orca2_kit.models import load_student
-from orca2_kit.stages import open_stage
+from orca2_kit.run.stage import open_stage
 
 stage = open_stage("01", params_path, run_dir, overrides)
 p = stage.params

@@ -39,7 +39,7 @@ import pandas as pd
 
 from orca2_kit import plots, tasks, teacher
 from orca2_kit.models import load_tokenizer, student_path
-from orca2_kit.stages import open_stage
+from orca2_kit.run.stage import open_stage
 from orca2_kit.strategies import strategy_map as strategy_map_for
 
 stage = open_stage("02", params_path, run_dir, overrides)

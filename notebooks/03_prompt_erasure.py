@@ -34,7 +34,7 @@ overrides = {}  # e.g. {"erasure.system_message": "cautious"}
 import pandas as pd
 
 from orca2_kit import erasure, tasks
-from orca2_kit.stages import open_stage
+from orca2_kit.run.stage import open_stage
 from orca2_kit.strategies import student_system_message
 
 stage = open_stage("03", params_path, run_dir, overrides)

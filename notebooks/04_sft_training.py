@@ -31,12 +31,13 @@ overrides = {}  # e.g. {"train.epochs": 1}
 # %%
 import json
 
-from orca2_kit import loss_mask, plots, train  # first: it quiets library warnings that mean nothing to a reader
+from orca2_kit import plots, train  # first: it quiets library warnings that mean nothing to a reader
+from orca2_kit.train import loss_mask
 from datasets import load_from_disk  # noqa: E402,I001
 from IPython.display import HTML
 from orca2_kit.config import dump_params
 from orca2_kit.models import load_tokenizer, student_path
-from orca2_kit.stages import open_stage
+from orca2_kit.run.stage import open_stage
 
 stage = open_stage("04", params_path, run_dir, overrides)
 p = stage.params

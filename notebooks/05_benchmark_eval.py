@@ -36,9 +36,11 @@ overrides = {}  # e.g. {"eval.split": "dev"}
 # %%
 import pandas as pd
 
-from orca2_kit import budgets, evaluate, plots, tasks
+from orca2_kit import plots, tasks
+from orca2_kit.evaluation import builtin
+from orca2_kit.generation import budgets
 from orca2_kit.models import load_tokenizer, student_path
-from orca2_kit.stages import open_stage
+from orca2_kit.run.stage import open_stage
 
 stage = open_stage("05", params_path, run_dir, overrides)
 p = stage.params
@@ -63,7 +65,7 @@ max_new_tokens = needed if p.eval.max_new_tokens == "auto" else p.eval.max_new_t
 print(f"budget: {max_new_tokens} new tokens (the answers need {needed}; per strategy {per_strategy})")
 
 # %%
-samples, skipped = evaluate.base_and_student(p, items, adapter, stage.artifact("04", "train_metrics.json"), max_new_tokens)
+samples, skipped = builtin.base_and_student(p, items, adapter, stage.artifact("04", "train_metrics.json"), max_new_tokens)
 samples.to_json(stage.out / "samples.jsonl", orient="records", lines=True)
 pd.DataFrame(skipped)
 
@@ -75,18 +77,18 @@ pd.DataFrame(skipped)
 # answers; the mean over items). Then the same split by whether the student trained on the family.
 
 # %%
-summary = evaluate.summarize(samples, seed=p.seed)
+summary = builtin.summarize(samples, seed=p.seed)
 summary.to_csv(stage.out / "scores.csv", index=False)
 summary.round(3)
 
 # %%
-by_group = evaluate.summarize(samples.assign(group=samples.trained.map({True: "trained families",
+by_group = builtin.summarize(samples.assign(group=samples.trained.map({True: "trained families",
                                                                         False: "held-out families"})),
                               by=("group", "model", "system"), seed=p.seed)
 by_group.round(3)
 
 # %%
-fam = evaluate.per_family(samples, seed=p.seed)
+fam = builtin.per_family(samples, seed=p.seed)
 fig, _ = plots.base_vs_student(fam, stage.figures / "05_base_vs_student")
 
 # %% [markdown]
@@ -97,7 +99,7 @@ fig, _ = plots.base_vs_student(fam, stage.figures / "05_base_vs_student")
 # says nothing about whether its answers are right.
 
 # %%
-comparisons = pd.concat([evaluate.comparisons(g, p.erasure.system_message, seed=p.seed).assign(items=name)
+comparisons = pd.concat([builtin.comparisons(g, p.erasure.system_message, seed=p.seed).assign(items=name)
                          for name, g in [("all", samples), ("trained families", samples[samples.trained]),
                                          ("held-out families", samples[~samples.trained])] if len(g)],
                         ignore_index=True)
@@ -105,7 +107,7 @@ for r in comparisons[comparisons.difference.notna()].itertuples():
     print(f"{r.items:>18} | {r.comparison}: {r.difference:+.3f} (95% CI {r.ci_low:+.3f} to {r.ci_high:+.3f}, "
           f"n={r.n})" + (f" -> the student is {r.verdict}" if r.verdict != "-" else " (format, not ability)"))
 print()
-print(evaluate.conclusion(comparisons))
+print(builtin.conclusion(comparisons))
 
 # %% [markdown]
 # Read the verdicts with their intervals: *not distinguishable* means this run cannot tell the
@@ -137,7 +139,7 @@ for r in samples[(samples.id == item.id) & (samples.system == p.erasure.system_m
 # most of the scale, so read the intervals, not the bars.
 
 # %%
-from orca2_kit.harness import analysis, suite
+from orca2_kit.evaluation.harness import analysis, suite
 
 data_dir = p.resolved_data_dir()
 benchmarks, skipped_benchmarks = suite.plan(p, data_dir)
@@ -218,7 +220,7 @@ if harness_run["mt_bench"]:
 stage.write_metrics({"summary": summary.to_dict(orient="records"), "by_group": by_group.to_dict(orient="records"),
                      "comparisons": comparisons.to_dict(orient="records"), "skipped": skipped,
                      "max_new_tokens": max_new_tokens, "cut_by_limit": float(samples.hit_limit.mean()),
-                     "cut_not_in_loop": evaluate.cut_not_in_loop(samples),
+                     "cut_not_in_loop": builtin.cut_not_in_loop(samples),
                      "harness": {"summary": harness_summary.to_dict(orient="records"),
                                  "paired": harness_paired.to_dict(orient="records"),
                                  "multiple_choice": mc_summary.to_dict(orient="records"),

@@ -42,11 +42,12 @@ overrides = {}  # e.g. {"hallucination.n_items": 32}
 import pandas as pd
 from IPython.display import display
 
-from orca2_kit import grounded_data, hallucination, judge, plots
-from orca2_kit import hallucination_metrics as hm
-from orca2_kit.hallucination_items import make_grounded_items
+from orca2_kit import plots
+from orca2_kit.hallucination import grounded, judge, summarise
+from orca2_kit.hallucination import metrics as hm
+from orca2_kit.hallucination.items import make_grounded_items
 from orca2_kit.models import load_student, load_tokenizer, student_path
-from orca2_kit.stages import open_stage
+from orca2_kit.run.stage import open_stage
 
 stage = open_stage("06", params_path, run_dir, overrides)
 p, h = stage.params, stage.params.hallucination
@@ -62,15 +63,15 @@ print(items[0].query if items else "", "\n\nthe facts the checker knows:", items
 
 # %%
 tokenizer = load_tokenizer(student_path(p.student), p.student.revision)
-budget = grounded_data.source_budget(student_path(p.student), tokenizer, h.max_source_tokens, h.max_new_tokens)
+budget = grounded.source_budget(student_path(p.student), tokenizer, h.max_source_tokens, h.max_new_tokens)
 coverage = []
 for name in [d for d in h.datasets if d != "builtin"]:
-    src = grounded_data.resolve_source(name, h.sources.get(name), p.resolved_data_dir())
+    src = grounded.resolve_source(name, h.sources.get(name), p.resolved_data_dir())
     if src is None:
         print(f"{name}: skipped (no source: set hallucination.sources.{name} or ORCA2_DATA_DIR)")
         continue
-    real, n_cut = grounded_data.fit_sources(
-        grounded_data.load_grounded(name, src, h.splits.get(name), h.n_real_items, p.seed), tokenizer, budget)
+    real, n_cut = grounded.fit_sources(
+        grounded.load_grounded(name, src, h.splits.get(name), h.n_real_items, p.seed), tokenizer, budget)
     items += real
     coverage.append({"dataset": name, "source": src, "items": len(real), "truncated": n_cut, "budget_tokens": budget})
 pd.DataFrame(coverage)
@@ -84,19 +85,19 @@ pd.DataFrame(coverage)
 # %%
 support = None
 if h.support_model:
-    from orca2_kit.support import SupportModel, resolve_model_dir
+    from orca2_kit.hallucination.support import SupportModel, resolve_model_dir
 
     support = SupportModel(resolve_model_dir(h.support_model))
     print(f"support check: {support.kind} model {support.name}, threshold {h.support_threshold} (how it was chosen: "
           f"orca2_kit/data/support_calibration.json, benchmarks/support_threshold.py)")
-modes = hallucination.system_modes(h.system_messages, p.erasure.system_message)
+modes = summarise.system_modes(h.system_messages, p.erasure.system_message)
 print(f"system messages: {modes}; the student was trained with '{p.erasure.system_message}'")
 adapter = stage.artifact("04", "adapter" if p.train.method == "lora" else "model")
-rows = hallucination.reference_baseline([it for it in items if it.dataset != "builtin"], support, h.support_threshold)
+rows = summarise.reference_baseline([it for it in items if it.dataset != "builtin"], support, h.support_threshold)
 for name, weights in [("base", None), ("student", adapter)]:
     model, tokenizer = load_student(p.student, p.device, adapter=str(weights) if weights else None,
                                     scoring=p.generation.dtype)
-    rows += hallucination.summarise_items(model, tokenizer, items, modes, name, h.max_new_tokens, p.generation.batch_size,
+    rows += summarise.summarise_items(model, tokenizer, items, modes, name, h.max_new_tokens, p.generation.batch_size,
                                           budget + 256, support, h.support_threshold, p.erasure.system_message_file)
 samples = pd.DataFrame(rows)
 
@@ -194,7 +195,7 @@ bins.pivot_table(index=["dataset", "bin"], columns=["model", "system"], values="
 # ours has 135 million and the offline checker judges: the paper's bars are context, not a target.
 
 # %%
-paper = hallucination.paper_fig6()
+paper = summarise.paper_fig6()
 print("\n".join([paper["source"], *[f"[{k}] {v}" for k, v in paper["sources"].items()], *paper["notes"]]))
 fig, _ = plots.hallucination_rates(rates[rates.judge == "offline"], stage.figures / "06_hallucination",
                                    pd.DataFrame(paper["values"]), trained_with=p.erasure.system_message)
@@ -211,7 +212,7 @@ gen = samples[samples.model != "reference"].assign(spans=lambda d: d.offline_uns
 worst = gen[gen.offline_hallucinated].sort_values("n_wrong", ascending=False).head(6)
 with pd.option_context("display.max_colwidth", None):  # the whole summary, so every mark shows
     display(pd.DataFrame({"dataset": worst.dataset, "model": worst.model, "system": worst.system,
-                          "summary": [hallucination.highlight(s, u) for s, u in zip(worst.summary, worst.spans)],
+                          "summary": [summarise.highlight(s, u) for s, u in zip(worst.summary, worst.spans)],
                           "why": worst.offline_reasons.map(lambda r: "; ".join(dict.fromkeys(r))),
                           **({"LLM judge": worst.judge_verdict} if judge_info else {})}))
 
@@ -235,7 +236,7 @@ disagreement
 # never flags anything agrees with every clean summary.
 
 # %%
-from orca2_kit import hallucination_agreement as ha
+from orca2_kit.hallucination import agreement as ha
 
 agreement = {name: ha.agreement(ha.load_labels(name)) for name in ha.SETS}
 print("\n".join(ha.summary_line(name, a) for name, a in agreement.items()))

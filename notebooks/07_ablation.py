@@ -45,8 +45,9 @@ import json
 
 import pandas as pd
 
-from orca2_kit import plots, study, study_analysis
-from orca2_kit.stages import open_stage
+from orca2_kit import plots, study
+from orca2_kit.study import analysis as study_analysis
+from orca2_kit.run.stage import open_stage
 from orca2_kit.tasks import family_info
 
 stage = open_stage("07", params_path, run_dir, overrides)

@@ -18,9 +18,10 @@ from typing import Optional
 
 import yaml
 
-from .config import ConfigError
+from orca2_kit.config import ConfigError
+from orca2_kit.paths import REPO
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = REPO
 ENV = "ORCA2_DATA_DIR"
 FETCH = "python -m orca2_kit data fetch"
 BENCH_STAGE, GROUNDED_STAGE = "05_benchmark_eval", "06_hallucination"
@@ -106,7 +107,7 @@ def use(directory: str) -> Path:
 
 def benchmark_status(data_dir: Optional[Path]) -> dict[str, str]:
     """Every benchmark (MT-Bench included): 'ok', or the one-line reason it would be skipped."""
-    from .harness.benchmarks import available
+    from orca2_kit.evaluation.harness.benchmarks import available
 
     if data_dir is None:
         return {name: "no data directory" for name in available(None)}
@@ -117,7 +118,7 @@ def grounded_status(data_dir: Optional[Path], sources: Optional[dict] = None,
                     splits: Optional[dict] = None) -> dict[str, str]:
     """Every real grounded set (QMSum, ACI-Bench, MS MARCO): 'ok', 'ok: <where>' for a source given in
     params, or the one-line reason stage 06 would skip (or fail on) it."""
-    from .grounded_data import FOLDERS, LOCAL_SPLITS, REAL_DATASETS
+    from orca2_kit.hallucination.grounded import FOLDERS, LOCAL_SPLITS, REAL_DATASETS
 
     sources, splits, out = sources or {}, splits or {}, {}
     for name in REAL_DATASETS:
@@ -140,7 +141,7 @@ def grounded_status(data_dir: Optional[Path], sources: Optional[dict] = None,
 
 
 def _fetch_hint(names: list[str], data_dir: Optional[Path]) -> str:
-    from .data_fetch import load_sources
+    from orca2_kit.run.fetch import load_sources
 
     dest = "" if data_dir is None or Path(data_dir).resolve() == default_data_dir().resolve() else f" --dest {data_dir}"
     every = set(names) >= set(load_sources())
@@ -217,7 +218,7 @@ def add_parser(sub) -> None:
 
 def main(args: argparse.Namespace) -> int:
     if args.data_cmd == "fetch":
-        from .data_fetch import fetch
+        from orca2_kit.run.fetch import fetch
 
         dest = Path(args.dest).expanduser() if args.dest else default_data_dir()
         result = fetch(dest, args.only, github_base=args.github_base, hub_base=args.hub_base)
@@ -237,7 +238,7 @@ def main(args: argparse.Namespace) -> int:
 
 def status(data_dir: Optional[Path]) -> int:
     """Print every benchmark and grounded set: ok, or why a run skips it and the command that gets it."""
-    from .data_fetch import load_sources
+    from orca2_kit.run.fetch import load_sources
 
     if data_dir is None:
         data_dir, found = locate(None)

@@ -23,7 +23,7 @@ import json
 from pathlib import Path
 from typing import Optional
 
-from .stages import ALL_STAGES, STAGES
+from orca2_kit.run.stage import ALL_STAGES, STAGES
 
 STAGE_SECTIONS = {
     "01_strategy_selection": ("seed", "data_dir", "student", "tasks", "generation", "strategy_selection"),
@@ -130,7 +130,7 @@ def plan(params, manifest: dict, stages=STAGES) -> dict[str, Optional[str]]:
 
 def _legacy_params(manifest: dict, stage: str) -> Optional[dict]:
     """A run made before fingerprints: the stage's params as recorded in the manifest's params."""
-    from .config import Params
+    from orca2_kit.config import Params
 
     try:
         return stage_params(Params.model_validate(manifest["params"]), stage)

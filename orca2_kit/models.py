@@ -14,7 +14,7 @@ import warnings
 from pathlib import Path
 from typing import Optional
 
-from .config import StudentConfig
+from orca2_kit.config import StudentConfig
 
 EMBEDDED_NAME = "smollm2-135m-instruct"
 TINY_NAME = "tiny-random-llama"

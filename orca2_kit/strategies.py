@@ -90,7 +90,7 @@ def teacher_instruction(strategy: str, task_description: str) -> str:
 def strategy_map(source: str, selected: dict[str, str]) -> dict[str, str]:
     """The map the teacher follows (teacher.strategy_map): 'measured' is notebook 01's choice,
     'expected' each family's expected strategy, a strategy key that one for every family."""
-    from .tasks import family_info
+    from orca2_kit.tasks import family_info
 
     if source == "measured":
         return dict(selected)

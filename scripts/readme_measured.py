@@ -129,7 +129,7 @@ def checker_agreement_line() -> str:
     """The offline checker against the held-out hand labels (fixed data in the package, computed now
     by the checker in this tree; it does not depend on a run)."""
     sys.path.insert(0, str(ROOT))
-    from orca2_kit import hallucination_agreement as ha
+    from orca2_kit.hallucination import agreement as ha
 
     a = ha.agreement(ha.load_labels("heldout"))
     return (f"- 06 checker against a person, {a['n']} held-out hand-labelled summaries "

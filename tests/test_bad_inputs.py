@@ -8,7 +8,7 @@ import time
 import pytest
 import yaml
 
-from orca2_kit.__main__ import main
+from orca2_kit.run.cli import main
 from orca2_kit.config import PARAMS_DIR
 from tests.conftest import run_cli
 
@@ -233,7 +233,7 @@ def test_from_a_real_shell_one_line_and_exit_code_2(tmp_path):
 @pytest.mark.parametrize("profile", sorted(p.stem for p in PARAMS_DIR.glob("*.yaml")))
 def test_shipped_profiles_hold_no_secret(profile):
     from orca2_kit.config import load_params
-    from orca2_kit.runner import refuse_secrets
+    from orca2_kit.run.runner import refuse_secrets
 
     refuse_secrets(load_params(profile), {})  # raises if a shipped profile carried a key
 

@@ -140,7 +140,7 @@ def test_unbundled_in_a_fresh_clone_replays_the_teacher_offline(replayed, teache
     assert m["student_model"]["path"] == str(tmp / "ws" / "model")
     assert m["git"]["commit"] == subprocess.run(["git", "-C", str(clone), "rev-parse", "HEAD"], capture_output=True,
                                                 text=True, check=True).stdout.strip()
-    from orca2_kit.bundle import check_suite
+    from orca2_kit.run.bundle import check_suite
 
     assert check_suite(tmp / "ws", run) == []  # the seed drew the same tasks here
 

@@ -16,9 +16,9 @@ import pytest
 import yaml
 
 from orca2_kit import tasks
-from orca2_kit.bundle import bundle, unbundle
+from orca2_kit.run.bundle import bundle, unbundle
 from orca2_kit.config import ConfigError, dump_params, load_params
-from orca2_kit.teacher.cache import ResponseCache
+from orca2_kit.client.cache import ResponseCache
 from tests.conftest import ROOT
 from tests.faultproxy import FaultProxy
 

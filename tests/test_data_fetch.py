@@ -18,12 +18,12 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from orca2_kit import datadir
-from orca2_kit.__main__ import main
+from orca2_kit.run.cli import main
 from orca2_kit.config import Params, load_params
-from orca2_kit.data_fetch import load_sources
-from orca2_kit.grounded_data import HUB_SPLITS, LOCAL_SPLITS, REAL_DATASETS, load_grounded
-from orca2_kit.harness.benchmarks import BENCHMARKS, available, load_docs, local_files
-from orca2_kit.stages import STAGES
+from orca2_kit.run.fetch import load_sources
+from orca2_kit.hallucination.grounded import HUB_SPLITS, LOCAL_SPLITS, REAL_DATASETS, load_grounded
+from orca2_kit.evaluation.harness.benchmarks import BENCHMARKS, available, load_docs, local_files
+from orca2_kit.run.stage import STAGES
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SOURCES = load_sources()

@@ -1,6 +1,7 @@
 import pytest
 
-from orca2_kit import erasure, tasks
+from orca2_kit import erasure
+from orca2_kit import tasks
 from orca2_kit.strategies import STRATEGIES, student_system_message
 from orca2_kit.teacher import run_teacher
 from orca2_kit.config import TeacherConfig

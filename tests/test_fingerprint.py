@@ -11,7 +11,7 @@ import pytest
 
 from orca2_kit import fingerprint
 from orca2_kit.config import Params, load_params
-from orca2_kit.stages import STAGES
+from orca2_kit.run.stage import STAGES
 from tests.conftest import ROOT
 
 
@@ -116,6 +116,6 @@ def test_resume_after_set_reruns_exactly_the_stages_whose_fingerprint_changed(tm
 
 
 def _hashes(d: Path) -> dict:
-    from orca2_kit.manifest import sha256_file
+    from orca2_kit.run.manifest import sha256_file
 
     return {str(p.relative_to(d)): sha256_file(p) for p in sorted(d.rglob("*")) if p.is_file()}

@@ -4,7 +4,7 @@ the batch, and the same scores at two batch sizes in the scoring dtype."""
 import pytest
 import torch
 
-from orca2_kit import greedy
+from orca2_kit.generation import greedy
 from orca2_kit.config import StudentConfig
 from orca2_kit.generation import generate_detailed, messages, system_text
 from orca2_kit.models import load_student
@@ -98,7 +98,7 @@ def test_stop_rule_ends_a_row(tiny):
 def test_real_prompts_give_model_generate_text_in_fp32(smollm2, real_data):
     """SmolLM2 fp32 on real prompts: built-in tasks under three system messages and documents of
     real benchmarks (GSM8K, MMLU), with the stop after 'Answer:' and mixed limits."""
-    from orca2_kit.harness import benchmarks as B
+    from orca2_kit.evaluation.harness import benchmarks as B
 
     model, tok = smollm2
     docs = [d for n in ("gsm8k", "mmlu") for d in B.load_docs(n, real_data)[:3]]
@@ -113,7 +113,8 @@ def test_real_prompts_give_model_generate_text_in_fp32(smollm2, real_data):
 @pytest.mark.slow
 def test_same_builtin_scores_at_two_batch_sizes_in_the_scoring_dtype(smollm2_dir):
     """Issue 13: one student, one set of numbers, whatever the batch size (scoring dtype: fp32 on CPUs)."""
-    from orca2_kit import evaluate, tasks
+    from orca2_kit.evaluation import builtin as evaluate
+    from orca2_kit import tasks
     from orca2_kit.config import load_params
     from orca2_kit.models import scoring_dtype
 
@@ -134,8 +135,8 @@ def test_harness_backend_continuous_equals_hflm(smollm2, real_data, tmp_path):
     """orca2-hf's continuous generate_until: the same logged responses as HFLM's own loop."""
     import json
 
-    from orca2_kit import harness
-    from orca2_kit.harness.backends import Orca2HFLM
+    from orca2_kit.evaluation import harness
+    from orca2_kit.evaluation.harness.backends import Orca2HFLM
 
     model, tok = smollm2
     resp = {}

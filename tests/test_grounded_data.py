@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from orca2_kit.config import ConfigError, load_params
-from orca2_kit.grounded_data import fit_sources, load_grounded, resolve_source, source_budget
+from orca2_kit.hallucination.grounded import fit_sources, load_grounded, resolve_source, source_budget
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ms_marco"
 

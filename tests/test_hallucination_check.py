@@ -6,12 +6,9 @@ import re
 
 import pytest
 
-from orca2_kit.hallucination_check import check_real, check_summary
-from orca2_kit.hallucination_tokens import number_value
-from orca2_kit.hallucination_items import (
-    ALIASES, FACILITIES, FIRST_NAMES, JOBS, MONTHS, PLACES, SYMPTOMS, WEEKDAYS, GroundedItem, make_grounded_items,
-    number_words,
-)
+from orca2_kit.hallucination.check import check_real, check_summary
+from orca2_kit.hallucination.tokens import number_value
+from orca2_kit.hallucination.items import ALIASES, FACILITIES, FIRST_NAMES, JOBS, MONTHS, PLACES, SYMPTOMS, WEEKDAYS, GroundedItem, make_grounded_items, number_words
 
 ITEMS = make_grounded_items(300, seed=7)
 
@@ -373,7 +370,7 @@ def test_checker_agrees_with_hand_labels(name, in_scope, overall):
     "was prescribed" is not the prescriber; "a positive one" is no number), 42/48 and 32/48 with no
     false alarm. The misses are claims in open words, a wrong recipient, and a year or date put on
     another event. The issue's 0.95 is not met; these asserts keep the measured level."""
-    from orca2_kit.hallucination_agreement import agreement, load_labels
+    from orca2_kit.hallucination.agreement import agreement, load_labels
 
     rows = load_labels(name)
     assert len(rows) >= 30 and {r["model"] for r in rows} == {"base", "student"}
@@ -384,7 +381,7 @@ def test_checker_agrees_with_hand_labels(name, in_scope, overall):
 
 
 def test_labelled_sets_are_checked_when_loaded(tmp_path, monkeypatch):
-    from orca2_kit import hallucination_agreement as ha
+    from orca2_kit.hallucination import agreement as ha
 
     with pytest.raises(ValueError, match="choose one of dev, heldout"):
         ha.load_labels("test")

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from orca2_kit import harness
-from orca2_kit.harness import agreement, analysis, mt_bench
-from orca2_kit.harness import benchmarks as B
+from orca2_kit.evaluation import harness
+from orca2_kit.evaluation.harness import agreement, analysis, mt_bench
+from orca2_kit.evaluation.harness import benchmarks as B
 from orca2_kit.strategies import STRATEGIES, classify_strategy
 
 FIXTURES = Path(__file__).parent / "fixtures" / "benchmarks"
@@ -184,7 +184,7 @@ def test_empty_means_empty_and_system_variants_reach_the_prompt(smollm2, real_da
 
 
 def test_empty_system_refused_for_a_template_that_cannot_render_it(tiny_dir):
-    from orca2_kit.harness.backends import EmptySystemNotPossible
+    from orca2_kit.evaluation.harness.backends import EmptySystemNotPossible
     from orca2_kit.models import load_model, load_tokenizer
 
     tok = load_tokenizer(str(tiny_dir))

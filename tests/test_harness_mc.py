@@ -14,9 +14,9 @@ import lm_eval
 import pytest
 import yaml
 
-from orca2_kit import harness
-from orca2_kit.harness import analysis
-from orca2_kit.harness import benchmarks as B
+from orca2_kit.evaluation import harness
+from orca2_kit.evaluation.harness import analysis
+from orca2_kit.evaluation.harness import benchmarks as B
 
 FIXTURES = Path(__file__).parent / "fixtures" / "benchmarks"
 LM_EVAL_TASKS = Path(lm_eval.__file__).resolve().parent / "tasks"
@@ -143,7 +143,7 @@ def test_documents_carry_the_standard_forms_text():
 
 def test_notebook_05_runs_both_forms_where_the_backend_can_score_them():
     from orca2_kit.config import load_params
-    from orca2_kit.harness import suite
+    from orca2_kit.evaluation.harness import suite
 
     bench = ["gsm8k", "mmlu", "hellaswag", "crass"]
     ll, mc, skipped = suite.loglikelihood_plan(load_params("offline"), bench)

@@ -8,7 +8,7 @@ import jupytext
 import nbformat
 import pytest
 
-from orca2_kit.runner import SECRET_SHAPES
+from orca2_kit.run.runner import SECRET_SHAPES
 
 ROOT = Path(__file__).resolve().parent.parent
 NB = ROOT / "notebooks"

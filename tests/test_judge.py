@@ -3,9 +3,9 @@ import pandas as pd
 import pytest
 
 from orca2_kit.config import ConfigError, JudgeConfig, load_params
-from orca2_kit.hallucination_items import make_grounded_items
-from orca2_kit.hallucination_metrics import rates_table
-from orca2_kit.judge import RESPONSE_FORMAT, VERDICTS, disagreements, judge_summaries, parse_verdict, preflight
+from orca2_kit.hallucination.items import make_grounded_items
+from orca2_kit.hallucination.metrics import rates_table
+from orca2_kit.hallucination.judge import RESPONSE_FORMAT, VERDICTS, disagreements, judge_summaries, parse_verdict, preflight
 
 
 # --- parsing ---------------------------------------------------------------------------------
@@ -176,8 +176,8 @@ def test_a_server_that_rejects_response_format(server, tmp_path):
 def test_judge_and_offline_checker_compared_on_the_same_summaries(server, tmp_path):
     """The notebook's comparison: the same rows judged by both, counted side by side (the 135M judge's
     verdicts are poor; what is tested is that both see the same summaries and are tallied apart)."""
-    from orca2_kit.hallucination import summary_row
-    from orca2_kit.hallucination_metrics import paired_differences
+    from orca2_kit.hallucination.summarise import summary_row
+    from orca2_kit.hallucination.metrics import paired_differences
 
     items = make_grounded_items(2, seed=5)
     rows = [summary_row(it, s, m, "empty") for it in items for m, s in

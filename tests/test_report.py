@@ -8,8 +8,8 @@ import nbformat
 import pytest
 
 from orca2_kit.config import load_params
-from orca2_kit.exercises import load_exercises
-from orca2_kit.stages import ALL_STAGES, STAGES
+from orca2_kit.run.exercises import load_exercises
+from orca2_kit.run.stage import ALL_STAGES, STAGES
 from tests.browser import open_page
 from tests.conftest import run_cli
 
@@ -105,7 +105,7 @@ def test_bad_exercise_requests_are_refused_clearly(tmp_path):
 def test_the_overview_states_paired_differences_not_raw_rates():
     """The 06 box: student minus base on the same documents with its interval, never a list of rates
     that invites comparing one model's best message with the other's worst."""
-    from orca2_kit.report import glance
+    from orca2_kit.run.report import glance
 
     pairs = [{"dataset": "builtin", "judge": "offline", "metric": "hallucinated", "system": s, "diff": d, "lo": lo,
               "hi": hi, "n_pairs": 12} for s, d, lo, hi in [("empty", 0.0, -0.25, 0.25), ("generic", -0.08, -0.42, 0.25)]]

@@ -12,10 +12,10 @@ import psutil
 import pytest
 
 from orca2_kit import fingerprint
-from orca2_kit.__main__ import main
+from orca2_kit.run.cli import main
 from orca2_kit.config import dump_params, load_params
-from orca2_kit.manifest import write_manifest
-from orca2_kit.stages import STAGES
+from orca2_kit.run.manifest import write_manifest
+from orca2_kit.run.stage import STAGES
 from tests.conftest import ROOT
 from tests.faultproxy import FaultProxy
 from tests.test_reliability import KEY_ENV, proc_tree, stage_status, start_runner, teacher_profile, wait_for
@@ -32,7 +32,7 @@ def _finished_run(tmp_path, overrides=()):
     return run
 
 
-HOLD = ("import sys, time\nfrom orca2_kit.runlock import RunLock\nlock = RunLock(sys.argv[1]).acquire()\n"
+HOLD = ("import sys, time\nfrom orca2_kit.run.lock import RunLock\nlock = RunLock(sys.argv[1]).acquire()\n"
         "print('locked', flush=True)\ntime.sleep(120)\n")
 
 
@@ -55,7 +55,7 @@ def test_a_stale_lock_is_taken_over_and_a_finished_run_reruns_nothing(tmp_path):
     """The runner holding the lock was killed (its pid is gone): the next runner takes the lock
     over and says so. Everything is up to date, so nothing runs: a rerun of a finished study
     retrains nothing (the runner's Python API, as the study calls it)."""
-    from orca2_kit.runner import run as run_pipeline
+    from orca2_kit.run.runner import run as run_pipeline
 
     run = _finished_run(tmp_path)
     dead = subprocess.Popen([sys.executable, "-c", "pass"])

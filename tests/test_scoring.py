@@ -4,7 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from orca2_kit import budgets, evaluate, selection, tasks
+from orca2_kit.generation import budgets
+from orca2_kit.evaluation import builtin as evaluate
+from orca2_kit import selection
+from orca2_kit import tasks
 from orca2_kit.config import ConfigError, load_params
 from orca2_kit.strategies import STRATEGIES
 from orca2_kit.tasks import facts
@@ -165,7 +168,7 @@ def test_probe_rule_on_the_smoke_profile(tmp_path):
 def test_a_runaway_loop_is_told_from_an_answer_still_going():
     """Issue 13: a cut generation is a budget problem only when it was still making progress; the
     runaways below are real outputs of the offline run (cut at the budget), the others are not."""
-    from orca2_kit.budgets import repeating
+    from orca2_kit.generation.budgets import repeating
 
     runaways = [
         "Let's solve this step by step.\n1. The first animal is a truck.\n2. The next animal is a window.\n"
@@ -188,7 +191,8 @@ def test_a_runaway_loop_is_told_from_an_answer_still_going():
 def test_chance_counts_known_candidates_and_the_conclusion_follows_the_intervals():
     import pandas as pd
 
-    from orca2_kit import evaluate, tasks
+    from orca2_kit.evaluation import builtin as evaluate
+    from orca2_kit import tasks
 
     suite = tasks.build_suite(1234, ["weekday", "sentiment", "arithmetic"], n_train=1, n_dev=1, n_test=1)["test"]
     chance = {it.family: evaluate.chance_level(it) for it in suite}

@@ -6,7 +6,8 @@ import pytest
 from orca2_kit import tasks
 from orca2_kit.config import TasksConfig
 from orca2_kit.strategies import STRATEGIES
-from orca2_kit.teacher import reference, verify
+from orca2_kit.teacher import reference
+from orca2_kit.teacher import verify
 
 
 def test_suite_is_deterministic_and_splits_are_disjoint():

@@ -4,9 +4,9 @@ import json
 import pytest
 
 from orca2_kit.config import TeacherConfig
-from orca2_kit.teacher.batch import batch_lines, store_output
-from orca2_kit.teacher.cache import ResponseCache
-from orca2_kit.teacher.client import TeacherClient
+from orca2_kit.client.batch import batch_lines, store_output
+from orca2_kit.client.cache import ResponseCache
+from orca2_kit.client.chat_client import TeacherClient
 
 
 @pytest.fixture

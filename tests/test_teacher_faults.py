@@ -12,7 +12,7 @@ import pytest
 from orca2_kit import tasks
 from orca2_kit.config import TeacherConfig
 from orca2_kit.teacher import DryRun, run_teacher
-from orca2_kit.teacher.cache import ResponseCache
+from orca2_kit.client.cache import ResponseCache
 from tests.faultproxy import FaultProxy
 
 pytestmark = pytest.mark.slow
@@ -64,7 +64,7 @@ def test_budget_cap_stops_cleanly_and_keeps_what_was_received(server, tmp_path):
     # a price so high that the first answers exhaust the budget: a cap of 1.5 worst cases (a request is
     # sent only if its worst case fits beside what was spent)
     from orca2_kit.teacher import teacher_requests
-    from orca2_kit.teacher.limits import max_input_tokens
+    from orca2_kit.client.limits import max_input_tokens
 
     worst = max(max_input_tokens(r["messages"]) + 16 for r in teacher_requests(_items(3), SMAP)) * 1e4 / 1e6
     cfg = _cfg(server["base_url"], server["model"], tmp_path, max_concurrency=1, price_input_per_mtok=1e4,

@@ -19,9 +19,9 @@ import pytest
 from orca2_kit import tasks
 from orca2_kit.config import TeacherConfig
 from orca2_kit.teacher import REFINE_PROMPT, run_teacher, teacher_requests
-from orca2_kit.teacher.cache import ResponseCache, request_key
-from orca2_kit.teacher.client import TeacherClient, _run_sync
-from orca2_kit.teacher.limits import max_input_tokens
+from orca2_kit.client.cache import ResponseCache, request_key
+from orca2_kit.client.chat_client import TeacherClient, _run_sync
+from orca2_kit.client.limits import max_input_tokens
 from tests.batchapi import BatchAPI
 from tests.conftest import ROOT
 from tests.faultproxy import FaultProxy

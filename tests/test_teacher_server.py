@@ -5,8 +5,8 @@ import pytest
 from orca2_kit import tasks
 from orca2_kit.config import TeacherConfig
 from orca2_kit.teacher import run_teacher
-from orca2_kit.teacher.cache import ResponseCache
-from orca2_kit.teacher.client import TeacherClient
+from orca2_kit.client.cache import ResponseCache
+from orca2_kit.client.chat_client import TeacherClient
 
 pytestmark = pytest.mark.slow
 

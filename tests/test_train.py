@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from orca2_kit import erasure, tasks
+from orca2_kit import erasure
+from orca2_kit import tasks
 from orca2_kit.config import PARAMS_DIR, TeacherConfig, load_params
 from orca2_kit.models import load_tokenizer
 from orca2_kit.strategies import student_system_message
@@ -141,7 +142,7 @@ def test_killed_training_resumes_from_its_checkpoint(run_dir, tmp_path):
 
 
 def test_evaluation_refuses_a_changed_chat_template(tiny_dir, tmp_path):
-    from orca2_kit.evaluate import assert_same_template
+    from orca2_kit.evaluation.builtin import assert_same_template
     from orca2_kit.generation import template_hash
 
     tok = load_tokenizer(str(tiny_dir))
@@ -154,7 +155,7 @@ def test_evaluation_refuses_a_changed_chat_template(tiny_dir, tmp_path):
 
 
 def test_packing_on_without_flash_attention_is_refused():
-    from orca2_kit.train import use_packing
+    from orca2_kit.train.trainer import use_packing
 
     p = load_params("smoke", ["train.packing=true"])
     with pytest.raises(ValueError, match="train.packing"):
@@ -167,7 +168,7 @@ def test_cpu_training_config_has_checkpointing_off_and_says_nothing_deprecated(t
     """Issue 12: the README says activation checkpointing is off on CPUs; the config must not warn either."""
     import warnings
 
-    from orca2_kit.train import sft_config
+    from orca2_kit.train.trainer import sft_config
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -177,7 +178,7 @@ def test_cpu_training_config_has_checkpointing_off_and_says_nothing_deprecated(t
 
 
 def test_length_bucket_sampler_is_a_seeded_permutation_with_homogeneous_batches():
-    from orca2_kit.train import LengthBucketSampler
+    from orca2_kit.train.batches import LengthBucketSampler
 
     lengths = [(i * 37) % 101 + 5 for i in range(48)]
     s = LengthBucketSampler(lengths, 8, seed=1)
@@ -218,7 +219,7 @@ def _train_in_process(run_dir: Path, tmp: Path, compact: bool, steps: int = 3,
     from datasets import load_from_disk
     from transformers import AutoModelForCausalLM, set_seed
 
-    from orca2_kit.train import lora_config, sft_config, trainer_class
+    from orca2_kit.train.trainer import lora_config, sft_config, trainer_class
 
     p = load_params(_params(tmp, f"loss-{compact}-{dtype}", max_steps=steps, per_device_batch_size=4, logging_steps=1,
                             report_to=[]))

@@ -13,8 +13,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Iterable, Optional
 
-from .base import ANSWER_FORMAT, ANSWER_TYPES, Family, Solution, TaskItem  # noqa: F401
-from .families import FAMILIES
+from orca2_kit.tasks.base import ANSWER_FORMAT, ANSWER_TYPES, Family, Solution, TaskItem  # noqa: F401
+from orca2_kit.tasks.families import FAMILIES
 
 SPLITS = ("train", "dev", "test")
 REQUIRED_COLUMNS = ("task", "prompt", "reference")
@@ -65,8 +65,8 @@ class LeakageError(RuntimeError):
 def leak_keys(item: TaskItem) -> set[str]:
     """The partitioned facts an item rests on (people, invented names and towns, countries, capitals,
     elements), named in its prompt or reference: none of them may appear in a training answer."""
-    from .facts import COUNTRIES, ELEMENTS, FIRST_NAMES, PEOPLE, SURNAMES
-    from .families import TOWNS
+    from orca2_kit.tasks.facts import COUNTRIES, ELEMENTS, FIRST_NAMES, PEOPLE, SURNAMES
+    from orca2_kit.tasks.families import TOWNS
 
     text = f"{item.prompt}\n{item.reference}"
     vocab = [c for row in COUNTRIES for c in row[:2]] + [e[0] for e in ELEMENTS] + [p[0] for p in PEOPLE]

@@ -7,7 +7,7 @@ API. It sits behind the same interface as the LLM teacher (`orca2_kit.teacher.ru
 """
 from __future__ import annotations
 
-from ..tasks.base import TaskItem
+from orca2_kit.tasks.base import TaskItem
 
 NAME = "reference-teacher"
 

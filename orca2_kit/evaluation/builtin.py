@@ -1,0 +1,213 @@
+"""Stage 05: base vs student, zero-shot, on the held-out split, under each system message.
+
+This is the kit's own generation layer on the built-in tasks; the paper's benchmarks run through
+lm-evaluation-harness (see the evaluation task configs). "empty" is an explicit empty system turn;
+a template that cannot render one is reported, not silently replaced by its default.
+
+Every table reports, per model and system message (and family): the **lenient** (format-free)
+accuracy — does the answer commit to the right thing, in any clear form — beside the **strict**
+accuracy (only the 'Answer:' line counts), the **format-OK** rate, the accuracy *among* format-OK
+answers, the share of generations the token limit **cut**, and the **chance** level. The verdict
+("is the student ahead?") is read on lenient accuracy; how much better the student follows the
+answer format is its own number (the format-OK difference), never folded into the verdict.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from orca2_kit.extract import score
+from orca2_kit.generation import empty_system_check, generate_detailed, messages, system_text
+from orca2_kit.tasks.base import TaskItem
+
+METRICS = ("correct_lenient", "correct_strict", "format_ok", "hit_limit")
+
+
+def chance_level(item: TaskItem) -> float:
+    """What guessing scores on an item: 1/k for a choice between k options or an answer from k known
+    candidates (weekday: 1/7, a capital: 1/96), 0 for an open answer."""
+    if item.answer_type == "choice" and item.choices:
+        return 1.0 / len(item.choices)
+    return 1.0 / len(item.candidates) if item.candidates else 0.0
+
+
+def score_rows(items: list[TaskItem], generations, **extra) -> list[dict]:
+    """Per-sample rows: the output, both readings, format-OK, whether the limit cut it (and whether
+    it was cut in a runaway loop, which no budget ends: budgets.repeating), chance."""
+    from orca2_kit.generation.budgets import repeating
+
+    rows = []
+    for it, g in zip(items, generations):
+        rows.append({**extra, "id": it.id, "family": it.family, "output": g.text, "reference": it.reference,
+                     "new_tokens": g.new_tokens, "hit_limit": g.hit_limit,
+                     "cut_in_loop": bool(g.hit_limit and repeating(g.text)), "chance": chance_level(it),
+                     **score(g.text, it.reference, it.answer_type, it.choices, it.candidates)})
+    return rows
+
+
+def evaluate_model(model, tokenizer, items: list[TaskItem], system_modes: list[str], model_name: str,
+                   max_new_tokens: int, batch_size: int, max_prompt_tokens: int = 1024,
+                   system_message_file: str | None = None, engine: str = "auto") -> tuple[pd.DataFrame, list[dict]]:
+    """Per-sample rows for every system message this template supports, and the skipped ones.
+    `engine`: generation.generate's ("hf": plain model.generate, to check the fast decoder)."""
+    rows, skipped = [], []
+    check = empty_system_check(tokenizer)
+    for mode in system_modes:
+        if mode == "empty" and not check["possible"]:
+            skipped.append({"model": model_name, "system": mode, "reason": check["reason"]})
+            continue
+        system = system_text(mode, system_message_file)
+        gens = generate_detailed(model, tokenizer, [messages(system, it.prompt) for it in items], max_new_tokens,
+                                 batch_size, max_prompt_tokens, desc=f"{model_name} / {mode} system", engine=engine)
+        rows += score_rows(items, gens, model=model_name, system=mode)
+    return pd.DataFrame(rows), skipped
+
+
+def base_and_student(p, items: list[TaskItem], adapter, train_metrics_path, max_new_tokens: int) -> tuple[pd.DataFrame, list[dict]]:
+    """Notebook 05's built-in evaluation: the base model under the profile's system messages (and
+    its template's own default, `none`, when eval.base_under_none), the student under the profile's;
+    a `trained` column says whether the student trained on the item's family."""
+    from orca2_kit.models import load_student
+
+    modes = list(p.eval.system_messages)
+    runs = [("base", None, modes + (["none"] if p.eval.base_under_none and "none" not in modes else [])),
+            ("student", adapter, modes)]
+    results, skipped = [], []
+    for name, weights, systems in runs:
+        model, tokenizer = load_student(p.student, p.device, adapter=str(weights) if weights else None,
+                                        scoring=p.generation.dtype)
+        assert_same_template(tokenizer, train_metrics_path)
+        samples, skip = evaluate_model(model, tokenizer, items, systems, name, max_new_tokens, p.generation.batch_size,
+                                       p.generation.max_prompt_tokens, p.erasure.system_message_file)
+        results.append(samples)
+        skipped += skip
+        del model
+    samples = pd.concat(results, ignore_index=True)
+    samples["trained"] = ~samples.family.isin(p.tasks.heldout_families)
+    return samples, skipped
+
+
+def assert_same_template(tokenizer, train_metrics_path) -> str:
+    """The student must be evaluated through the chat template it was trained with."""
+    import json
+
+    from orca2_kit.generation import template_hash
+
+    trained = json.loads(open(train_metrics_path).read())["template_hash"]
+    now = template_hash(tokenizer)
+    if now != trained:
+        raise RuntimeError(f"chat template changed between training ({trained}) and evaluation ({now}); "
+                           "the student would be scored on prompts it was not trained on")
+    return now
+
+
+def bootstrap_ci(values, n_boot: int = 1000, seed: int = 0) -> tuple[float, float]:
+    """95% percentile bootstrap interval of a mean (seeded: same data, same interval)."""
+    v = np.asarray(values, dtype=float)
+    if len(v) == 0:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    means = v[rng.integers(0, len(v), size=(n_boot, len(v)))].mean(axis=1)
+    return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
+
+
+def summarize(samples: pd.DataFrame, by=("model", "system"), seed: int = 0) -> pd.DataFrame:
+    """The evaluation table: lenient and strict accuracy with 95% CIs, format-OK, accuracy among
+    format-OK answers, the share cut by the token limit, and chance, per group of `by`."""
+    rows = []
+    for key, g in samples.groupby(list(by), sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        lo, hi = bootstrap_ci(g["correct_lenient"], seed=seed)
+        slo, shi = bootstrap_ci(g["correct_strict"], seed=seed)
+        ok = g[g["format_ok"].astype(bool)]
+        rows.append({**dict(zip(by, key)), "n": len(g),
+                     "lenient": g["correct_lenient"].mean(), "lenient_lo": lo, "lenient_hi": hi,
+                     "strict": g["correct_strict"].mean(), "strict_lo": slo, "strict_hi": shi,
+                     "format_ok": g["format_ok"].mean(),
+                     "acc_given_format_ok": ok["correct_strict"].mean() if len(ok) else float("nan"),
+                     "cut_by_limit": g["hit_limit"].mean(), "cut_not_in_loop": cut_not_in_loop(g),
+                     "chance": g["chance"].mean()})
+    return pd.DataFrame(rows)
+
+
+def cut_not_in_loop(g: pd.DataFrame) -> float:
+    """The share of generations the token limit cut while they were still going somewhere (not in a
+    runaway loop): the ones a larger budget could have let finish."""
+    if "cut_in_loop" not in g:
+        return float("nan")
+    return float((g["hit_limit"].astype(bool) & ~g["cut_in_loop"].astype(bool)).mean())
+
+
+def conclusion(comparisons: pd.DataFrame) -> str:
+    """What notebook 05's paired comparisons say, in words (null results included): the student at
+    its training message against the base at its best, per group of items, then the format gain."""
+    def span(r) -> str:
+        return f"{r.difference:+.2f} (95% CI {r.ci_low:+.2f} to {r.ci_high:+.2f}, n={r.n})"
+
+    best = comparisons[comparisons.comparison.str.contains("at its best") & comparisons.difference.notna()]
+    fmt = comparisons[comparisons.comparison.str.startswith("format gain") & comparisons.difference.notna()]
+    if not len(best):
+        return "No paired comparison of student and base could be made."
+    found = best[best.verdict != "not distinguishable"]
+    parts = "; ".join(f"{r.items} {span(r)}" for r in best.itertuples())
+    if len(found):
+        head = ("The student is " + "; ".join(f"{r.verdict} on {r.items}" for r in found.itertuples())
+                + " of the base model at its best message, on lenient accuracy (the answer committed to, in any form): ")
+    else:
+        head = ("In this run the student cannot be told apart from the base model at its best message on lenient "
+                "accuracy (the answer committed to, in any form): ")
+    out = head + parts + "."
+    if len(fmt):
+        r = fmt[fmt["items"] == "all"].iloc[0] if (fmt["items"] == "all").any() else fmt.iloc[0]
+        out += (f" Its share of answers with the `Answer:` line (format-OK) differs by {span(r)}"
+                + (" — a format gain, not an ability gain." if r.ci_low > 0 else "."))
+    return out
+
+
+def per_family(samples: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    """The same table per family (with whether the student trained on it, when known)."""
+    by = ("family", "model", "system") + (("trained",) if "trained" in samples else ())
+    return summarize(samples, by=by, seed=seed)
+
+
+def paired_difference(samples: pd.DataFrame, system_a: str, system_b: str | None = None, a: str = "student",
+                      b: str = "base", metric: str = "correct_lenient", seed: int = 0) -> dict:
+    """`a` under `system_a` minus `b` under `system_b` (default: the same message), on the same
+    items, with a paired bootstrap CI."""
+    system_b = system_b or system_a
+    x = samples[(samples.model == a) & (samples.system == system_a)].set_index("id")[metric].astype(float)
+    y = samples[(samples.model == b) & (samples.system == system_b)].set_index("id")[metric].astype(float)
+    d = (x - y).dropna()
+    if not len(d):
+        return {}
+    lo, hi = bootstrap_ci(d, seed=seed)
+    return {"a": f"{a} / {system_a}", "b": f"{b} / {system_b}", "metric": metric, "difference": float(d.mean()),
+            "ci_low": lo, "ci_high": hi, "n": int(len(d))}
+
+
+def verdict(diff: dict) -> str:
+    """'ahead', 'behind' or 'not distinguishable' from a paired difference's interval."""
+    if not diff:
+        return "not measured"
+    return "ahead" if diff["ci_low"] > 0 else "behind" if diff["ci_high"] < 0 else "not distinguishable"
+
+
+def comparisons(samples: pd.DataFrame, trained_system: str, seed: int = 0) -> pd.DataFrame:
+    """The paired comparisons notebook 05 reads: the student against the base under each system
+    message both were scored with, and the student (under the message it was trained with) against
+    the base *at its best* message — both on lenient accuracy — and, apart, the format gain."""
+    rows = []
+    systems = [s for s in dict.fromkeys(samples.system) if ((samples.model == "student") & (samples.system == s)).any()]
+    for s in systems:
+        rows.append({"comparison": f"same message ({s})", **paired_difference(samples, s, seed=seed)})
+    base = samples[samples.model == "base"]
+    if len(base) and ((samples.model == "student") & (samples.system == trained_system)).any():
+        best = base.groupby("system")["correct_lenient"].mean().idxmax()
+        rows.append({"comparison": f"student ({trained_system}) vs base at its best ({best})",
+                     **paired_difference(samples, trained_system, best, seed=seed)})
+        rows.append({"comparison": f"format gain: format-OK rate, student ({trained_system}) - base ({best})",
+                     **paired_difference(samples, trained_system, best, metric="format_ok", seed=seed)})
+    out = pd.DataFrame(rows)
+    if len(out):
+        out["verdict"] = [verdict(r) if r.get("metric") == "correct_lenient" else "-" for r in out.to_dict("records")]
+    return out

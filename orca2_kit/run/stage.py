@@ -1,0 +1,86 @@
+"""The six stages (and the study's seventh), in order: each is one notebook, and writes its artifacts into a folder of the
+same name under the run directory, so a stage's outputs are one hop from its notebook."""
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+STAGES = (
+    "01_strategy_selection",
+    "02_teacher_prompting",
+    "03_prompt_erasure",
+    "04_sft_training",
+    "05_benchmark_eval",
+    "06_hallucination",
+)
+# `python -m orca2_kit study`: strategy selection once, then every ablation arm (notebook 07)
+STUDY = ("01_strategy_selection", "07_ablation")
+ALL_STAGES = STAGES + ("07_ablation",)
+
+
+def stage_name(key: str) -> str:
+    """'04', '4', '04_sft_training' or 'sft_training' -> '04_sft_training'."""
+    key = str(key).strip()
+    for s in ALL_STAGES:
+        if key in (s, s[:2], s[3:]) or (key.isdigit() and int(key) == int(s[:2])):
+            return s
+    raise ValueError(f"unknown stage '{key}'; stages are {', '.join(ALL_STAGES)}")
+
+
+@dataclass
+class Stage:
+    """What a notebook works with: validated params, its own output folder, the run's figures."""
+
+    params: object
+    run_dir: Path
+    name: str
+
+    @property
+    def out(self) -> Path:
+        return self.run_dir / self.name
+
+    @property
+    def figures(self) -> Path:
+        return self.run_dir / "figures"
+
+    def artifact(self, stage: str, *parts: str) -> Path:
+        """A file of an earlier stage; a clear error if that stage has not run in this run dir."""
+        path = self.run_dir.joinpath(stage_name(stage), *parts)
+        if not path.exists():
+            raise FileNotFoundError(f"{path} is missing: run stage {stage_name(stage)} first "
+                                    f"(python -m orca2_kit run --profile {self.params.profile} --resume {self.run_dir})")
+        return path
+
+    def write_metrics(self, metrics: dict) -> None:
+        """Each notebook ends by writing its headline numbers; tests and the report read them. It
+        prints where (a notebook cell then shows one readable line, not a returned path)."""
+        path = self.out / "metrics.json"
+        path.write_text(json.dumps(metrics, indent=2, sort_keys=True, default=float))
+        print(f"headline numbers -> {path.relative_to(self.run_dir.parent) if path.is_relative_to(self.run_dir.parent) else path}")
+
+
+def open_stage(name: str, params_path: str, run_dir: str, overrides: list[str] | None = None) -> Stage:
+    """The first call of every notebook: validate params, seed everything, make the folders."""
+    from orca2_kit.config import load_params
+
+    params = load_params(params_path, overrides or [])
+    seed_everything(params.seed)
+    stage = Stage(params=params, run_dir=Path(run_dir).resolve(), name=stage_name(name))
+    stage.out.mkdir(parents=True, exist_ok=True)
+    stage.figures.mkdir(parents=True, exist_ok=True)
+    return stage
+
+
+def seed_everything(seed: int) -> None:
+    import numpy as np
+
+    random.seed(seed)
+    np.random.seed(seed)
+    try:
+        import torch
+
+        torch.manual_seed(seed)
+    except ImportError:
+        pass

@@ -1,0 +1,125 @@
+"""Stage 01: which strategy suits the *student*? Measure it, and let only a clear difference count.
+
+For every task family and candidate strategy, the base student answers the dev split with that
+strategy's detailed instruction as its system message (rule `measured`), or a short LoRA trained on
+teacher answers in that strategy answers it (rule `probe`: what the student can *learn*, the
+paper's question, rather than what the untrained base does when told; Orca 2 sec. 3). Answers are
+read leniently (orca2_kit.extract), so a strategy is not judged on the answer format.
+
+A handful of dev items per cell is noise: one item moves a cell by 1/n. So every cell carries a
+95% interval, and a family keeps the strategy its authors expected unless another strategy beats it
+on the *same* dev items by more than `margin` (the paired bootstrap interval's lower bound): the
+map changes only where the data says so. When the expected strategy is not a candidate, the best
+point estimate is taken (ties in catalogue order) and the row says so.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from orca2_kit.evaluation.builtin import bootstrap_ci, cut_not_in_loop, score_rows
+from orca2_kit.generation import generate_detailed, messages
+from orca2_kit.strategies import teacher_instruction
+from orca2_kit.tasks import family_info
+from orca2_kit.tasks.base import TaskItem
+
+METRIC = "correct_lenient"
+
+
+def run_strategy_grid(model, tokenizer, items: list[TaskItem], candidates: list[str], budgets: dict[str, int],
+                      batch_size: int, max_prompt_tokens: int = 1024) -> pd.DataFrame:
+    """One greedy answer per (item, strategy) with the strategy's instruction, scored; a row each."""
+    jobs = [(it, s) for it in items for s in candidates]
+    convs = [messages(teacher_instruction(s, family_info(it.family)["description"]), it.prompt) for it, s in jobs]
+    gens = generate_detailed(model, tokenizer, convs, [budgets[s] for _, s in jobs], batch_size, max_prompt_tokens,
+                             desc="strategy grid")
+    rows = []
+    for (it, s), g in zip(jobs, gens):
+        rows += score_rows([it], [g], strategy=s)
+    return pd.DataFrame(rows)
+
+
+def cell_table(grid: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    """Per (family, strategy): n, lenient accuracy with a 95% interval, format-OK, cut share."""
+    rows = []
+    for (fam, s), g in grid.groupby(["family", "strategy"], sort=False):
+        lo, hi = bootstrap_ci(g[METRIC], seed=seed)
+        rows.append({"family": fam, "strategy": s, "n": len(g), "accuracy": g[METRIC].mean(), "lo": lo, "hi": hi,
+                     "format_ok": g["format_ok"].mean(), "cut_by_limit": g["hit_limit"].mean(),
+                     "cut_not_in_loop": cut_not_in_loop(g)})
+    return pd.DataFrame(rows)
+
+
+def accuracy_table(grid: pd.DataFrame) -> pd.DataFrame:
+    """family x strategy lenient accuracy (rows and columns in first-seen order)."""
+    return grid.pivot_table(index="family", columns="strategy", values=METRIC, aggfunc="mean", sort=False)
+
+
+def paired_gain(grid: pd.DataFrame, family: str, s: str, ref: str, seed: int = 0) -> tuple[float, float, float]:
+    """Strategy `s` minus `ref` on the same dev items of `family`: mean and 95% paired interval."""
+    g = grid[grid.family == family].pivot_table(index="id", columns="strategy", values=METRIC)
+    d = (g[s] - g[ref]).dropna().to_numpy(dtype=float)
+    lo, hi = bootstrap_ci(d, seed=seed)
+    return float(d.mean()), lo, hi
+
+
+def choose_strategies(grid: pd.DataFrame, candidates: list[str], margin: float = 0.0, seed: int = 0) -> pd.DataFrame:
+    """A row per family: the expected strategy, the best challenger and its paired gain over the
+    expected one, and the chosen strategy (the challenger only if its gain's lower bound > margin)."""
+    acc = accuracy_table(grid)
+    rows = []
+    for fam in dict.fromkeys(grid["family"]):
+        expected = family_info(fam)["expected_strategy"]
+        scores = {s: float(acc.loc[fam, s]) for s in candidates}
+        if expected not in candidates:
+            best = max(candidates, key=lambda s: (scores[s], -candidates.index(s)))
+            rows.append({"family": fam, "expected": expected, "chosen": best, "challenger": best,
+                         "gain": np.nan, "gain_lo": np.nan, "gain_hi": np.nan, "why": "expected strategy is not a "
+                         "candidate: best point estimate", "chosen_accuracy": scores[best],
+                         "expected_accuracy": None, "agrees": False})
+            continue
+        others = [s for s in candidates if s != expected]
+        gains = {s: paired_gain(grid, fam, s, expected, seed) for s in others}
+        challenger = max(others, key=lambda s: (gains[s][1], gains[s][0], -candidates.index(s))) if others else expected
+        gain, lo, hi = gains.get(challenger, (0.0, 0.0, 0.0))
+        switch = challenger != expected and lo > margin
+        chosen = challenger if switch else expected
+        why = (f"{challenger} beats it on the same items (+{gain:.2f}, 95% CI {lo:+.2f}..{hi:+.2f} > {margin:+.2f})"
+               if switch else f"no strategy beats it outside the noise (best: {challenger}, {gain:+.2f}, "
+               f"95% CI {lo:+.2f}..{hi:+.2f})")
+        rows.append({"family": fam, "expected": expected, "chosen": chosen, "challenger": challenger, "gain": gain,
+                     "gain_lo": lo, "gain_hi": hi, "why": why, "chosen_accuracy": scores[chosen],
+                     "expected_accuracy": scores[expected], "agrees": chosen == expected})
+    return pd.DataFrame(rows)
+
+
+def choose_expected(families: list[str], candidates: list[str]) -> pd.DataFrame:
+    """The authors' expectation, unmeasured (strategy_selection.rule: expected)."""
+    rows = []
+    for fam in families:
+        exp = family_info(fam)["expected_strategy"]
+        chosen = exp if exp in candidates else candidates[0]
+        rows.append({"family": fam, "expected": exp, "chosen": chosen, "challenger": None, "gain": np.nan,
+                     "gain_lo": np.nan, "gain_hi": np.nan, "why": "rule: expected (not measured)",
+                     "chosen_accuracy": None, "expected_accuracy": None, "agrees": chosen == exp})
+    return pd.DataFrame(rows)
+
+
+def select(p, model, tokenizer, suite: dict, budgets: dict[str, int], out) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Notebook 01 in one call: (grid, cells, choice) under the profile's rule (measured, probe or
+    expected); the grid is also saved as out/grid.jsonl."""
+    from pathlib import Path
+
+    from orca2_kit.selection import probe
+
+    cfg = p.strategy_selection
+    if cfg.rule == "expected":
+        families = list(dict.fromkeys(it.family for it in suite["dev"] or suite["train"]))
+        return pd.DataFrame(), pd.DataFrame(), choose_expected(families, cfg.candidates)
+    if cfg.rule == "probe":
+        grid = probe.run_probe_grid(p, suite["train"], suite["dev"], cfg.candidates, budgets, Path(out) / "probe")
+    else:
+        grid = run_strategy_grid(model, tokenizer, suite["dev"], cfg.candidates, budgets, p.generation.batch_size,
+                                 p.generation.max_prompt_tokens)
+    grid.to_json(Path(out) / "grid.jsonl", orient="records", lines=True)
+    return grid, cell_table(grid, seed=p.seed), choose_strategies(grid, cfg.candidates, cfg.margin, p.seed)

@@ -1,0 +1,76 @@
+"""Starting a training run as a subprocess (notebook 04, the study, the probe), and finding the
+checkpoint a killed run resumes from."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from orca2_kit import fingerprint
+
+STAGE_DIR = "04_sft_training"
+
+
+def last_checkpoint(ckpt_dir: Path, made_from: str | None = None):
+    """The newest *complete* checkpoint. A process killed while saving leaves a checkpoint folder
+    without trainer_state.json (the Trainer writes it last): set it aside and take the one before.
+    With `made_from` (the stage's fingerprint), checkpoints of a run with other params (or
+    unstamped ones) are set aside, never resumed from; the folder is stamped for this run."""
+    if made_from is not None:
+        if any(ckpt_dir.glob("checkpoint-*")) and not fingerprint.matches(ckpt_dir, made_from):
+            aside = ckpt_dir.with_name(f"{ckpt_dir.name}.superseded-{time.time_ns()}")
+            ckpt_dir.rename(aside)
+            print(f"orca2-kit: the checkpoints in {ckpt_dir} were made with other params; set aside as {aside.name}, "
+                  "training from the start")
+        ckpt_dir.mkdir(parents=True, exist_ok=True)
+        fingerprint.stamp(ckpt_dir, made_from)
+    if not ckpt_dir.is_dir():
+        return None
+    found = sorted((p for p in ckpt_dir.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()),
+                   key=lambda p: int(p.name.split("-")[-1]))
+    for p in reversed(found):
+        if (p / "trainer_state.json").is_file():
+            return str(p)
+        p.rename(p.with_name(f"incomplete-{p.name}-{int(time.time())}"))
+        print(f"orca2-kit: {p.name} was cut off while saving; set aside, resuming from the one before")
+    return None
+
+
+def launch(params_path: str | Path, run_dir: str | Path, launcher: str = "python", num_processes: int = 1,
+           accelerate_config: str | None = None, log_file: str | Path | None = None) -> Path:
+    """Start training as a subprocess (from notebook 04), streaming its output; raise on failure.
+    With `log_file` the output goes there instead (the study trains many students), and only a
+    failure's last lines are shown."""
+    module = ["-m", "orca2_kit.train", "--params", str(params_path), "--run-dir", str(run_dir)]
+    if launcher == "accelerate":
+        cmd = [sys.executable, "-m", "accelerate.commands.launch"]
+        if accelerate_config:
+            from orca2_kit.config import resolve_accelerate_config
+
+            cmd += ["--config_file", str(resolve_accelerate_config(accelerate_config))]
+        elif num_processes > 1:
+            cmd += ["--multi_gpu", "--num_processes", str(num_processes)]
+        cmd += module
+    else:
+        cmd = [sys.executable] + module
+    env = dict(os.environ, PYTHONUNBUFFERED="1", TOKENIZERS_PARALLELISM="false")
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    tail, shown = [], 0.0
+    sink = open(log_file, "w") if log_file else None
+    for line in proc.stdout:  # tqdm redraws with \r (read as line breaks): show one every 5 s
+        tail = (tail + [line])[-40:]
+        if sink:
+            sink.write(line)
+            continue
+        is_bar = "it/s]" in line or "s/it]" in line
+        if not is_bar or time.time() - shown > 5 or "100%" in line:
+            print(line.rstrip(), flush=True)
+            shown = time.time() if is_bar else shown
+    if sink:
+        sink.close()
+    if proc.wait() != 0:
+        raise RuntimeError(f"training failed (exit {proc.returncode}"
+                           + (f"; its whole output: {log_file}" if log_file else "") + f"):\n{''.join(tail)}")
+    return Path(run_dir) / STAGE_DIR
