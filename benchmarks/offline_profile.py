@@ -50,7 +50,7 @@ def check_plain(run_dir: Path) -> dict:
     """05's built-in samples again through model.generate: same outputs, same verdicts?"""
     import pandas as pd
 
-    from orca2_kit.evaluation import builtin as evaluate
+    from orca2_kit import scoring
     from orca2_kit import tasks
     from orca2_kit.config import load_params
     from orca2_kit.models import load_student
@@ -62,7 +62,7 @@ def check_plain(run_dir: Path) -> dict:
     plain = []
     for name, weights in [("base", None), ("student", adapter)]:
         model, tok = load_student(p.student, p.device, adapter=str(weights) if weights else None, scoring=p.generation.dtype)
-        df, _ = evaluate.evaluate_model(model, tok, items, p.eval.system_messages, name, p.eval.max_new_tokens,
+        df, _ = scoring.evaluate_model(model, tok, items, p.eval.system_messages, name, p.eval.max_new_tokens,
                                         p.generation.batch_size, p.generation.max_prompt_tokens,
                                         p.erasure.system_message_file, engine="hf")
         plain.append(df)

@@ -5,33 +5,24 @@ the user config file ($XDG_CONFIG_HOME/orca2-kit/config.yaml, written by `python
 use DIR`), and `data/` beside the repository (where `python -m orca2_kit data fetch` writes). So a
 newcomer who fetched the data runs the real benchmarks with no setting at all.
 
-`locate` says which one it found and where it came from; `plan` says, per selected benchmark
-(stage 05) and grounded set (stage 06), whether a run will use it or skip it, why, and the command
-that gets it; `announce` prints that before stage 01 and returns it for the run manifest.
+`locate` says which one it found and where it came from; `use` records one in the user config.
+What a run will do with the data it finds (`announce`, `python -m orca2_kit data status`) is in
+orca2_kit/run/data.py.
 """
 from __future__ import annotations
 
-import argparse
 import os
 from pathlib import Path
 from typing import Optional
 
 import yaml
 
-from orca2_kit.config import ConfigError
+from orca2_kit.errors import ConfigError
 from orca2_kit.paths import REPO
 
 REPO_ROOT = REPO
 ENV = "ORCA2_DATA_DIR"
 FETCH = "python -m orca2_kit data fetch"
-BENCH_STAGE, GROUNDED_STAGE = "05_benchmark_eval", "06_hallucination"
-# The paths each grounded loader tries for a split (orca2_kit/grounded_data.py, *_local), relative to
-# the set's folder: a folder that lacks them would fail in stage 06, so it is reported here instead.
-GROUNDED_SPLIT_FILES = {
-    "qmsum": ("{split}.jsonl", "{split}"),
-    "aci_bench": ("challenge_data/{split}.csv", "challenge_data_json/{split}.json", "{split}.csv", "{split}.json"),
-    "ms_marco": ("{split}.jsonl", "{split}.json"),
-}
 
 
 # --------------------------------------------------------------------------- finding the directory
@@ -100,166 +91,3 @@ def use(directory: str) -> Path:
     tmp.write_text(yaml.safe_dump(data, sort_keys=False))
     os.replace(tmp, cfg)
     return cfg
-
-
-# --------------------------------------------------------------------------- what is there
-
-
-def benchmark_status(data_dir: Optional[Path]) -> dict[str, str]:
-    """Every benchmark (MT-Bench included): 'ok', or the one-line reason it would be skipped."""
-    from orca2_kit.evaluation.harness.benchmarks import available
-
-    if data_dir is None:
-        return {name: "no data directory" for name in available(None)}
-    return available(data_dir)
-
-
-def grounded_status(data_dir: Optional[Path], sources: Optional[dict] = None,
-                    splits: Optional[dict] = None) -> dict[str, str]:
-    """Every real grounded set (QMSum, ACI-Bench, MS MARCO): 'ok', 'ok: <where>' for a source given in
-    params, or the one-line reason stage 06 would skip (or fail on) it."""
-    from orca2_kit.hallucination.grounded import FOLDERS, LOCAL_SPLITS, REAL_DATASETS
-
-    sources, splits, out = sources or {}, splits or {}, {}
-    for name in REAL_DATASETS:
-        if sources.get(name):
-            src = sources[name]
-            out[name] = f"ok: {src} (from the hub: needs the network)" if src.startswith("hf:") else f"ok: {src}"
-            continue
-        if data_dir is None:
-            out[name] = "no data directory"
-            continue
-        folder, split = Path(data_dir) / FOLDERS[name], splits.get(name) or LOCAL_SPLITS[name]
-        wanted = [pat.format(split=split) for pat in GROUNDED_SPLIT_FILES[name]]
-        if not folder.exists():
-            out[name] = f"no {FOLDERS[name]}/ under {data_dir}"
-        elif not any((folder / w).exists() for w in wanted):
-            out[name] = f"{folder} has no split '{split}' ({' or '.join(wanted)})"
-        else:
-            out[name] = "ok"
-    return out
-
-
-def _fetch_hint(names: list[str], data_dir: Optional[Path]) -> str:
-    from orca2_kit.run.fetch import load_sources
-
-    dest = "" if data_dir is None or Path(data_dir).resolve() == default_data_dir().resolve() else f" --dest {data_dir}"
-    every = set(names) >= set(load_sources())
-    return f"{FETCH}{dest}" + ("" if every else f" --only {','.join(names)}")
-
-
-def plan(params, stages) -> dict:
-    """What a run of `stages` will do with the real data its params select: per stage that reads
-    data, the sets it runs and those it skips (with the reason), plus where the data came from."""
-    data_dir, found = params.locate_data_dir()
-    out: dict = {"data_dir": str(data_dir) if data_dir else None, "found": found}
-    if BENCH_STAGE in stages:
-        status = benchmark_status(data_dir)
-        sel = params.eval.harness.benchmarks
-        wanted = list(status) if sel == "available" else list(sel)
-        out[BENCH_STAGE] = {"run": [b for b in wanted if status[b] == "ok"],
-                            "skip": {b: status[b] for b in wanted if status[b] != "ok"}}
-    if GROUNDED_STAGE in stages:
-        h = params.hallucination
-        status = grounded_status(data_dir, h.sources, h.splits)
-        wanted = [d for d in h.datasets if d != "builtin"]
-        out[GROUNDED_STAGE] = {"run": [d for d in wanted if status[d].startswith("ok")],
-                               "skip": {d: status[d] for d in wanted if not status[d].startswith("ok")}}
-    return out
-
-
-def announce(params, stages, log=print) -> dict:
-    """Print, before stage 01, which benchmarks and grounded sets the run will use and which it skips
-    (why, and how to get them); return the plan for the run manifest."""
-    p = plan(params, stages)
-    data_dir = Path(p["data_dir"]) if p["data_dir"] else None
-    parts = [(s, what) for s, what in ((BENCH_STAGE, "benchmarks"), (GROUNDED_STAGE, "grounded sets"))
-             if s in p and (p[s]["run"] or p[s]["skip"])]  # a stage that selects no real set says nothing
-    if not parts:
-        return p
-    log(f"orca2-kit: real data: {data_dir} ({p['found']})" if data_dir else f"orca2-kit: real data: {p['found']}")
-    missing: list[str] = []
-    for stage, what in parts:
-        run, skip = p[stage]["run"], p[stage]["skip"]
-        log(f"  {stage[:2]} {what}: " + (f"runs {', '.join(run)}" if run else "runs none of the real ones")
-            + (f"; skips {len(skip)}" if skip else "") + (f": {', '.join(skip)}" if skip and data_dir is None else ""))
-        if data_dir is not None:  # without a directory every reason is the same: said once above
-            for name, why in skip.items():
-                log(f"     skip {name}: {why}")
-        missing += list(skip)
-    if missing:
-        log(f"  get them: {_fetch_hint(missing, data_dir)}")
-        if data_dir is None:
-            log("  or point runs at a copy you have: python -m orca2_kit data use DIR")
-    return p
-
-
-# --------------------------------------------------------------------------- command line
-
-
-def add_parser(sub) -> None:
-    """`python -m orca2_kit data {fetch,status,use}` (the parser of __main__)."""
-    d = sub.add_parser("data", help="real benchmark data: fetch it, check it, point runs at it")
-    ds = d.add_subparsers(dest="data_cmd", required=True)
-    f = ds.add_parser("fetch", help="download the paper's benchmarks and grounded sets (GitHub at pinned "
-                      "commits, else the Hugging Face hub's Parquet conversion), sha256-checked")
-    f.add_argument("--dest", help=f"data directory to fill (default: {default_data_dir()}, which runs find "
-                   "without any setting)")
-    f.add_argument("--only", help="comma-separated sets, e.g. gsm8k,bbh,qmsum (default: all)")
-    f.add_argument("--github-base", help="raw-file base URL (default https://raw.githubusercontent.com); "
-                   "a mirror laid out as <owner>/<repo>/<commit>/<path>")
-    f.add_argument("--hub-base", help="Hugging Face endpoint (default $HF_ENDPOINT or https://huggingface.co)")
-    s = ds.add_parser("status", help="per benchmark and grounded set: ok, or why a run would skip it")
-    s.add_argument("--dir", help="data directory to check (default: the one runs find)")
-    u = ds.add_parser("use", help="record DIR as the data directory in the user config file")
-    u.add_argument("dir")
-    d.set_defaults(func=main)
-
-
-def main(args: argparse.Namespace) -> int:
-    if args.data_cmd == "fetch":
-        from orca2_kit.run.fetch import fetch
-
-        dest = Path(args.dest).expanduser() if args.dest else default_data_dir()
-        result = fetch(dest, args.only, github_base=args.github_base, hub_base=args.hub_base)
-        runs_use, found = locate(None)
-        if runs_use is None or runs_use.resolve() != dest.resolve():  # e.g. $ORCA2_DATA_DIR points elsewhere
-            where = f"read data from {runs_use} ({found})" if runs_use else f"find no data directory ({found})"
-            print(f"note: runs {where}, not {dest}; to use it: python -m orca2_kit data use {dest}")
-        return 1 if result.failed else 0
-    if args.data_cmd == "use":
-        cfg = use(args.dir)
-        print(f"data_dir: {Path(args.dir).expanduser().resolve()} recorded in {cfg}")
-        if os.environ.get(ENV):
-            print(f"note: ${ENV} is set and takes precedence over the user config file")
-        return status(None)
-    return status(Path(args.dir).expanduser() if args.dir else None)
-
-
-def status(data_dir: Optional[Path]) -> int:
-    """Print every benchmark and grounded set: ok, or why a run skips it and the command that gets it."""
-    from orca2_kit.run.fetch import load_sources
-
-    if data_dir is None:
-        data_dir, found = locate(None)
-        print(f"data directory: {data_dir} ({found})" if data_dir else f"data directory: {found}")
-    else:
-        if not data_dir.is_dir():
-            raise ConfigError(f"data status: '{data_dir}' is not a directory")
-        print(f"data directory: {data_dir} (--dir)")
-    sources = load_sources()
-    rows = [("benchmark", n, s) for n, s in benchmark_status(data_dir).items()]
-    rows += [("grounded", n, s) for n, s in grounded_status(data_dir).items()]
-    width = max(len(n) for _, n, _ in rows)
-    for group, name, st in rows:
-        print(f"  {group:9} {name:{width}}  {st}")
-    missing = [n for _, n, st in rows if st != "ok"]
-    if data_dir is None:
-        print(f"get them: {FETCH}   (into {default_data_dir()}, which runs find without any setting)\n"
-              "  or point runs at a copy you have: python -m orca2_kit data use DIR")
-    elif missing:
-        print(f"get the missing ones: {_fetch_hint(missing, data_dir)}")
-    print("licenses and terms (evaluation sets: keep them out of training data):")
-    for name in [n for _, n, _ in rows]:
-        print(f"  {name:{width}}  {sources[name]['license']}")
-    return 0

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from orca2_kit.run.exercises import load_exercises  # noqa: E402
-from orca2_kit.run.stage import ALL_STAGES  # noqa: E402
+from orca2_kit.pipeline import ALL_STAGES  # noqa: E402
 
 INTRO = ("Change one thing, predict, then rerun. Each exercise runs into its own folder and keeps this run's "
          "results: `python -m orca2_kit run --resume <run dir> --exercise <id>` (its report sets the numbers "

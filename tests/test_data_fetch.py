@@ -18,12 +18,13 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from orca2_kit import datadir
+from orca2_kit.run import data as run_data
 from orca2_kit.run.cli import main
 from orca2_kit.config import Params, load_params
 from orca2_kit.run.fetch import load_sources
 from orca2_kit.hallucination.grounded import HUB_SPLITS, LOCAL_SPLITS, REAL_DATASETS, load_grounded
 from orca2_kit.evaluation.harness.benchmarks import BENCHMARKS, available, load_docs, local_files
-from orca2_kit.run.stage import STAGES
+from orca2_kit.pipeline import STAGES
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SOURCES = load_sources()
@@ -388,18 +389,18 @@ def test_user_config_defaults_to_home_and_bad_input_is_one_line(no_user_setting,
 
 def test_announce_says_what_runs_and_how_to_get_the_rest(no_user_setting, real_data, monkeypatch):
     lines: list[str] = []
-    plan = datadir.announce(load_params("smoke"), STAGES, log=lines.append)
+    plan = run_data.announce(load_params("smoke"), STAGES, log=lines.append)
     assert plan["data_dir"] is None and plan["05_benchmark_eval"]["run"] == []
     assert lines[-2] == "  get them: python -m orca2_kit data fetch --only gsm8k,mmlu,truthfulqa,qmsum"
     assert "skips 3: gsm8k, mmlu, truthfulqa" in lines[1] and "data use DIR" in lines[-1]
     monkeypatch.setenv("ORCA2_DATA_DIR", str(real_data))
     lines.clear()
-    plan = datadir.announce(load_params("smoke", ["eval.harness.benchmarks=[gsm8k,hellaswag]"]), STAGES, lines.append)
+    plan = run_data.announce(load_params("smoke", ["eval.harness.benchmarks=[gsm8k,hellaswag]"]), STAGES, lines.append)
     assert plan["05_benchmark_eval"] == {"run": ["gsm8k"], "skip": {"hellaswag": available(real_data)["hellaswag"]}}
     assert plan["06_hallucination"] == {"run": ["qmsum"], "skip": {}}
     assert lines[0] == f"orca2-kit: real data: {real_data} ($ORCA2_DATA_DIR)"
     assert lines[-1] == f"  get them: python -m orca2_kit data fetch --dest {real_data} --only hellaswag"
-    assert datadir.announce(load_params("smoke"), ["03_prompt_erasure"], lines.append).keys() == {"data_dir", "found"}
+    assert run_data.announce(load_params("smoke"), ["03_prompt_erasure"], lines.append).keys() == {"data_dir", "found"}
 
 
 def test_status_lists_every_set_with_its_reason(no_user_setting, real_data, capsys):

@@ -9,19 +9,20 @@ from pathlib import Path
 
 import pytest
 
-from orca2_kit import fingerprint
+from orca2_kit import fingerprint, pipeline
+from orca2_kit.run import records
 from orca2_kit.config import Params, load_params
-from orca2_kit.run.stage import STAGES
+from orca2_kit.pipeline import STAGES
 from tests.conftest import ROOT
 
 
 def _done(params) -> dict:
-    return {"stages": {s: {"status": "ok", **fingerprint.record(params, s)} for s in STAGES}}
+    return {"stages": {s: {"status": "ok", **records.record(params, s)} for s in STAGES}}
 
 
 def test_every_params_section_belongs_to_a_stage_or_to_none():
     """A new top-level section must be given a stage (or declared to change no result)."""
-    mapped = {k for v in fingerprint.STAGE_SECTIONS.values() for k in v} | set(fingerprint.NO_STAGE)
+    mapped = {k for v in pipeline.STAGE_SECTIONS.values() for k in v} | set(pipeline.NO_STAGE)
     assert set(Params.model_fields) <= mapped, set(Params.model_fields) - mapped
 
 
@@ -39,7 +40,7 @@ def test_every_params_section_belongs_to_a_stage_or_to_none():
 ])
 def test_plan_reruns_exactly_the_stages_whose_fingerprint_changed(override, rerun):
     before = load_params("smoke")
-    why = fingerprint.plan(load_params("smoke", [override] if override else []), _done(before))
+    why = records.plan(load_params("smoke", [override] if override else []), _done(before))
     assert [s for s, w in why.items() if w] == list(rerun)
     if rerun:
         key = override.split("=")[0]
@@ -50,15 +51,15 @@ def test_a_stage_that_did_not_finish_runs_with_what_reads_it():
     p = load_params("smoke")
     m = _done(p)
     m["stages"]["04_sft_training"]["status"] = "interrupted"
-    why = fingerprint.plan(p, m)
+    why = records.plan(p, m)
     assert [s for s, w in why.items() if w] == list(STAGES[3:]) and "interrupted" in why["04_sft_training"]
 
 
 def test_a_run_from_before_fingerprints_is_judged_by_its_recorded_params():
     p = load_params("smoke")
     old = {"params": p.model_dump(mode="json"), "stages": {s: {"status": "ok"} for s in STAGES}}
-    assert not any(fingerprint.plan(p, old).values())
-    assert fingerprint.plan(load_params("smoke", ["train.epochs=2"]), old)["04_sft_training"]
+    assert not any(records.plan(p, old).values())
+    assert records.plan(load_params("smoke", ["train.epochs=2"]), old)["04_sft_training"]
 
 
 def test_checkpoints_of_other_params_are_never_resumed_from(tmp_path):
@@ -116,6 +117,6 @@ def test_resume_after_set_reruns_exactly_the_stages_whose_fingerprint_changed(tm
 
 
 def _hashes(d: Path) -> dict:
-    from orca2_kit.run.manifest import sha256_file
+    from orca2_kit.fingerprint import sha256_file
 
     return {str(p.relative_to(d)): sha256_file(p) for p in sorted(d.rglob("*")) if p.is_file()}

@@ -113,7 +113,7 @@ def test_real_prompts_give_model_generate_text_in_fp32(smollm2, real_data):
 @pytest.mark.slow
 def test_same_builtin_scores_at_two_batch_sizes_in_the_scoring_dtype(smollm2_dir):
     """Issue 13: one student, one set of numbers, whatever the batch size (scoring dtype: fp32 on CPUs)."""
-    from orca2_kit.evaluation import builtin as evaluate
+    from orca2_kit import scoring
     from orca2_kit import tasks
     from orca2_kit.config import load_params
     from orca2_kit.models import scoring_dtype
@@ -124,8 +124,8 @@ def test_same_builtin_scores_at_two_batch_sizes_in_the_scoring_dtype(smollm2_dir
                               scoring=p.generation.dtype)
     assert model.dtype == torch.float32
     items = tasks.build_suite(p.seed, n_train=1, n_dev=1, n_test=1)["test"]
-    big, _ = evaluate.evaluate_model(model, tok, items, ["generic"], "base", 48, batch_size=len(items))
-    small, _ = evaluate.evaluate_model(model, tok, items, ["generic"], "base", 48, batch_size=2)
+    big, _ = scoring.evaluate_model(model, tok, items, ["generic"], "base", 48, batch_size=len(items))
+    small, _ = scoring.evaluate_model(model, tok, items, ["generic"], "base", 48, batch_size=2)
     assert big.output.tolist() == small.output.tolist()
     assert big.correct_lenient.tolist() == small.correct_lenient.tolist()
 

@@ -6,7 +6,7 @@ import jupytext
 import nbformat
 import pytest
 
-from orca2_kit.run.stage import ALL_STAGES as STAGES
+from orca2_kit.pipeline import ALL_STAGES as STAGES
 
 NB = Path(__file__).resolve().parent.parent / "notebooks"
 

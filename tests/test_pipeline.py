@@ -5,7 +5,7 @@ import json
 import nbformat
 import pytest
 
-from orca2_kit.run.stage import STAGES
+from orca2_kit.pipeline import STAGES
 from tests.conftest import run_cli
 
 CANARY = "sk-canary-0123456789abcdef-orca2"

@@ -16,8 +16,8 @@ import pytest
 import yaml
 
 from orca2_kit.config import PARAMS_DIR
-from orca2_kit.run.manifest import sha256_file
-from orca2_kit.run.stage import STAGES
+from orca2_kit.fingerprint import sha256_file
+from orca2_kit.pipeline import STAGES
 from tests.conftest import ROOT, run_cli
 from tests.faultproxy import FAULTS, FaultProxy
 

@@ -9,7 +9,7 @@ import pytest
 
 from orca2_kit.config import load_params
 from orca2_kit.run.exercises import load_exercises
-from orca2_kit.run.stage import ALL_STAGES, STAGES
+from orca2_kit.pipeline import ALL_STAGES, STAGES
 from tests.browser import open_page
 from tests.conftest import run_cli
 

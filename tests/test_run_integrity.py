@@ -11,11 +11,12 @@ import time
 import psutil
 import pytest
 
-from orca2_kit import fingerprint
+from orca2_kit import fingerprint, pipeline
+from orca2_kit.run import records
 from orca2_kit.run.cli import main
 from orca2_kit.config import dump_params, load_params
 from orca2_kit.run.manifest import write_manifest
-from orca2_kit.run.stage import STAGES
+from orca2_kit.pipeline import STAGES
 from tests.conftest import ROOT
 from tests.faultproxy import FaultProxy
 from tests.test_reliability import KEY_ENV, proc_tree, stage_status, start_runner, teacher_profile, wait_for
@@ -28,7 +29,7 @@ def _finished_run(tmp_path, overrides=()):
     p = load_params("smoke", list(overrides))
     dump_params(p, run / "params.yaml")
     write_manifest(run, {"run_id": "done", "profile": "smoke", "params": p.model_dump(mode="json"),
-                         "stages": {s: {"status": "ok", **fingerprint.record(p, s)} for s in STAGES}})
+                         "stages": {s: {"status": "ok", **records.record(p, s)} for s in STAGES}})
     return run
 
 

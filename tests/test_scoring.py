@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from orca2_kit.generation import budgets
-from orca2_kit.evaluation import builtin as evaluate
+from orca2_kit import scoring
+from orca2_kit.evaluation import builtin
 from orca2_kit import selection
 from orca2_kit import tasks
 from orca2_kit.config import ConfigError, load_params
@@ -117,18 +118,18 @@ def _samples():
 
 
 def test_the_evaluation_table_and_the_verdicts():
-    s = evaluate.summarize(_samples()).set_index(["model", "system"])
+    s = builtin.summarize(_samples()).set_index(["model", "system"])
     r = s.loc[("student", "generic")]
     assert r.lenient == 0.75 and r.strict == 0.75 and r.format_ok == 1.0 and r.acc_given_format_ok == 0.75
     assert r.cut_by_limit == 0.05 and r.chance == 0.5 and r.lenient_lo < 0.75 < r.lenient_hi
     assert np.isnan(s.loc[("base", "empty"), "acc_given_format_ok"])  # no format-OK answers at all
-    c = evaluate.comparisons(_samples(), "generic").set_index("comparison")
+    c = builtin.comparisons(_samples(), "generic").set_index("comparison")
     best = c.loc["student (generic) vs base at its best (none)"]
     assert best.difference == pytest.approx(0.25) and best.n == 20
     gain = c.loc["format gain: format-OK rate, student (generic) - base (none)"]
     assert gain.difference == 1.0 and gain.verdict == "-"
-    assert evaluate.verdict({"ci_low": 0.1, "ci_high": 0.3}) == "ahead"
-    assert evaluate.verdict({"ci_low": -0.1, "ci_high": 0.3}) == "not distinguishable"
+    assert builtin.verdict({"ci_low": 0.1, "ci_high": 0.3}) == "ahead"
+    assert builtin.verdict({"ci_low": -0.1, "ci_high": 0.3}) == "not distinguishable"
 
 
 def test_a_direct_only_arm_needs_direct_answers():
@@ -191,17 +192,16 @@ def test_a_runaway_loop_is_told_from_an_answer_still_going():
 def test_chance_counts_known_candidates_and_the_conclusion_follows_the_intervals():
     import pandas as pd
 
-    from orca2_kit.evaluation import builtin as evaluate
     from orca2_kit import tasks
 
     suite = tasks.build_suite(1234, ["weekday", "sentiment", "arithmetic"], n_train=1, n_dev=1, n_test=1)["test"]
-    chance = {it.family: evaluate.chance_level(it) for it in suite}
+    chance = {it.family: scoring.chance_level(it) for it in suite}
     assert chance == {"weekday": 1 / 7, "sentiment": 0.5, "arithmetic": 0.0}
     rows = [{"comparison": "student (generic) vs base at its best (none)", "items": "all", "difference": 0.06,
              "ci_low": -0.05, "ci_high": 0.16, "n": 108, "verdict": "not distinguishable"},
             {"comparison": "format gain: format-OK rate, student (generic) - base (none)", "items": "all",
              "difference": 0.9, "ci_low": 0.85, "ci_high": 0.95, "n": 108, "verdict": "-"}]
-    text = evaluate.conclusion(pd.DataFrame(rows))
+    text = builtin.conclusion(pd.DataFrame(rows))
     assert text.startswith("In this run the student cannot be told apart") and "a format gain, not an ability" in text
     rows[0].update(ci_low=0.02, verdict="ahead")
-    assert evaluate.conclusion(pd.DataFrame(rows)).startswith("The student is ahead on all")
+    assert builtin.conclusion(pd.DataFrame(rows)).startswith("The student is ahead on all")

@@ -17,7 +17,8 @@ from typing import Annotated, Any, Literal, Optional, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from orca2_kit.paths import PACKAGE, PARAMS_DIR  # noqa: E402
+from orca2_kit.errors import ConfigError  # noqa: F401 (raised for every bad profile)
+from orca2_kit.paths import PACKAGE, PARAMS_DIR
 STRATEGY_KEYS = (
     "direct", "step_by_step", "explain_then_answer",
     "recall_then_generate", "recall_reason_generate", "extract_generate",
@@ -29,10 +30,6 @@ Strategy = Literal[
 # "empty" is an explicit empty system turn (the paper's zero-shot setting); "none" leaves the
 # system turn out, which lets a chat template inject its own default (SmolLM2's does).
 SystemMessage = Literal["empty", "none", "generic", "cautious"]
-
-
-class ConfigError(ValueError):
-    """A profile is invalid; the message names the key, the value and the fix."""
 
 
 class Section(BaseModel):

@@ -16,52 +16,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from orca2_kit.extract import score
-from orca2_kit.generation import empty_system_check, generate_detailed, messages, system_text
+from orca2_kit.scoring import cut_not_in_loop, evaluate_model
+from orca2_kit.stats import bootstrap_ci
 from orca2_kit.tasks.base import TaskItem
-
-METRICS = ("correct_lenient", "correct_strict", "format_ok", "hit_limit")
-
-
-def chance_level(item: TaskItem) -> float:
-    """What guessing scores on an item: 1/k for a choice between k options or an answer from k known
-    candidates (weekday: 1/7, a capital: 1/96), 0 for an open answer."""
-    if item.answer_type == "choice" and item.choices:
-        return 1.0 / len(item.choices)
-    return 1.0 / len(item.candidates) if item.candidates else 0.0
-
-
-def score_rows(items: list[TaskItem], generations, **extra) -> list[dict]:
-    """Per-sample rows: the output, both readings, format-OK, whether the limit cut it (and whether
-    it was cut in a runaway loop, which no budget ends: budgets.repeating), chance."""
-    from orca2_kit.generation.budgets import repeating
-
-    rows = []
-    for it, g in zip(items, generations):
-        rows.append({**extra, "id": it.id, "family": it.family, "output": g.text, "reference": it.reference,
-                     "new_tokens": g.new_tokens, "hit_limit": g.hit_limit,
-                     "cut_in_loop": bool(g.hit_limit and repeating(g.text)), "chance": chance_level(it),
-                     **score(g.text, it.reference, it.answer_type, it.choices, it.candidates)})
-    return rows
-
-
-def evaluate_model(model, tokenizer, items: list[TaskItem], system_modes: list[str], model_name: str,
-                   max_new_tokens: int, batch_size: int, max_prompt_tokens: int = 1024,
-                   system_message_file: str | None = None, engine: str = "auto") -> tuple[pd.DataFrame, list[dict]]:
-    """Per-sample rows for every system message this template supports, and the skipped ones.
-    `engine`: generation.generate's ("hf": plain model.generate, to check the fast decoder)."""
-    rows, skipped = [], []
-    check = empty_system_check(tokenizer)
-    for mode in system_modes:
-        if mode == "empty" and not check["possible"]:
-            skipped.append({"model": model_name, "system": mode, "reason": check["reason"]})
-            continue
-        system = system_text(mode, system_message_file)
-        gens = generate_detailed(model, tokenizer, [messages(system, it.prompt) for it in items], max_new_tokens,
-                                 batch_size, max_prompt_tokens, desc=f"{model_name} / {mode} system", engine=engine)
-        rows += score_rows(items, gens, model=model_name, system=mode)
-    return pd.DataFrame(rows), skipped
-
 
 def base_and_student(p, items: list[TaskItem], adapter, train_metrics_path, max_new_tokens: int) -> tuple[pd.DataFrame, list[dict]]:
     """Notebook 05's built-in evaluation: the base model under the profile's system messages (and
@@ -101,16 +58,6 @@ def assert_same_template(tokenizer, train_metrics_path) -> str:
     return now
 
 
-def bootstrap_ci(values, n_boot: int = 1000, seed: int = 0) -> tuple[float, float]:
-    """95% percentile bootstrap interval of a mean (seeded: same data, same interval)."""
-    v = np.asarray(values, dtype=float)
-    if len(v) == 0:
-        return float("nan"), float("nan")
-    rng = np.random.default_rng(seed)
-    means = v[rng.integers(0, len(v), size=(n_boot, len(v)))].mean(axis=1)
-    return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
-
-
 def summarize(samples: pd.DataFrame, by=("model", "system"), seed: int = 0) -> pd.DataFrame:
     """The evaluation table: lenient and strict accuracy with 95% CIs, format-OK, accuracy among
     format-OK answers, the share cut by the token limit, and chance, per group of `by`."""
@@ -128,14 +75,6 @@ def summarize(samples: pd.DataFrame, by=("model", "system"), seed: int = 0) -> p
                      "cut_by_limit": g["hit_limit"].mean(), "cut_not_in_loop": cut_not_in_loop(g),
                      "chance": g["chance"].mean()})
     return pd.DataFrame(rows)
-
-
-def cut_not_in_loop(g: pd.DataFrame) -> float:
-    """The share of generations the token limit cut while they were still going somewhere (not in a
-    runaway loop): the ones a larger budget could have let finish."""
-    if "cut_in_loop" not in g:
-        return float("nan")
-    return float((g["hit_limit"].astype(bool) & ~g["cut_in_loop"].astype(bool)).mean())
 
 
 def conclusion(comparisons: pd.DataFrame) -> str:

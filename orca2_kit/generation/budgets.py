@@ -54,12 +54,12 @@ def strategy_budgets(tokenizer, items, strategies: Sequence[str], percentile: fl
                      margin: float = 0.25) -> Optional[dict[str, int]]:
     """Per strategy: the budget the reference teacher's rendering of `items` in it needs; None when
     the items carry no worked solutions (a task file), so their answers' lengths are unknown."""
-    from orca2_kit.teacher import reference
+    from orca2_kit.tasks import solutions
 
     items = [it for it in items if it.solution.steps or it.solution.facts or it.solution.evidence]
     if not items:
         return None
-    return {s: budget_from_lengths(token_lengths(tokenizer, (reference.render(it, s) for it in items)),
+    return {s: budget_from_lengths(token_lengths(tokenizer, (solutions.render(it, s) for it in items)),
                                    percentile, margin) for s in strategies}
 
 

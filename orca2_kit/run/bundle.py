@@ -28,7 +28,8 @@ import yaml
 from tqdm.auto import tqdm
 
 from orca2_kit.config import ACCELERATE_CONFIGS, ConfigError, load_params
-from orca2_kit.run.manifest import git_state, read_manifest, sha256_file
+from orca2_kit.fingerprint import sha256_file
+from orca2_kit.run.manifest import git_state, read_manifest
 from orca2_kit.models import student_path
 from orca2_kit.client.cache import normalise_endpoint
 from orca2_kit.paths import REPO

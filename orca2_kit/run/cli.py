@@ -51,7 +51,7 @@ def main(argv=None) -> int:
     rp = sub.add_parser("report", help="(re)write RUN_DIR/report.html")
     rp.add_argument("run_dir")
     sub.add_parser("exercises", help="list the notebooks' 'Try it' exercises")
-    from orca2_kit.datadir import add_parser as add_data_parser
+    from orca2_kit.run.data import add_parser as add_data_parser
 
     add_data_parser(sub)  # data fetch / status / use
 
@@ -76,7 +76,7 @@ def main(argv=None) -> int:
         if args.cmd == "study":
             import time
 
-            from orca2_kit.run.stage import STUDY
+            from orca2_kit.pipeline import STUDY
 
             kw["pipeline"] = STUDY
             args.only = args.start = None

@@ -17,7 +17,7 @@ import yaml
 
 from orca2_kit.config import ConfigError, dump_params, load_params
 from orca2_kit.run.manifest import read_manifest, write_manifest
-from orca2_kit.run.stage import STAGES, STUDY, stage_name
+from orca2_kit.pipeline import STAGES, STUDY, stage_name
 from orca2_kit.paths import NOTEBOOKS_DIR
 
 EXERCISES = NOTEBOOKS_DIR / "exercises.yaml"

@@ -36,7 +36,7 @@ import yaml
 from tqdm.auto import tqdm
 
 from orca2_kit.config import ConfigError
-from orca2_kit.run.manifest import sha256_file
+from orca2_kit.fingerprint import sha256_file
 from orca2_kit.paths import PACKAGE_DATA
 
 SOURCES = PACKAGE_DATA / "data_sources.yaml"

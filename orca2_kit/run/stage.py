@@ -1,5 +1,5 @@
-"""The six stages (and the study's seventh), in order: each is one notebook, and writes its artifacts into a folder of the
-same name under the run directory, so a stage's outputs are one hop from its notebook."""
+"""What a notebook works with: `open_stage` validates params, seeds everything and makes the stage's
+folder under the run directory; the stage's handle finds earlier stages' files and writes metrics."""
 from __future__ import annotations
 
 import json
@@ -7,26 +7,8 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-STAGES = (
-    "01_strategy_selection",
-    "02_teacher_prompting",
-    "03_prompt_erasure",
-    "04_sft_training",
-    "05_benchmark_eval",
-    "06_hallucination",
-)
-# `python -m orca2_kit study`: strategy selection once, then every ablation arm (notebook 07)
-STUDY = ("01_strategy_selection", "07_ablation")
-ALL_STAGES = STAGES + ("07_ablation",)
+from orca2_kit.pipeline import stage_name
 
-
-def stage_name(key: str) -> str:
-    """'04', '4', '04_sft_training' or 'sft_training' -> '04_sft_training'."""
-    key = str(key).strip()
-    for s in ALL_STAGES:
-        if key in (s, s[:2], s[3:]) or (key.isdigit() and int(key) == int(s[:2])):
-            return s
-    raise ValueError(f"unknown stage '{key}'; stages are {', '.join(ALL_STAGES)}")
 
 
 @dataclass

@@ -17,7 +17,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from orca2_kit.evaluation.builtin import bootstrap_ci, cut_not_in_loop, score_rows
+from orca2_kit.scoring import cut_not_in_loop, score_rows
+from orca2_kit.stats import bootstrap_ci
 from orca2_kit.generation import generate_detailed, messages
 from orca2_kit.strategies import teacher_instruction
 from orca2_kit.tasks import family_info

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from orca2_kit.config import Params, dump_params
-from orca2_kit.evaluation.builtin import score_rows
+from orca2_kit.scoring import score_rows
 from orca2_kit.generation import generate_detailed, messages
 from orca2_kit.strategies import student_system_message
 
@@ -32,7 +32,7 @@ def probe_params(p: Params) -> Params:
 def train_probe(p: Params, strategy: str, train_items, out: Path, log=print) -> Path:
     """Teacher answers in `strategy`, erased, then a short LoRA; returns the adapter folder."""
     from orca2_kit import erasure
-    from orca2_kit.train import trainer as train
+    from orca2_kit import train
     from orca2_kit.teacher import run_teacher
 
     adapter = out / "04_sft_training" / ("adapter" if p.train.method == "lora" else "model")

@@ -30,7 +30,7 @@ from pathlib import Path
 import pandas as pd
 
 from orca2_kit.config import ConfigError, Params, apply_overrides, dump_params
-from orca2_kit.evaluation.builtin import evaluate_model
+from orca2_kit.scoring import evaluate_model
 
 STAGE_DIR = "07_ablation"
 

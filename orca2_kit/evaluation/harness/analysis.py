@@ -17,7 +17,7 @@ from typing import Optional
 import pandas as pd
 import yaml
 
-from orca2_kit.evaluation.builtin import bootstrap_ci
+from orca2_kit.stats import bootstrap_ci
 from orca2_kit.strategies import classify_strategy
 from orca2_kit.evaluation.harness.benchmarks import BENCHMARKS
 from orca2_kit.paths import PACKAGE_DATA

@@ -1,0 +1,62 @@
+"""A model's answers to task items, scored: the rows every stage that answers tasks keeps (01, 05, 07).
+
+Each row holds the output, both readings (lenient and strict, orca2_kit/extract.py), format-OK,
+whether the token limit cut it (and whether it was in a runaway loop, which no budget ends), and
+the item's chance level.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from orca2_kit.extract import score
+from orca2_kit.generation import empty_system_check, generate_detailed, messages, system_text
+from orca2_kit.generation.budgets import repeating
+from orca2_kit.tasks.base import TaskItem
+
+METRICS = ("correct_lenient", "correct_strict", "format_ok", "hit_limit")
+
+
+def chance_level(item: TaskItem) -> float:
+    """What guessing scores on an item: 1/k for a choice between k options or an answer from k known
+    candidates (weekday: 1/7, a capital: 1/96), 0 for an open answer."""
+    if item.answer_type == "choice" and item.choices:
+        return 1.0 / len(item.choices)
+    return 1.0 / len(item.candidates) if item.candidates else 0.0
+
+
+def score_rows(items: list[TaskItem], generations, **extra) -> list[dict]:
+    """Per-sample rows: the output, both readings, format-OK, whether the limit cut it (and whether
+    it was cut in a runaway loop, which no budget ends: budgets.repeating), chance."""
+    rows = []
+    for it, g in zip(items, generations):
+        rows.append({**extra, "id": it.id, "family": it.family, "output": g.text, "reference": it.reference,
+                     "new_tokens": g.new_tokens, "hit_limit": g.hit_limit,
+                     "cut_in_loop": bool(g.hit_limit and repeating(g.text)), "chance": chance_level(it),
+                     **score(g.text, it.reference, it.answer_type, it.choices, it.candidates)})
+    return rows
+
+
+def evaluate_model(model, tokenizer, items: list[TaskItem], system_modes: list[str], model_name: str,
+                   max_new_tokens: int, batch_size: int, max_prompt_tokens: int = 1024,
+                   system_message_file: str | None = None, engine: str = "auto") -> tuple[pd.DataFrame, list[dict]]:
+    """Per-sample rows for every system message this template supports, and the skipped ones.
+    `engine`: generation.generate's ("hf": plain model.generate, to check the fast decoder)."""
+    rows, skipped = [], []
+    check = empty_system_check(tokenizer)
+    for mode in system_modes:
+        if mode == "empty" and not check["possible"]:
+            skipped.append({"model": model_name, "system": mode, "reason": check["reason"]})
+            continue
+        system = system_text(mode, system_message_file)
+        gens = generate_detailed(model, tokenizer, [messages(system, it.prompt) for it in items], max_new_tokens,
+                                 batch_size, max_prompt_tokens, desc=f"{model_name} / {mode} system", engine=engine)
+        rows += score_rows(items, gens, model=model_name, system=mode)
+    return pd.DataFrame(rows), skipped
+
+
+def cut_not_in_loop(g: pd.DataFrame) -> float:
+    """The share of generations the token limit cut while they were still going somewhere (not in a
+    runaway loop): the ones a larger budget could have let finish."""
+    if "cut_in_loop" not in g:
+        return float("nan")
+    return float((g["hit_limit"].astype(bool) & ~g["cut_in_loop"].astype(bool)).mean())
