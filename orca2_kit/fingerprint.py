@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Optional
 
 from orca2_kit.pipeline import ALL_STAGES, OPERATIONAL, STAGE_INPUTS, STAGE_SECTIONS
 

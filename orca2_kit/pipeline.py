@@ -30,15 +30,6 @@ def stage_name(key: str) -> str:
     raise ValueError(f"unknown stage '{key}'; stages are {', '.join(ALL_STAGES)}")
 
 
-def stage_name(key: str) -> str:
-    """'04', '4', '04_sft_training' or 'sft_training' -> '04_sft_training'."""
-    key = str(key).strip()
-    for s in ALL_STAGES:
-        if key in (s, s[:2], s[3:]) or (key.isdigit() and int(key) == int(s[:2])):
-            return s
-    raise ValueError(f"unknown stage '{key}'; stages are {', '.join(ALL_STAGES)}")
-
-
 STAGE_SECTIONS = {
     "01_strategy_selection": ("seed", "data_dir", "student", "tasks", "generation", "strategy_selection"),
     "02_teacher_prompting": ("teacher",),

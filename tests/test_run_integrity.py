@@ -11,7 +11,6 @@ import time
 import psutil
 import pytest
 
-from orca2_kit import fingerprint, pipeline
 from orca2_kit.run import records
 from orca2_kit.run.cli import main
 from orca2_kit.config import dump_params, load_params

@@ -13,7 +13,6 @@ answer format is its own number (the format-OK difference), never folded into th
 """
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from orca2_kit.scoring import cut_not_in_loop, evaluate_model

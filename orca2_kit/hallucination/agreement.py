@@ -24,7 +24,6 @@ Sets:
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from orca2_kit.paths import PACKAGE_DATA
 
 LABELS_DIR = PACKAGE_DATA / "hallucination_labels"

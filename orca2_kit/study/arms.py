@@ -50,7 +50,7 @@ def plan(p: Params) -> list[Arm]:
     """The study's arms, each validated like a profile (a bad override names its arm and key)."""
     from pydantic import ValidationError
 
-    from orca2_kit.config import _format_errors
+    from orca2_kit.config import format_errors
 
     raw = p.model_dump(mode="json")
     raw["study"]["arms"] = {"recipe": {}}  # an arm's own params hold no arms (the study is the profile's)
@@ -59,7 +59,7 @@ def plan(p: Params) -> list[Arm]:
         try:
             arm_params = Params.model_validate(apply_overrides(raw, dict(overrides)))
         except ValidationError as e:
-            raise ConfigError(_format_errors(e, f"(study.arms.{name})")) from None
+            raise ConfigError(format_errors(e, f"(study.arms.{name})", Params)) from None
         arms.append(Arm(name, arm_params, dict(overrides)))
     return arms
 
