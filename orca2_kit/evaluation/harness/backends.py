@@ -88,7 +88,7 @@ class Orca2HFLM(SystemProtocol, HFLM):
         from lm_eval.models.utils import handle_stop_sequences, normalize_gen_kwargs, postprocess_generated_text
         from tqdm.auto import tqdm
 
-        from orca2_kit.generation import _answer_complete, eos_token_ids
+        from orca2_kit.generation import answer_complete, eos_token_ids
         from orca2_kit.generation.greedy import greedy
 
         eos = self.tok_decode(self.eot_token_id, skip_special_tokens=False)
@@ -110,7 +110,7 @@ class Orca2HFLM(SystemProtocol, HFLM):
             for s in stops[i]:
                 if s and s in tok.decode(toks[-lookback[s]:], skip_special_tokens=False):
                     return True
-            return self.stop_after_answer and _answer_complete(tok.decode(toks, skip_special_tokens=True))
+            return self.stop_after_answer and answer_complete(tok.decode(toks, skip_special_tokens=True))
 
         bar = tqdm(total=len(requests), disable=disable_tqdm or self.rank != 0, desc="Running generate_until requests")
         done = greedy(self.model, prompts, limits, self.batch_size if isinstance(self.batch_size, int) else 32,
