@@ -29,6 +29,7 @@ from orca2_kit.evaluation import harness
 from orca2_kit.config import load_params
 from orca2_kit.evaluation.harness import agreement
 from orca2_kit.evaluation.harness import benchmarks as B
+from orca2_kit.evaluation.harness import answers as A
 from orca2_kit.evaluation.harness.backends import Orca2HFLM
 from orca2_kit.run.manifest import git_state
 from orca2_kit.models import load_model, load_tokenizer, scoring_dtype, student_path
@@ -82,7 +83,7 @@ def main():
         per.append({"benchmark": n, "n": len(hn), "harness_lenient": hn.acc_lenient.mean(), "kit_lenient": kn.acc_lenient.mean(),
                     "harness_strict": hn.acc_strict.mean(), "kit_strict": kn.acc_strict.mean()})
     differ = int((h.acc_lenient.values != k.acc_lenient.values).sum())
-    same_answer = int(sum(B.lenient_answer(x, d) == B.lenient_answer(y, d)
+    same_answer = int(sum(A.lenient_answer(x, d) == A.lenient_answer(y, d)
                           for x, y, d in zip(h.response, k.response, docs)))
     result = {
         "code": git_state(ROOT), "model": f"SmolLM2-135M-Instruct (embedded), {dtype}, CPU", "system": a.system, "limit": a.limit,

@@ -9,6 +9,7 @@ import pytest
 from orca2_kit.evaluation import harness
 from orca2_kit.evaluation.harness import agreement, analysis, mt_bench
 from orca2_kit.evaluation.harness import benchmarks as B
+from orca2_kit.evaluation.harness import answers as A
 from orca2_kit.strategies import STRATEGIES, classify_strategy
 
 FIXTURES = Path(__file__).parent / "fixtures" / "benchmarks"
@@ -106,21 +107,21 @@ MC = {"answer_type": "choice", "labels": ["A", "B", "C", "D"], "choices": ["Pari
     ("no idea", "", "", False),
 ])
 def test_choice_filters(text, strict, lenient, correct):
-    assert B.strict_answer(text) == strict
-    assert B.lenient_answer(text, MC) == lenient
-    assert B.is_correct(lenient, MC) is correct
+    assert A.strict_answer(text) == strict
+    assert A.lenient_answer(text, MC) == lenient
+    assert A.is_correct(lenient, MC) is correct
 
 
 def test_number_text_and_drop_scoring():
     num = {"answer_type": "number", "reference": "1200"}
-    assert B.is_correct(B.lenient_answer("so 1,200 dollars in all", num), num)
-    assert not B.is_correct(B.strict_answer("so 1,200 dollars in all"), num)
-    assert B.lenient_answer("1. Add: 500 + 700 = 1200\n2. That is all.", num) == "1200"  # step numbers are no answer
+    assert A.is_correct(A.lenient_answer("so 1,200 dollars in all", num), num)
+    assert not A.is_correct(A.strict_answer("so 1,200 dollars in all"), num)
+    assert A.lenient_answer("1. Add: 500 + 700 = 1200\n2. That is all.", num) == "1200"  # step numbers are no answer
     drop = {"answer_type": "text", "reference": "under the age of 18|25 to 44"}
-    assert B.is_correct("25 to 44", drop) and not B.is_correct("45 to 64", drop)
-    assert B.is_correct(B.lenient_answer("The largest group was 25 to 44.", drop), drop)
-    assert B.token_f1("the 25 to 44 group", drop) == pytest.approx(2 * (3 / 4) * 1 / (3 / 4 + 1))
-    assert B.token_f1("", drop) == 0.0
+    assert A.is_correct("25 to 44", drop) and not A.is_correct("45 to 64", drop)
+    assert A.is_correct(A.lenient_answer("The largest group was 25 to 44.", drop), drop)
+    assert A.token_f1("the 25 to 44 group", drop) == pytest.approx(2 * (3 / 4) * 1 / (3 / 4 + 1))
+    assert A.token_f1("", drop) == 0.0
 
 
 def test_strategy_classifier_reads_back_every_strategy():

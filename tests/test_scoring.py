@@ -34,9 +34,9 @@ def test_no_test_or_dev_fact_appears_in_any_training_text():
 def test_the_leakage_check_fails_when_the_splits_share_facts(monkeypatch):
     """Without the partition (every split draws from the whole tables) the check stops the run."""
     monkeypatch.setattr(facts, "split_pool", lambda table, split: table)
-    import orca2_kit.tasks.families as fam
+    from orca2_kit.tasks.families import common
 
-    monkeypatch.setattr(fam, "split_pool", lambda table, split: table)
+    monkeypatch.setattr(common, "split_pool", lambda table, split: table)
     suite = tasks.build_suite(seed=11, n_train=40, n_dev=10, n_test=30)
     with pytest.raises(tasks.LeakageError, match="held-out item .* rests on"):
         tasks.check_leakage(suite["test"], _training_texts(suite))

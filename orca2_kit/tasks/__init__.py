@@ -43,7 +43,7 @@ def build_suite(seed: int, families: Optional[Iterable[str]] = None, n_train: in
         rng = random.Random(f"orca2-kit:{seed}:{name}")  # str seeds are stable across runs
         seen: set[str] = set()
         for split in ("test", "dev", "train"):
-            rng.split = split  # read by the family's generator (families._pool)
+            rng.split = split  # read by the family's generator (families.common.pool)
             count, tries = 0, 0
             while count < sizes[split]:
                 tries += 1

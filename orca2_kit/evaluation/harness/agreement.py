@@ -9,6 +9,7 @@ import pandas as pd
 
 from orca2_kit.generation import generate, messages, system_text
 from orca2_kit.evaluation.harness import benchmarks as B
+from orca2_kit.evaluation.harness import answers as A
 
 
 def kit_responses(model, tokenizer, docs: list[dict], system_mode: str, max_new_tokens: int, batch_size: int,
@@ -22,9 +23,9 @@ def kit_responses(model, tokenizer, docs: list[dict], system_mode: str, max_new_
 def score(responses: list[str], docs: list[dict], source: str) -> pd.DataFrame:
     rows = []
     for r, d in zip(responses, docs):
-        strict, lenient = B.strict_answer(r), B.lenient_answer(r, d)
+        strict, lenient = A.strict_answer(r), A.lenient_answer(r, d)
         rows.append({"source": source, "benchmark": d["benchmark"], "id": d["id"], "response": r,
-                     "acc_strict": float(B.is_correct(strict, d)), "acc_lenient": float(B.is_correct(lenient, d)),
+                     "acc_strict": float(A.is_correct(strict, d)), "acc_lenient": float(A.is_correct(lenient, d)),
                      "format_ok": float(bool(strict))})
     return pd.DataFrame(rows)
 

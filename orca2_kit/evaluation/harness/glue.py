@@ -7,6 +7,8 @@ from lm_eval.api.filter import Filter
 
 from orca2_kit.evaluation.harness import benchmarks as B
 
+from orca2_kit.evaluation.harness import answers as A
+
 
 def load(benchmark: str, data_dir: str | None = None, **_):
     """custom_dataset: `benchmark` comes from the task's metadata, `data_dir` from the TaskManager's."""
@@ -23,20 +25,20 @@ class StrictAnswer(Filter):
     """strict-match: only the first 'Answer: ...' line counts; '' when the format was not followed."""
 
     def apply(self, resps, docs):
-        return [[B.strict_answer(r) for r in rs] for rs in resps]
+        return [[A.strict_answer(r) for r in rs] for rs in resps]
 
 
 class LenientAnswer(Filter):
     """lenient-extract: the answer the response commits to, in any clear form (orca2_kit.extract)."""
 
     def apply(self, resps, docs):
-        return [[B.lenient_answer(r, d) for r in rs] for rs, d in zip(resps, docs)]
+        return [[A.lenient_answer(r, d) for r in rs] for rs, d in zip(resps, docs)]
 
 
 def process_results(doc: dict, results: list[str]) -> dict:
     """Per document: right or wrong, whether an answer was found at all, and DROP's token F1."""
     answer = results[0]
-    return {"acc": float(B.is_correct(answer, doc)), "answered": float(bool(answer)), "f1": B.token_f1(answer, doc)}
+    return {"acc": float(A.is_correct(answer, doc)), "answered": float(bool(answer)), "f1": A.token_f1(answer, doc)}
 
 
 def race_articles(dataset):
