@@ -67,7 +67,7 @@ print("TEACHER SYSTEM MESSAGE:\n" + request["instruction"] + "\n\nUSER:\n" + req
 # `teacher.budget_usd` stops the stage cleanly, keeping every answer already received.
 
 # %%
-answers = teacher.run_teacher(p.teacher, train_items, strategy_map, stage.out)
+answers, _ = teacher.answer_train_items(p, stage.run_dir)  # the same function the study (07) runs per arm
 print(open(stage.out / "teacher_stats.json").read())
 answers.groupby(["family", "strategy"])["accepted"].agg(["mean", "count"]).rename(columns={"mean": "accept rate"})
 

@@ -45,8 +45,7 @@ print(f"student system message ({p.erasure.system_message}): {system!r}")
 
 # %%
 print(f"variant: {p.erasure.variant}")  # erased (the recipe), not_erased or direct_only (ablations, notebook 07)
-rows = erasure.build_sft_rows(answers, system, variant=p.erasure.variant)
-dataset = erasure.save_sft_dataset(rows, stage.out / "sft_dataset", seed=p.seed)
+dataset = erasure.erase(p, answers, stage.out, seed=p.train_seed())  # the same function the study (07) runs per arm
 dataset
 
 # %% [markdown]

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from orca2_kit.study import arms as study, analysis as study_analysis
+from orca2_kit import study
+from orca2_kit.study import analysis as study_analysis
 from orca2_kit.config import PARAMS_DIR, ConfigError, load_params
 from tests.conftest import ROOT
 from tests.faultproxy import FaultProxy

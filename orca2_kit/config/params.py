@@ -78,6 +78,10 @@ class Params(Section):
                              "leave eval.harness.dtype out)")
         return self
 
+    def train_seed(self) -> int:
+        """The training seed (adapter init, batch order, the SFT dataset's shuffle): `train.seed`, else `seed`."""
+        return self.train.seed if self.train.seed is not None else self.seed
+
     def resolved_data_dir(self) -> Optional[Path]:
         """The real-data directory (see locate_data_dir), or None: real-data steps are skipped."""
         return self.locate_data_dir()[0]

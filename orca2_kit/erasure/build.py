@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from orca2_kit.strategies import STRATEGIES, teacher_instruction, text_hash
+from orca2_kit.strategies import STRATEGIES, student_system_message, teacher_instruction, text_hash
 from orca2_kit.tasks import family_info
 
 # erased: the recipe; not_erased: the teacher's instruction kept (ablation); direct_only: answers
@@ -117,3 +117,11 @@ def save_sft_dataset(rows: list[dict], out_dir: Path, seed: int):
         tasks=", ".join(sorted({r["task"] for r in rows})), mix=json.dumps(mix),
         system=rows[0]["prompt"][0]["content"] if rows[0]["variant"] == "erased" else "(teacher instruction kept)"))
     return ds
+
+
+def erase(params, answers: pd.DataFrame, out_dir: Path, seed: int):
+    """Stage 03's work, for notebook 03 and the study alike: the params' student system message,
+    the params' variant, the dataset saved to `out_dir/sft_dataset` (shuffled with `seed`)."""
+    system = student_system_message(params.erasure.system_message, params.erasure.system_message_file)
+    rows = build_sft_rows(answers, system, variant=params.erasure.variant)
+    return save_sft_dataset(rows, Path(out_dir) / "sft_dataset", seed=seed)

@@ -7,3 +7,4 @@ family's strategy instruction; answers are verified against references.
 The teacher talks to its endpoint through orca2_kit.client (cache, limits, budget, batches).
 """
 from orca2_kit.teacher.answers import REFINE_PROMPT, DryRun, run_teacher, teacher_requests, verify  # noqa: F401
+from orca2_kit.teacher.stage import answer_train_items, selected_map  # noqa: F401

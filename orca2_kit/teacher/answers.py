@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Optional
 
 import pandas as pd
 
@@ -52,13 +53,13 @@ class DryRun(RuntimeError):
     """teacher.dry_run: the plan was printed and no request was sent."""
 
 
-def _llm_answers(cfg: TeacherConfig, reqs: list[dict], out_dir: Path) -> tuple[list[dict], dict]:
+def _llm_answers(cfg: TeacherConfig, reqs: list[dict], out_dir: Path, cache_file: Path, ledger: Path) -> tuple[list[dict], dict]:
     """Ask the endpoint (through the cache); one record per (task, sample)."""
-    # Default: one cache per profile, shared by its runs (outputs/<profile>/teacher_cache.sqlite):
-    # keys are content hashes, so a new run pays only for requests no earlier run made.
-    cache = ResponseCache(cfg.cache_path or out_dir.resolve().parent.parent / "teacher_cache.sqlite")
-    # the ledger keeps the stage's spend across reruns in this run folder: the cap holds for them all
-    client = TeacherClient(cfg, cache, ledger=out_dir / "spend.json")
+    # One cache per profile, shared by its runs (outputs/<profile>/teacher_cache.sqlite): keys are
+    # content hashes, so a new run pays only for requests no earlier run made.
+    cache = ResponseCache(cache_file)
+    # the ledger keeps the run's spend across reruns in this run folder: the cap holds for them all
+    client = TeacherClient(cfg, cache, ledger=ledger)
     convs = [r["messages"] for r in reqs]
     plan = client.plan(convs, cfg.samples, REFINE_PROMPT if cfg.workflow == "draft_refine" else None)
     (out_dir / "plan.json").write_text(json.dumps(plan, indent=2))
@@ -95,17 +96,22 @@ def _llm_answers(cfg: TeacherConfig, reqs: list[dict], out_dir: Path) -> tuple[l
     return records, stats
 
 
-def run_teacher(cfg: TeacherConfig, items: list[TaskItem], strategy_map: dict[str, str], out_dir: Path) -> pd.DataFrame:
-    """Answer every task, verify, and save `answers.jsonl` (accepted and rejected, with reasons)."""
+def run_teacher(cfg: TeacherConfig, items: list[TaskItem], strategy_map: dict[str, str], out_dir: Path,
+                cache: Optional[Path] = None, ledger: Optional[Path] = None) -> pd.DataFrame:
+    """Answer every task, verify, and save `answers.jsonl` (accepted and rejected, with reasons).
+    `cache`: the response cache (default `teacher.cache_path`, else the profile's beside the run
+    folder two levels up); `ledger`: the spend ledger (default `out_dir/spend.json`)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    cache = Path(cache or cfg.cache_path or out_dir.resolve().parent.parent / "teacher_cache.sqlite")
+    ledger = Path(ledger or out_dir / "spend.json")
     reqs = teacher_requests(items, strategy_map)
     if cfg.kind == "reference":
         records = [{"req": r, "sample": 0, "answer": reference.render(r["item"], r["strategy"]), "error": None,
                     "draft": None} for r in reqs]
         stats = {"requests_sent": 0, "cache_hits": 0, "teacher": reference.NAME, "spent_usd": 0.0}
     else:
-        records, stats = _llm_answers(cfg, reqs, out_dir)
+        records, stats = _llm_answers(cfg, reqs, out_dir, cache, ledger)
     rows = []
     for x in records:
         it, r = x["req"]["item"], x["req"]

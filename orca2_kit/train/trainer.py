@@ -134,12 +134,8 @@ def sft_config(params, out_dir: Path, device: str):
         train_sampling_strategy="random" if packing else "group_by_length",
         logging_steps=t.logging_steps, save_strategy="steps", save_steps=t.save_steps, save_total_limit=2,
         report_to=list(t.report_to) or "none",
-        seed=train_seed(params), data_seed=train_seed(params), dataloader_num_workers=0, disable_tqdm=False,
+        seed=params.train_seed(), data_seed=params.train_seed(), dataloader_num_workers=0, disable_tqdm=False,
     )
-
-
-def train_seed(params) -> int:
-    return params.train.seed if params.train.seed is not None else params.seed
 
 
 def lora_config(params):
@@ -172,7 +168,7 @@ def main(argv=None) -> int:
     run_dir = Path(args.run_dir)
     out = run_dir / STAGE_DIR
     out.mkdir(parents=True, exist_ok=True)
-    set_seed(train_seed(params))
+    set_seed(params.train_seed())
     device = resolve_device(params.device)
     path = student_path(params.student)
     tok = load_tokenizer(path, params.student.revision)
