@@ -3,7 +3,7 @@ exercises), then pair the .ipynb with the .py:
 
     .venv/bin/python scripts/sync_try_it.py
 
-tests/test_report.py checks that every notebook's last cell states exactly its exercises.
+tests/run/test_report.py checks that every notebook's last cell states exactly its exercises.
 """
 from __future__ import annotations
 

@@ -14,32 +14,22 @@ import json
 import threading
 import time
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.loopback import Handler, LoopbackServer
 
 
-class BatchAPI:
+class BatchAPI(LoopbackServer):
     def __init__(self, upstream: str, create_delay_s: float = 0.0):
         self.upstream = upstream.rstrip("/")
         self.create_delay_s = create_delay_s
         self.files: dict[str, bytes] = {}
         self.batches: dict[str, dict] = {}  # id -> batch object (insertion order: creation order)
         self.lines: dict[str, list[dict]] = {}  # batch id -> its request lines
-        self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        super().__init__()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        return self.origin + "/v1"
 
     # ------------------------------------------------------------------ the batch worker
 
@@ -72,18 +62,7 @@ class BatchAPI:
     def _handler(self):
         api = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def _json(self, obj, code=200):
-                data = json.dumps(obj).encode()
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
+        class BatchHandler(Handler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 if self.path.startswith("/v1/files"):
@@ -91,7 +70,7 @@ class BatchAPI:
                         f"Content-Type: {self.headers['Content-Type']}\r\n\r\n".encode() + body)
                     part = next(p for p in msg.get_payload() if p.get_param("name", header="content-disposition") == "file")
                     fid = api._new_file(part.get_payload(decode=True))
-                    return self._json({"id": fid, "object": "file", "bytes": len(api.files[fid]), "purpose": "batch",
+                    return self.reply_json({"id": fid, "object": "file", "bytes": len(api.files[fid]), "purpose": "batch",
                                        "created_at": int(time.time()), "filename": "input.jsonl", "status": "processed"})
                 if self.path.startswith("/v1/batches"):
                     req = json.loads(body)
@@ -106,18 +85,18 @@ class BatchAPI:
                         api.lines[bid] = lines
                     threading.Thread(target=api._work, args=(bid,), daemon=True).start()
                     time.sleep(api.create_delay_s)  # the batch exists; the client has not heard of it yet
-                    return self._json(api.batches[bid])
-                self._json({"error": {"message": f"no route {self.path}"}}, 404)
+                    return self.reply_json(api.batches[bid])
+                self.reply_json({"error": {"message": f"no route {self.path}"}}, 404)
 
             def do_GET(self):
                 path = self.path.split("?")[0]
                 if path == "/v1/batches":
                     data = list(reversed(api.batches.values()))  # newest first, as OpenAI lists them
-                    return self._json({"object": "list", "data": data, "has_more": False,
+                    return self.reply_json({"object": "list", "data": data, "has_more": False,
                                        "first_id": data[0]["id"] if data else None,
                                        "last_id": data[-1]["id"] if data else None})
                 if path.startswith("/v1/batches/"):
-                    return self._json(api.batches[path.rsplit("/", 1)[1]])
+                    return self.reply_json(api.batches[path.rsplit("/", 1)[1]])
                 if path.startswith("/v1/files/") and path.endswith("/content"):
                     data = api.files[path.split("/")[3]]
                     self.send_response(200)
@@ -125,6 +104,6 @@ class BatchAPI:
                     self.send_header("Content-Length", str(len(data)))
                     self.end_headers()
                     return self.wfile.write(data)
-                self._json({"error": {"message": f"no route {self.path}"}}, 404)
+                self.reply_json({"error": {"message": f"no route {self.path}"}}, 404)
 
-        return Handler
+        return BatchHandler

@@ -15,16 +15,16 @@ import collections
 import hashlib
 import json
 import random
-import threading
 import time
 import urllib.error
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.loopback import Handler, LoopbackServer
 
 FAULTS = ("429", "500", "timeout", "malformed", "truncated")
 
 
-class FaultProxy:
+class FaultProxy(LoopbackServer):
     def __init__(self, upstream: str, fault_rate: float = 0.3, seed: int = 0, hang_s: float = 3.0,
                  faults=("429", "500", "timeout"), schedule=(), delay_s: float = 0.0):
         unknown = (set(faults) | set(schedule)) - set(FAULTS) - {"forward"}
@@ -32,26 +32,16 @@ class FaultProxy:
             raise ValueError(f"unknown faults {sorted(unknown)}; known: {FAULTS}")
         self.upstream, self.rate, self.hang_s, self.faults = upstream.rstrip("/"), fault_rate, hang_s, faults
         self.schedule, self.delay_s = collections.deque(schedule), delay_s
-        self.rng, self.lock = random.Random(seed), threading.Lock()
+        self.rng = random.Random(seed)
         self.counts: collections.Counter = collections.Counter()
         self.forwarded: collections.Counter = collections.Counter()  # body hash -> successful answers
         self.auth: collections.Counter = collections.Counter()  # Authorization headers seen
         self.usage: list[dict] = []  # the usage of every answer forwarded successfully (what a provider bills)
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        super().__init__()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        return self.origin
 
     def _draw(self) -> str:
         with self.lock:
@@ -71,21 +61,10 @@ class FaultProxy:
     def _handler(self):
         proxy = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def _reply(self, code, body=b"", headers=(), length=None):
-                self.send_response(code)
-                for k, v in headers:
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(body) if length is None else length))
-                self.end_headers()
-                self.wfile.write(body)
-
+        class ProxyHandler(Handler):
             def do_GET(self):
                 with urllib.request.urlopen(proxy.upstream + self.path, timeout=30) as r:
-                    self._reply(r.status, r.read(), [("Content-Type", r.headers.get("Content-Type", "application/json"))])
+                    self.reply(r.status, r.read(), [("Content-Type", r.headers.get("Content-Type", "application/json"))])
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
@@ -95,15 +74,15 @@ class FaultProxy:
                     proxy.auth[self.headers.get("Authorization")] += 1
                 json_type = [("Content-Type", "application/json")]
                 if action == "429":
-                    return self._reply(429, b'{"error": {"message": "rate limited"}}', [("Retry-After", "0.2")] + json_type)
+                    return self.reply(429, b'{"error": {"message": "rate limited"}}', [("Retry-After", "0.2")] + json_type)
                 if action == "500":
-                    return self._reply(500, b'{"error": {"message": "server error"}}', json_type)
+                    return self.reply(500, b'{"error": {"message": "server error"}}', json_type)
                 if action == "malformed":  # a gateway's HTML error page, served as 200 JSON
-                    return self._reply(200, b"<html><body>502 Bad Gateway</body></html>", json_type)
+                    return self.reply(200, b"<html><body>502 Bad Gateway</body></html>", json_type)
                 if action == "timeout":
                     time.sleep(proxy.hang_s)  # longer than the client's timeout: it gives up and retries
                     try:
-                        return self._reply(504, b"{}")
+                        return self.reply(504, b"{}")
                     except OSError:  # the client has hung up, as intended
                         return None
                 if proxy.delay_s:
@@ -111,7 +90,7 @@ class FaultProxy:
                 code, data = proxy._forward(self.path, body)
                 if action == "truncated":  # promise the whole body, send half, drop the connection
                     self.close_connection = True
-                    return self._reply(code, data[: len(data) // 2], json_type, length=len(data))
+                    return self.reply(code, data[: len(data) // 2], json_type, length=len(data))
                 if code == 200:
                     with proxy.lock:
                         proxy.forwarded[hashlib.sha256(body).hexdigest()] += 1
@@ -119,6 +98,6 @@ class FaultProxy:
                             proxy.usage.append(json.loads(data).get("usage") or {})
                         except ValueError:
                             proxy.usage.append({})
-                self._reply(code, data, json_type)
+                self.reply(code, data, json_type)
 
-        return Handler
+        return ProxyHandler

@@ -18,7 +18,7 @@ from orca2_kit.evaluation import harness
 from orca2_kit.evaluation.harness import analysis
 from orca2_kit.evaluation.harness import benchmarks as B
 
-FIXTURES = Path(__file__).parent / "fixtures" / "benchmarks"
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "benchmarks"
 LM_EVAL_TASKS = Path(lm_eval.__file__).resolve().parent / "tasks"
 MMLU_DOCS = 57  # the kit's first 57 MMLU documents: one per subject (loaders interleave the subjects)
 

@@ -8,7 +8,7 @@ import pytest
 
 from orca2_kit.pipeline import ALL_STAGES as STAGES
 
-NB = Path(__file__).resolve().parent.parent / "notebooks"
+NB = Path(__file__).resolve().parents[2] / "notebooks"
 
 
 @pytest.mark.parametrize("stage", STAGES)

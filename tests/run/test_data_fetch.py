@@ -26,7 +26,7 @@ from orca2_kit.hallucination.grounded import HUB_SPLITS, LOCAL_SPLITS, REAL_DATA
 from orca2_kit.evaluation.harness.benchmarks import BENCHMARKS, available, load_docs, local_files
 from orca2_kit.pipeline import STAGES
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parent.parent / "fixtures"
 SOURCES = load_sources()
 GITHUB_FAST = ("gsm8k", "bbh", "mt_bench", "truthfulqa", "drop")  # small sets, and the gunzip path
 HUB_SETS = tuple(n for n, s in SOURCES.items() if "hub" in s)

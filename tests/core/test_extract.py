@@ -8,7 +8,7 @@ import pytest
 from orca2_kit.extract import check_answer, extract_answer, score, sentences
 from orca2_kit.tasks.facts import WEEKDAYS
 
-REAL = Path(__file__).parent / "fixtures" / "extract" / "real_outputs.jsonl"
+REAL = Path(__file__).parent.parent / "fixtures" / "extract" / "real_outputs.jsonl"
 CAPITALS = ("Bangkok", "Hanoi", "Paris", "Tokyo", "New Delhi", "Delhi")
 
 

@@ -9,7 +9,7 @@ import pytest
 from orca2_kit.config import ConfigError, load_params
 from orca2_kit.hallucination.grounded import fit_sources, load_grounded, resolve_source, source_budget
 
-FIXTURES = Path(__file__).parent / "fixtures" / "ms_marco"
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "ms_marco"
 
 
 # --- MS MARCO (fixture, both layouts) --------------------------------------------------------

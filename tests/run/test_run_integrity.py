@@ -18,7 +18,7 @@ from orca2_kit.run.manifest import write_manifest
 from orca2_kit.pipeline import STAGES
 from tests.conftest import ROOT
 from tests.faultproxy import FaultProxy
-from tests.test_reliability import KEY_ENV, proc_tree, stage_status, start_runner, teacher_profile, wait_for
+from tests.run.test_reliability import KEY_ENV, proc_tree, stage_status, start_runner, teacher_profile, wait_for
 
 
 def _finished_run(tmp_path, overrides=()):

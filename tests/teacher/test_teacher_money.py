@@ -108,7 +108,7 @@ def test_two_concurrent_runs_on_one_cache_pay_once(server, tmp_path):
     """Two processes answer the same tasks through one cache file at the same time: the second
     waits for the first (the cache's lock) and reads its answers; each request is sent once."""
     script = ("import sys\nfrom orca2_kit.config import TeacherConfig\nfrom orca2_kit.teacher import run_teacher\n"
-              "from tests.test_teacher_money import SMAP, _items, _cfg\n"
+              "from tests.teacher.test_teacher_money import SMAP, _items, _cfg\n"
               "run_teacher(_cfg(sys.argv[1], sys.argv[2], sys.argv[3], max_concurrency=2), _items(2), SMAP, sys.argv[4])\n")
     cache = tmp_path / "shared.sqlite"
     with FaultProxy(server["url"], fault_rate=0.0, delay_s=0.5) as proxy:
@@ -202,7 +202,7 @@ def test_a_cache_from_before_endpoint_keys_is_replayed_only_where_safe(tmp_path)
 
 BATCH_SCRIPT = """
 import sys
-from tests.test_teacher_money import SMAP, _items, _cfg
+from tests.teacher.test_teacher_money import SMAP, _items, _cfg
 from orca2_kit.teacher import run_teacher
 cfg = _cfg(sys.argv[1], sys.argv[2], sys.argv[3], mode="batch", batch_poll_s=0.2)
 run_teacher(cfg, _items(int(sys.argv[5])), SMAP, sys.argv[4])

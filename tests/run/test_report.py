@@ -13,7 +13,7 @@ from orca2_kit.pipeline import ALL_STAGES, STAGES
 from tests.browser import open_page
 from tests.conftest import run_cli
 
-NB = Path(__file__).resolve().parent.parent / "notebooks"
+NB = Path(__file__).resolve().parents[2] / "notebooks"
 
 
 def _words(text: str) -> str:

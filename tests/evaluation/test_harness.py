@@ -12,7 +12,7 @@ from orca2_kit.evaluation.harness import benchmarks as B
 from orca2_kit.evaluation.harness import answers as A
 from orca2_kit.strategies import STRATEGIES, classify_strategy
 
-FIXTURES = Path(__file__).parent / "fixtures" / "benchmarks"
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "benchmarks"
 FIXTURE_BENCHMARKS = ["arc_easy", "arc_challenge", "hellaswag", "race", "crass", "toxigen"]
 REAL_COUNTS = {"gsm8k": 1319, "mmlu": 14042, "bbh": 6511, "lambada": 5153, "drop": 9536, "truthfulqa": 817,
                "agieval": 254 + 651 + 230 + 510 + 269 + 206 + 206 + 220}

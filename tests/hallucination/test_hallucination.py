@@ -220,7 +220,7 @@ def test_summaries_from_a_real_model_carry_dataset_and_verdicts(tiny_dir):
     from orca2_kit.models import load_model, load_tokenizer
 
     items = make_grounded_items(2, seed=1) + load_grounded(
-        "ms_marco", str(Path(__file__).parent / "fixtures" / "ms_marco"), "dev")
+        "ms_marco", str(Path(__file__).parent.parent / "fixtures" / "ms_marco"), "dev")
     model, tok = load_model(str(tiny_dir), "cpu"), load_tokenizer(str(tiny_dir))
     rows = summarise_items(model, tok, items, ["empty", "cautious"], "base", 4, 8)
     assert len(rows) == 2 * len(items)

@@ -10,7 +10,7 @@ import pytest
 
 from orca2_kit.run.runner import SECRET_SHAPES
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NB = ROOT / "notebooks"
 
 

@@ -2,7 +2,7 @@
 params (replay-only, no endpoint, no key name, no outside path), refuses links and paths outside
 its folder, checks the archive's sha256 when given; a bundle carries only its own run's cached
 answers, and a hub student's files themselves (not the hub cache's symlinks). These bundles are
-made from small hand-built run folders; tests/test_bundle.py makes one from a real run."""
+made from small hand-built run folders; tests/run/test_bundle.py makes one from a real run."""
 import hashlib
 import io
 import json

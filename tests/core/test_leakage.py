@@ -1,0 +1,90 @@
+"""Held out means held out: no test or dev fact in any training text, held-out families with test items only."""
+import pandas as pd
+import pytest
+
+from orca2_kit import tasks
+from orca2_kit.config import ConfigError, load_params
+from orca2_kit.strategies import STRATEGIES
+from orca2_kit.tasks import facts
+from orca2_kit.teacher import reference
+
+ALL = list(STRATEGIES)
+
+
+def _training_texts(suite):
+    """Every text a student could train on: the training prompts and the teacher's answers in every strategy."""
+    return [it.prompt for it in suite["train"]] + [reference.render(it, s) for it in suite["train"] for s in ALL]
+
+
+def test_no_test_or_dev_fact_appears_in_any_training_text():
+    suite = tasks.build_suite(seed=11, n_train=40, n_dev=10, n_test=30)
+    report = tasks.check_leakage(suite["test"] + suite["dev"], _training_texts(suite))
+    assert report["keys"] > 50 and report["checked_texts"] > 1000
+    capitals = {it.reference for it in suite["test"] if it.family == "capital_recall"}
+    train_capitals = {it.reference for it in suite["train"] if it.family == "capital_recall"}
+    assert capitals and train_capitals and not capitals & train_capitals
+
+
+def test_the_leakage_check_fails_when_the_splits_share_facts(monkeypatch):
+    """Without the partition (every split draws from the whole tables) the check stops the run."""
+    monkeypatch.setattr(facts, "split_pool", lambda table, split: table)
+    from orca2_kit.tasks.families import common
+
+    monkeypatch.setattr(common, "split_pool", lambda table, split: table)
+    suite = tasks.build_suite(seed=11, n_train=40, n_dev=10, n_test=30)
+    with pytest.raises(tasks.LeakageError, match="held-out item .* rests on"):
+        tasks.check_leakage(suite["test"], _training_texts(suite))
+
+
+def test_a_planted_capital_is_caught():
+    suite = tasks.build_suite(seed=3, families=["capital_recall"], n_train=5, n_dev=2, n_test=5)
+    test_capital = suite["test"][0].reference
+    with pytest.raises(tasks.LeakageError, match=test_capital):
+        tasks.check_leakage(suite["test"], ["Relevant facts:\n- The capital is " + test_capital + ".\nAnswer: x"])
+
+
+def test_heldout_families_get_test_items_only():
+    suite = tasks.build_suite(seed=5, n_train=6, n_dev=3, n_test=4, heldout=["weekday", "counting"])
+    for split, n in (("train", 0), ("dev", 0), ("test", 4)):
+        assert sum(it.family == "weekday" for it in suite[split]) == n
+    assert sum(it.family == "arithmetic" for it in suite["train"]) == 6
+    with pytest.raises(ConfigError, match="heldout_families: 'wekday'.*did you mean 'weekday'"):
+        load_params("offline", ["tasks.heldout_families=[wekday]"])
+    with pytest.raises(ConfigError, match="every family is held out"):
+        load_params("smoke", ["tasks.heldout_families=[arithmetic,sentiment,capital_recall]"])
+
+
+
+
+def _grid(scores: dict[str, list[int]], family="arithmetic"):
+    rows = []
+    for s, col in scores.items():
+        for i, ok in enumerate(col):
+            rows.append({"id": f"{family}/dev/{i}", "family": family, "strategy": s, "correct_lenient": ok,
+                         "correct_strict": ok, "format_ok": True, "hit_limit": False})
+    return pd.DataFrame(rows)
+
+
+
+
+
+
+def _samples():
+    rows = []
+    for i in range(20):
+        for model, system, ok, fmt in (("base", "empty", i % 4 == 0, False), ("base", "none", i % 2 == 0, False),
+                                       ("student", "empty", i % 2 == 0, True), ("student", "generic", i < 15, True)):
+            rows.append({"model": model, "system": system, "id": f"f/test/{i}", "family": "f", "trained": True,
+                         "correct_lenient": ok, "correct_strict": ok and fmt, "format_ok": fmt, "hit_limit": i == 0,
+                         "chance": 0.5})
+    return pd.DataFrame(rows)
+
+
+
+
+
+
+
+
+
+

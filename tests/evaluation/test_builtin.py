@@ -1,0 +1,76 @@
+"""The built-in evaluation's tables and verdicts (stage 05), chance levels, and the direct-only arm's check."""
+import numpy as np
+import pandas as pd
+import pytest
+from orca2_kit import scoring
+from orca2_kit.evaluation import builtin
+from orca2_kit import tasks
+from orca2_kit.config import ConfigError, load_params
+from orca2_kit.strategies import STRATEGIES
+from orca2_kit.teacher import reference
+
+ALL = list(STRATEGIES)
+
+
+def _training_texts(suite):
+    """Every text a student could train on: the training prompts and the teacher's answers in every strategy."""
+    return [it.prompt for it in suite["train"]] + [reference.render(it, s) for it in suite["train"] for s in ALL]
+
+
+def _grid(scores: dict[str, list[int]], family="arithmetic"):
+    rows = []
+    for s, col in scores.items():
+        for i, ok in enumerate(col):
+            rows.append({"id": f"{family}/dev/{i}", "family": family, "strategy": s, "correct_lenient": ok,
+                         "correct_strict": ok, "format_ok": True, "hit_limit": False})
+    return pd.DataFrame(rows)
+
+
+def _samples():
+    rows = []
+    for i in range(20):
+        for model, system, ok, fmt in (("base", "empty", i % 4 == 0, False), ("base", "none", i % 2 == 0, False),
+                                       ("student", "empty", i % 2 == 0, True), ("student", "generic", i < 15, True)):
+            rows.append({"model": model, "system": system, "id": f"f/test/{i}", "family": "f", "trained": True,
+                         "correct_lenient": ok, "correct_strict": ok and fmt, "format_ok": fmt, "hit_limit": i == 0,
+                         "chance": 0.5})
+    return pd.DataFrame(rows)
+
+
+def test_the_evaluation_table_and_the_verdicts():
+    s = builtin.summarize(_samples()).set_index(["model", "system"])
+    r = s.loc[("student", "generic")]
+    assert r.lenient == 0.75 and r.strict == 0.75 and r.format_ok == 1.0 and r.acc_given_format_ok == 0.75
+    assert r.cut_by_limit == 0.05 and r.chance == 0.5 and r.lenient_lo < 0.75 < r.lenient_hi
+    assert np.isnan(s.loc[("base", "empty"), "acc_given_format_ok"])  # no format-OK answers at all
+    c = builtin.comparisons(_samples(), "generic").set_index("comparison")
+    best = c.loc["student (generic) vs base at its best (none)"]
+    assert best.difference == pytest.approx(0.25) and best.n == 20
+    gain = c.loc["format gain: format-OK rate, student (generic) - base (none)"]
+    assert gain.difference == 1.0 and gain.verdict == "-"
+    assert builtin.verdict({"ci_low": 0.1, "ci_high": 0.3}) == "ahead"
+    assert builtin.verdict({"ci_low": -0.1, "ci_high": 0.3}) == "not distinguishable"
+
+
+def test_a_direct_only_arm_needs_direct_answers():
+    with pytest.raises(ConfigError, match="set teacher.strategy_map: direct"):
+        load_params("offline", ["erasure.variant=direct_only"])
+    p = load_params("offline", ["erasure.variant=direct_only", "teacher.strategy_map=direct"])
+    assert p.erasure.variant == "direct_only"
+
+
+def test_chance_counts_known_candidates_and_the_conclusion_follows_the_intervals():
+    import pandas as pd
+
+
+    suite = tasks.build_suite(1234, ["weekday", "sentiment", "arithmetic"], n_train=1, n_dev=1, n_test=1)["test"]
+    chance = {it.family: scoring.chance_level(it) for it in suite}
+    assert chance == {"weekday": 1 / 7, "sentiment": 0.5, "arithmetic": 0.0}
+    rows = [{"comparison": "student (generic) vs base at its best (none)", "items": "all", "difference": 0.06,
+             "ci_low": -0.05, "ci_high": 0.16, "n": 108, "verdict": "not distinguishable"},
+            {"comparison": "format gain: format-OK rate, student (generic) - base (none)", "items": "all",
+             "difference": 0.9, "ci_low": 0.85, "ci_high": 0.95, "n": 108, "verdict": "-"}]
+    text = builtin.conclusion(pd.DataFrame(rows))
+    assert text.startswith("In this run the student cannot be told apart") and "a format gain, not an ability" in text
+    rows[0].update(ci_low=0.02, verdict="ahead")
+    assert builtin.conclusion(pd.DataFrame(rows)).startswith("The student is ahead on all")

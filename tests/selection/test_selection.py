@@ -1,0 +1,80 @@
+"""Strategy selection (stage 01): the expected strategy kept unless clearly beaten, every cell with its interval, and the probe rule."""
+import pandas as pd
+import pytest
+from orca2_kit import selection
+from orca2_kit.config import load_params
+from orca2_kit.strategies import STRATEGIES
+from orca2_kit.teacher import reference
+
+ALL = list(STRATEGIES)
+
+
+def _training_texts(suite):
+    """Every text a student could train on: the training prompts and the teacher's answers in every strategy."""
+    return [it.prompt for it in suite["train"]] + [reference.render(it, s) for it in suite["train"] for s in ALL]
+
+
+def _grid(scores: dict[str, list[int]], family="arithmetic"):
+    rows = []
+    for s, col in scores.items():
+        for i, ok in enumerate(col):
+            rows.append({"id": f"{family}/dev/{i}", "family": family, "strategy": s, "correct_lenient": ok,
+                         "correct_strict": ok, "format_ok": True, "hit_limit": False})
+    return pd.DataFrame(rows)
+
+
+def _samples():
+    rows = []
+    for i in range(20):
+        for model, system, ok, fmt in (("base", "empty", i % 4 == 0, False), ("base", "none", i % 2 == 0, False),
+                                       ("student", "empty", i % 2 == 0, True), ("student", "generic", i < 15, True)):
+            rows.append({"model": model, "system": system, "id": f"f/test/{i}", "family": "f", "trained": True,
+                         "correct_lenient": ok, "correct_strict": ok and fmt, "format_ok": fmt, "hit_limit": i == 0,
+                         "chance": 0.5})
+    return pd.DataFrame(rows)
+
+
+def test_selection_keeps_the_expected_strategy_unless_clearly_beaten():
+    # arithmetic's expected strategy is step_by_step
+    noisy = _grid({"step_by_step": [1, 0, 0, 1, 0, 0], "direct": [1, 1, 0, 1, 0, 1]})  # +0.33, within the noise
+    row = selection.choose_strategies(noisy, ["step_by_step", "direct"]).iloc[0]
+    assert row.chosen == "step_by_step" and row.challenger == "direct" and row.gain_lo <= 0 < row.gain
+    clear = _grid({"step_by_step": [0] * 30, "direct": [1] * 24 + [0] * 6})
+    row = selection.choose_strategies(clear, ["step_by_step", "direct"]).iloc[0]
+    assert row.chosen == "direct" and row.gain_lo > 0 and "beats it" in row.why
+    # a margin raises the bar
+    assert selection.choose_strategies(clear, ["step_by_step", "direct"], margin=0.9).iloc[0].chosen == "step_by_step"
+
+
+def test_cells_carry_intervals():
+    cells = selection.cell_table(_grid({"step_by_step": [1, 0] * 5, "direct": [1] * 10}))
+    r = cells.set_index("strategy").loc["step_by_step"]
+    assert r.n == 10 and r.accuracy == 0.5 and r.lo < 0.5 < r.hi
+    assert cells.set_index("strategy").loc["direct", "lo"] == 1.0
+
+
+@pytest.mark.slow
+def test_probe_rule_on_the_smoke_profile(tmp_path):
+    """rule: probe trains a short LoRA per candidate strategy on teacher answers and scores each on
+    the dev split; a rerun of 01 reuses the probes."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    args = [sys.executable, "-m", "orca2_kit", "run", "--profile", "smoke", "--only", "01", "--out", str(tmp_path),
+            "--run-id", "probe", "--set", "strategy_selection.rule=probe", "--set", "strategy_selection.probe_steps=2"]
+    r = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, timeout=1800)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    out = tmp_path / "smoke" / "probe" / "01_strategy_selection"
+    grid = pd.read_json(out / "grid.jsonl", lines=True)
+    candidates = load_params("smoke").strategy_selection.candidates
+    assert set(grid.strategy) == set(candidates) and len(grid) == len(candidates) * 4  # 2 trained families x 2 dev
+    for s in candidates:
+        assert (out / "probe" / s / "04_sft_training" / "train_metrics.json").is_file()
+        answers = pd.read_json(out / "probe" / s / "02_teacher_prompting" / "answers.jsonl", lines=True)
+        assert set(answers.strategy) == {s}
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["rule"] == "probe" and len(metrics["cells"]) == 2 * len(candidates)
+    assert all(c["lo"] <= c["accuracy"] <= c["hi"] for c in metrics["cells"])
