@@ -12,8 +12,10 @@ reproduce: setup
 test: setup
 	$(PY) -m pytest
 
-# Renew requirements.lock from pyproject.toml's ranges (then `make setup test`; commit the lock if it passes).
-lock:
+# Renew requirements.lock (`uv pip compile`) from pyproject.toml's ranges, every package to its newest
+# allowed version (then `make setup test`; commit the lock if it passes). After adding a dependency
+# without upgrading the rest: `$(PY) scripts/lock.py resolve`.
+lock: setup
 	$(PY) scripts/lock.py upgrade
 
 # The paper's benchmarks and grounded sets into data/, where runs find them (README: "Real benchmark data").

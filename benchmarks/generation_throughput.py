@@ -8,7 +8,7 @@ chat template. Three ways to answer them, alternately (drift of a shared machine
 - plain: `model.generate` on left-padded batches of `--batch-size` prompts in input order, greedy,
   stopping at end of turn (what one writes by hand);
 - kit (same work): `generation.generate_detailed(..., stop_after_answer=False)`, the continuous-
-  batching decoder (orca2_kit/greedy.py) — the same stopping rule as plain, so the same tokens;
+  batching decoder (orca2_kit/generation/greedy.py) — the same stopping rule as plain, so the same tokens;
 - kit: the same with its stop after a finished 'Answer:' line (what the notebooks run).
 Reported per limit: wall seconds, new tokens, tokens/s and documents/s of each (median over the
 repeats), the ratios to plain, how many completions are identical to plain's text (in fp32 they

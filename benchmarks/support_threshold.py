@@ -1,7 +1,7 @@
 """Choose hallucination.support_threshold on planted errors in real documents, and report it.
 
 Reference sentences of QMSum (specific queries, gold spans) and ACI-Bench, as written and with a
-planted error (orca2_kit/support_calibration.py), scored by the support model against their
+planted error (orca2_kit/hallucination/calibration.py), scored by the support model against their
 source. Splits other than those notebook 06 evaluates on (QMSum val, ACI-Bench train+valid), so
 the threshold is not chosen on the items it is used on; half the items choose, the other half
 report.

@@ -131,7 +131,7 @@ for r in samples[(samples.id == item.id) & (samples.system == p.erasure.system_m
 #
 # The same question on real data: the benchmarks of the paper's Table 2 and Figures 4-5, run by
 # [lm-evaluation-harness](https://github.com/EleutherAI/lm-evaluation-harness) from the task configs in
-# `orca2_kit/harness/tasks/` (each one is data: dataset loader, zero-shot prompt, the *strict* and
+# `orca2_kit/evaluation/harness/tasks/` (each one is data: dataset loader, zero-shot prompt, the *strict* and
 # *lenient* answer filters — the same two readings as above, from the same code — and the metric).
 # Data comes from the data directory (`python -m orca2_kit data status` says which one and what is in
 # it); a benchmark without files there is skipped with the reason. `eval.harness.limit` documents per

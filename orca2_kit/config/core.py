@@ -83,7 +83,7 @@ class GenerationConfig(Section):
     # Training may use another dtype (student.dtype).
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
     # New tokens per strategy in 01 (the strategy grid). auto: a high percentile of the reference
-    # teacher's answers in that strategy, plus a margin (orca2_kit/budgets.py), so no strategy is cut
+    # teacher's answers in that strategy, plus a margin (orca2_kit/generation/budgets.py), so no strategy is cut
     # before its 'Answer:' line; an int: that many for every strategy (checked against the need).
     max_new_tokens: Budget = "auto"
     budget_percentile: float = Field(95, gt=0, le=100)

@@ -28,7 +28,7 @@ class EndpointConfig(Section):
 
 
 class HarnessConfig(Section):
-    """The paper's benchmarks on lm-evaluation-harness (orca2_kit/harness)."""
+    """The paper's benchmarks on lm-evaluation-harness (orca2_kit/evaluation/harness)."""
     backend: Literal["hf", "vllm", "chat"] = "hf"
     benchmarks: Union[Literal["available"], list[Literal[BENCHMARK_KEYS]]] = "available"  # type: ignore[valid-type]
     limit: Optional[int] = Field(None, ge=1, description="documents per benchmark (None: all)")

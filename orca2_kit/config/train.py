@@ -36,7 +36,7 @@ class TrainConfig(Section):
     lora_target_modules: Optional[list[str]] = None  # None: all linear layers of the block
     launcher: Literal["python", "accelerate"] = "python"
     num_processes: int = Field(1, ge=1)
-    accelerate_config: Optional[str] = None  # a file from orca2_kit/accelerate_configs or your own
+    accelerate_config: Optional[str] = None  # a file from orca2_kit/train/accelerate_configs or your own
     save_steps: int = Field(50, ge=1)
     logging_steps: int = Field(5, ge=1)
     # auto: pack several conversations per row without cross-attention (padding-free) where the

@@ -42,7 +42,7 @@ def load_labels(name: str) -> list[dict]:
 
 
 def agreement(rows: list[dict]) -> dict:
-    """The checker (`hallucination_check.check_summary` on the summary's complete words) against the
+    """The checker (`check.check_summary` on the summary's complete words) against the
     labels: `in_scope` is the share of summaries where its flag equals the person's in-scope label,
     `overall` where it equals the any-kind label; `false_alarms` are summaries it flags that the
     person found clean; each disagreement is listed as (key, the person's reason, the checker's)."""

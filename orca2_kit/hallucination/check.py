@@ -1,9 +1,9 @@
 """The offline hallucination checker: which facts a summary states, and whether each is the source's.
 
-The summary is read into mentions (`hallucination_read.read_mentions`: numbers with their kind,
+The summary is read into mentions (`read.read_mentions`: numbers with their kind,
 vocabulary terms, persons, dates, blood pressures, other names). For a built-in item
 (`check_summary`) every part of a mention is bound to a slot of the item's genre
-(`hallucination_items.GENRE_SLOTS`) by its kind; where a kind has several slots (the visit date
+(`items.GENRE_SLOTS`) by its kind; where a kind has several slots (the visit date
 and the follow-up date, the symptom's and the prescription's duration) the nearest cue word in
 the sentence picks one (`_SLOT_CUES`; no cue: any of them), and the parts of one person or one
 date must belong to one group. A part is *supported* when its slot holds that value in the item,
@@ -12,7 +12,7 @@ source says 400 mg for 5 days; "Elena reported 85%" when Greta did, `_ACTORS`), 
 when the item does not state it at all ("nausea", "Zorblax", a sex). A wrong part is a
 hallucinated fact.
 
-What it does not see (measured on hand-labelled summaries, `hallucination_agreement`): claims in
+What it does not see (measured on hand-labelled summaries, `agreement.py`): claims in
 open words ("diagnosed as a rare kidney stone", "the neighbours were left out", "the cough was
 cured"), relations not named by a cue ("a review of the plan by Wednesday" reads as the plan's
 deadline; a year or date put on another event; the recipient of a plan), negations, facts spread

@@ -6,7 +6,7 @@ To measure that without a judge model, `make_grounded_items` writes documents of
 records every fact a document states as a (slot, value) pair: ("age", "47"), ("dose", "400"),
 ("course_days", "5"), ("symptom", "dry cough"), ("visit.weekday", "Wednesday"), ... A slot's
 *kind* (`SLOT_KINDS`) says what sort of value it holds, so the checker
-(`hallucination_check.check_summary`) can tell "400 mg for 5 days" from "5 mg for 400 days".
+(`check.check_summary`) can tell "400 mg for 5 days" from "5 mg for 400 days".
 Slots named `group.part` belong together: a person (first, last), a date (weekday, day, month),
 a blood pressure (systolic, diastolic).
 
@@ -94,7 +94,7 @@ CLOSED_VOCABULARIES = {
     "job": JOBS + _EXTRA_JOBS, "facility": FACILITIES + _EXTRA_FACILITIES, "sex": SEX_WORDS,
 }
 # Numbers: every kind of number the generator writes, read from the words around it
-# (hallucination_check.NUMBER_CUES).
+# (check.NUMBER_CUES).
 NUMBER_KINDS = (
     "age", "day", "days", "months", "dose_mg", "temperature", "bp", "percent", "money", "clients",
     "headcount", "visitors", "year", "per_day",
@@ -200,7 +200,7 @@ class GroundedItem:
     sentences: tuple[str, ...] = ()  # the fact-bearing sentences of the document (no fillers)
     genre: str = ""  # one of GENRES (built-in items)
     dataset: str = "builtin"  # builtin, qmsum, aci_bench or ms_marco
-    truncated: bool = False  # the source was cut to the token budget (grounded_data.fit_sources)
+    truncated: bool = False  # the source was cut to the token budget (grounded.fit_sources)
 
     @property
     def instruction(self) -> str:

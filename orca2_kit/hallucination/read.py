@@ -4,10 +4,10 @@
 (kind, value): numbers compared by value ("3" == "three" == "3.0", "4.5 million" == "4,500,000")
 whose kind comes from the words around them (`_NUMBER_CUES_AFTER` / `_BEFORE`: "aged 21", "400
 mg", "for 5 days", "Wednesday 12 July", "38.5 °C", "140/90", "40%", "$4,000"; no cue: "number");
-members of the closed vocabularies of `hallucination_items` with their aliases and plurals; parts
+members of the closed vocabularies of `items.py` with their aliases and plurals; parts
 written next to each other that name one thing (a person, a date, a blood pressure) as one
 mention; and other capitalised, name-like spans, except units, abbreviations and headings.
-`hallucination_check` decides which of them the source supports.
+`check.py` decides which of them the source supports.
 """
 
 from __future__ import annotations
@@ -132,7 +132,7 @@ _PLURAL_KINDS = {"symptom", "job", "facility", "drug"}
 @dataclass
 class Part:
     """One (kind, value) a mention states; `status` and `slot` are set by the check."""
-    kind: str  # a kind of hallucination_items (age, dose_mg, weekday, symptom, ...), "number" or "name"
+    kind: str  # a kind of items.py (age, dose_mg, weekday, symptom, ...), "number" or "name"
     value: tuple  # numbers: their values (the first is what the text means); words: (canonical term,)
     surface: str
     status: str = ""  # supported, wrong_slot or unsupported

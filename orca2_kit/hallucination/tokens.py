@@ -1,4 +1,4 @@
-"""Words and numbers of a text, for the hallucination checker (`hallucination_read` builds on it).
+"""Words and numbers of a text, for the hallucination checker (`read.py` builds on it).
 
 `_tokens` splits a text into numbers and words, with sentence indices and whether a word is
 capitalised; `number_value` / `_number_at` read a number written in digits or words ("3" ==

@@ -97,3 +97,19 @@ def test_the_layers_contract_holds():
     r = subprocess.run([str(lint), "--config", str(ROOT / "pyproject.toml")], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
     assert "1 kept, 0 broken" in r.stdout
+
+
+def test_no_module_is_past_400_lines():
+    long = {str(p.relative_to(ROOT)): n for p in (ROOT / "orca2_kit").rglob("*.py")
+            if (n := len(p.read_text().splitlines())) > 400}
+    assert not long, f"split these (one idea per file): {long}"
+
+
+def test_the_readme_layout_names_every_folder_and_module_of_the_package():
+    readme = (ROOT / "README.md").read_text()
+    layout = readme[readme.index("## Layout"):readme.index("## Glossary")]
+    pkg = ROOT / "orca2_kit"
+    folders = [p.name for p in pkg.iterdir() if p.is_dir() and (p / "__init__.py").is_file()]
+    modules = [p.name for p in pkg.glob("*.py") if p.name not in ("__init__.py", "__main__.py")]
+    missing = [f"{f}/" for f in folders if f"{f}/" not in layout] + [m for m in modules if m not in layout]
+    assert not missing, f"README's Layout section does not name: {missing}"

@@ -10,7 +10,7 @@ per-sample logs, which `analysis.py` reads.
     harness.run(lm, ["gsm8k", "mmlu"], "empty", out_dir, data_dir="../shared/data", limit=20)
 
 The command-line harness works on the same configs:
-    lm_eval --include_path orca2_kit/harness/tasks --tasks orca2_gsm8k --apply_chat_template \
+    lm_eval --include_path orca2_kit/evaluation/harness/tasks --tasks orca2_gsm8k --apply_chat_template \
             --model hf --model_args pretrained=<dir> --metadata '{"data_dir": "../shared/data"}'
 """
 from __future__ import annotations

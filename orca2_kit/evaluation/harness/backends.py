@@ -9,7 +9,7 @@ refused with the reason, and the caller reports the variant as not possible.
 
     orca2-hf     transformers (CPU or GPU), optional PEFT adapter (HFLM's `peft=`); greedy
                  `generate_until` requests run on the kit's continuous-batching decoder
-                 (orca2_kit/greedy.py), everything else (log-likelihoods, sampling) is HFLM's
+                 (orca2_kit/generation/greedy.py), everything else (log-likelihoods, sampling) is HFLM's
     orca2-vllm   vLLM on GPUs, LoRA adapters served without merging (`lora_local_path=`)
     orca2-chat   any OpenAI-compatible chat endpoint (e.g. `transformers serve`, vLLM's server)
 """

@@ -262,7 +262,7 @@ BENCHMARKS: dict[str, Benchmark] = {b.name: b for b in [
 # form is BIG-bench's pre-formatted `inputs` (options permuted by BIG-bench's own seeded shuffle),
 # which cannot be rebuilt exactly from the task.json files the kit reads.
 STANDARD_MC = ("agieval", "race", "mmlu", "arc_easy", "arc_challenge", "hellaswag", "truthfulqa", "toxigen")
-# MT-Bench is two-turn and judged by an LLM: it is run by orca2_kit.harness.mt_bench, not by a task config.
+# MT-Bench is two-turn and judged by an LLM: it is run by orca2_kit.evaluation.harness.mt_bench, not by a task config.
 MT_BENCH_FILES = ("mt_bench/question.jsonl",)
 
 
