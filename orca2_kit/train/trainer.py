@@ -122,8 +122,9 @@ def use_packing(params, device: str) -> bool:
     return mode is True or (mode == "auto" and device == "cuda" and flash_attention(params))
 
 
-def sft_config(params, out_dir: Path, device: str):
-    """TRL's own SFTConfig, with device-aware defaults.
+def sft_config(params, out_dir: Path, device: str, **overrides):
+    """TRL's own SFTConfig, with device-aware defaults (`overrides`: SFTConfig fields to change, for
+    benchmarks and tests).
 
     TRL's defaults (bf16 autocast on, gradient checkpointing on) make a step ~26x slower on a CPU;
     there we turn both off (a bf16 *base* is loaded directly where the CPU has native bf16). On GPUs
@@ -137,7 +138,7 @@ def sft_config(params, out_dir: Path, device: str):
     t = params.train
     on_gpu = device == "cuda"
     packing = use_packing(params, device)
-    return SFTConfig(
+    return SFTConfig(**{**dict(
         output_dir=str(out_dir / "checkpoints"),
         num_train_epochs=t.epochs, max_steps=t.max_steps, learning_rate=t.learning_rate,
         per_device_train_batch_size=t.per_device_batch_size, gradient_accumulation_steps=t.gradient_accumulation_steps,
@@ -150,14 +151,14 @@ def sft_config(params, out_dir: Path, device: str):
         logging_steps=t.logging_steps, save_strategy="steps", save_steps=t.save_steps, save_total_limit=2,
         report_to=list(t.report_to) or "none",
         seed=params.train_seed(), data_seed=params.train_seed(), dataloader_num_workers=0, disable_tqdm=False,
-    )
+    ), **overrides})
 
 
-def build_trainer(params, model, dataset, tokenizer, out_dir: Path, device: str):
+def build_trainer(params, model, dataset, tokenizer, out_dir: Path, device: str, **overrides):
     """The kit's trainer over `dataset` (prompt-completion conversations, or token ids with a
     completion mask): (trainer, its PaddingMeter, its SFTConfig). Packed rows are kept as rows where
-    the attention kernel needs them to be (PackedRows)."""
-    cfg = sft_config(params, out_dir, device)
+    the attention kernel needs them to be (PackedRows). `overrides`: SFTConfig fields (sft_config)."""
+    cfg = sft_config(params, out_dir, device, **overrides)
     trainer = trainer_class()(model=model, args=cfg, train_dataset=dataset, processing_class=tokenizer,
                               peft_config=lora_config(params) if params.train.method == "lora" else None)
     collator = trainer.data_collator

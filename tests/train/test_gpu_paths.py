@@ -85,8 +85,8 @@ def test_lora_with_activation_checkpointing_trains_the_adapters(tiny_dir, tmp_pa
                               "train.learning_rate=1e-2", "train.logging_steps=1"])
     set_seed(0)
     model = AutoModelForCausalLM.from_pretrained(tiny_dir, dtype=torch.float32)
-    trainer, _, cfg = build_trainer(p, model, _token_dataset(8), load_tokenizer(str(tiny_dir)), tmp_path, "cuda")
-    cfg.save_strategy, cfg.disable_tqdm = "no", True
+    trainer, _, cfg = build_trainer(p, model, _token_dataset(8), load_tokenizer(str(tiny_dir)), tmp_path, "cuda",
+                                    save_strategy="no", disable_tqdm=True)
     assert cfg.activation_checkpointing and not cfg.bf16  # checkpointing as on a GPU; no bf16 without one
     before = {n: q.detach().clone() for n, q in trainer.model.named_parameters() if "lora_B" in n}
     trainer.train()
