@@ -1,7 +1,7 @@
 """The kit's GPU path, run for real on a CUDA machine in one prepared command (issue 28).
 
     bash scripts/gpu_check.sh                          # on a CUDA machine: installs .whl/, runs this
-    .venv/bin/python benchmarks/gpu_check.py --dry     # the same code on this CPU, tiny, under a minute (tested)
+    .venv/bin/python benchmarks/gpu_check.py --dry     # the same code on this CPU, tiny, minutes (tested)
 
 Phases, in the order of benchmarks/configs/gpu_check.json, each in its own process and time box; the
 JSON (--out) is rewritten after every phase, so one that fails or runs out of time leaves the others'
@@ -13,8 +13,10 @@ figures, and what no longer fits the budget is recorded as skipped:
 - generate: the kit's scoring path against plain model.generate, same prompts (gpu_generate.py);
 - smoke: the smoke profile's six notebooks end to end on the device (`python -m orca2_kit run`), the
   harness on the repository's benchmark fixtures; --dry only validates the profile;
-- tests: the CUDA tests (tests/core/test_cuda.py; they skip on a CPU);
+- tests: the CUDA tests (tests/core/test_cuda.py; they skip on a CPU), beside the smoke run (neither
+  is timed, so they share the machine);
 - extra train runs, if time is left.
+`--phases smoke,tests` (say) reruns a part.
 Prints a short table at the end.
 """
 from __future__ import annotations
@@ -150,24 +152,33 @@ def run_phase(phase: str, run: str | None, dry: bool) -> dict:
     raise SystemExit(f"--phase: unknown phase '{phase}'")
 
 
-def child(phase: str, run: str | None, dry: bool, timeout: float) -> dict:
-    """One phase in its own process (a crash, an OOM or a hung kernel stays there), within `timeout`."""
-    with tempfile.TemporaryDirectory() as tmp:
-        part = Path(tmp) / "part.json"
-        cmd = [sys.executable, str(Path(__file__).resolve()), "--phase", phase, "--part", str(part)]
-        cmd += (["--run", run] if run else []) + (["--dry"] if dry else [])
-        t0 = time.time()
-        try:
-            r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
-        except subprocess.TimeoutExpired as e:
-            tail = ((e.stdout or b"").decode(errors="replace") + (e.stderr or b"").decode(errors="replace"))[-2000:]
-            return {"status": "timeout", "timeout_s": round(timeout), "log_tail": tail}
-        if r.returncode != 0 or not part.is_file():
-            return {"status": "failed", "rc": r.returncode, "wall_s": round(time.time() - t0, 1),
-                    "log_tail": (r.stdout + r.stderr)[-3000:]}
-        res = json.loads(part.read_text())
-        res["wall_s"] = round(time.time() - t0, 1)
-        return res
+def start(phase: str, run: str | None, dry: bool, tmp: str):
+    """One phase in its own process (a crash, an OOM or a hung kernel stays there)."""
+    part = Path(tmp) / f"{phase}-{run or ''}.json"
+    log = open(Path(tmp) / f"{phase}-{run or ''}.log", "w+")
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--phase", phase, "--part", str(part)]
+    cmd += (["--run", run] if run else []) + (["--dry"] if dry else [])
+    return subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True), part, log, time.time()
+
+
+def finish(started, timeout: float) -> dict:
+    """Wait for a started phase up to `timeout` seconds from its start; its result, or why none."""
+    proc, part, log, t0 = started
+    try:
+        proc.wait(timeout=max(1.0, timeout - (time.time() - t0)))
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    log.seek(0)
+    tail = log.read()[-3000:]
+    log.close()
+    if proc.returncode != 0 or not part.is_file():
+        timed_out = time.time() - t0 >= timeout - 1
+        return {"status": "timeout" if timed_out else "failed", "rc": proc.returncode,
+                "wall_s": round(time.time() - t0, 1), "log_tail": tail}
+    res = json.loads(part.read_text())
+    res["wall_s"] = round(time.time() - t0, 1)
+    return res
 
 
 def add_mfu(report: dict) -> None:
@@ -213,6 +224,8 @@ def main() -> None:
     ap.add_argument("--dry", action="store_true", help="the tiny plan on this CPU (the suite's test)")
     ap.add_argument("--out", default=str(ROOT / "outputs" / "benchmarks" / "gpu_check.json"))
     ap.add_argument("--budget-s", type=float, default=None, help="overall time box (default: the plan's)")
+    ap.add_argument("--phases", help="only these, comma-separated (env always runs): e.g. smoke,tests or "
+                                     "train:full_packed,generate; a rerun of what failed")
     ap.add_argument("--phase", help=argparse.SUPPRESS)
     ap.add_argument("--run", help=argparse.SUPPRESS)
     ap.add_argument("--part", help=argparse.SUPPRESS)
@@ -224,26 +237,37 @@ def main() -> None:
     plan = load_plan(a.dry)
     budget = a.budget_s or plan["budget_s"]
     t0 = time.time()
-    steps = [("env", None, 90)] + [("train", r["name"], plan["train"]["timeout_s"]) for r in plan["train"]["runs"]]
-    steps += [("generate", None, plan["generate"]["timeout_s"]), ("smoke", None, plan["smoke"]["timeout_s"]),
-              ("tests", None, plan["tests"]["timeout_s"])]
-    steps += [("train", r["name"], plan["train"]["timeout_s"]) for r in plan["train"]["extra_runs"]]
+    train = plan["train"]
+    # (keys run together, time box each): timed phases alone; the smoke run and the tests, which
+    # time nothing, side by side
+    steps = [[("env", None, 90)]] + [[("train", r["name"], train["timeout_s"])] for r in train["runs"]]
+    steps += [[("generate", None, plan["generate"]["timeout_s"])],
+              [("smoke", None, plan["smoke"]["timeout_s"]), ("tests", None, plan["tests"]["timeout_s"])]]
+    steps += [[("train", r["name"], train["timeout_s"])] for r in train["extra_runs"]]
+    wanted = set(a.phases.split(",")) | {"env"} if a.phases else None
     report = {"mode": "dry" if a.dry else "gpu", "budget_s": budget, "plan": plan, "phases": {}}
     out = Path(a.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    for phase, run, cap in steps:
-        key = f"{phase}:{run}" if run else phase
-        left = budget - (time.time() - t0)
-        if left < 15:
-            report["phases"][key] = {"status": "skipped", "why": f"the {budget:.0f} s budget was spent"}
-        else:
-            report["phases"][key] = child(phase, run, a.dry, min(cap, left))
-        r = report["phases"][key]
-        print(f"[{time.time() - t0:5.0f} s] {key}: {r.get('status')}"
-              + (f" {r.get('tokens_per_s')} tokens/s" if "tokens_per_s" in r else ""), flush=True)
-        report["wall_s"] = round(time.time() - t0, 1)
-        add_mfu(report)
-        out.write_text(json.dumps(report, indent=1, default=str))
+    with tempfile.TemporaryDirectory() as tmp:
+        for group in steps:
+            group = [(p, r, c) for p, r, c in group if wanted is None or p in wanted or f"{p}:{r}" in wanted]
+            left = budget - (time.time() - t0)
+            running = {}
+            for phase, run, cap in group:
+                key = f"{phase}:{run}" if run else phase
+                if left < 15:
+                    report["phases"][key] = {"status": "skipped", "why": f"the {budget:.0f} s budget was spent"}
+                else:
+                    running[key] = (start(phase, run, a.dry, tmp), min(cap, left))
+            for key, (started, box) in running.items():
+                report["phases"][key] = finish(started, box)
+            for key in [f"{p}:{r}" if r else p for p, r, _ in group]:
+                r = report["phases"][key]
+                print(f"[{time.time() - t0:5.0f} s] {key}: {r.get('status')}"
+                      + (f" {r.get('tokens_per_s')} tokens/s" if "tokens_per_s" in r else ""), flush=True)
+            report["wall_s"] = round(time.time() - t0, 1)
+            add_mfu(report)
+            out.write_text(json.dumps(report, indent=1, default=str))
     print(table(report))
     print(f"-> {out}")
 

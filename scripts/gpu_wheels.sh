@@ -14,10 +14,11 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
 
 # What the device image (KINDS.md, 'cuda' image, read 2026-11-17) lacks among the kit's runtime needs,
-# plus transformers and peft at our versions. Papermill's kernel stack is here: the smoke profile runs
-# the six notebooks for real.
+# plus transformers and peft at our versions, and three the image has at versions not known here that
+# these wheels need recent (pydantic: typing-extensions>=4.16; datasets: fsspec<=2026.9.0; IPython:
+# psutil>=7). Papermill's kernel stack is here: the smoke profile runs the six notebooks for real.
 WANT=(
-  transformers peft trl datasets dill multiprocess
+  transformers peft trl datasets dill multiprocess typing-extensions fsspec psutil
   pydantic pydantic-core annotated-types typing-inspection
   openai jiter sniffio httpx2 httpcore2 truststore
   lm-eval evaluate pytablewriter dataproperty mbstrdecoder pathvalidate tabledata tcolorpy typepy
