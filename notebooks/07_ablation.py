@@ -45,8 +45,9 @@ import json
 
 import pandas as pd
 
-from orca2_kit import plots, study
+from orca2_kit import study
 from orca2_kit.study import analysis as study_analysis
+from orca2_kit.study import figures
 from orca2_kit.run.stage import open_stage
 from orca2_kit.tasks import family_info
 
@@ -84,7 +85,7 @@ pooled = study.run(p, stage.run_dir)
 # %%
 scores, paired = study_analysis.summary_tables(pooled, p.study.n_boot, p.seed)
 scores.to_csv(stage.out / "scores.csv", index=False)
-fig, _ = plots.study_scores(scores, stage.figures / "07_scores")
+fig, _ = figures.study_scores(scores, stage.figures / "07_scores")
 scores[["group", "arm", "system", "lenient", "lo", "hi", "strict", "format_ok", "seeds", "items", "chance",
         "seed_means"]].round(3)
 
@@ -109,7 +110,7 @@ print(study_analysis.conclusion(paired, scores, same))
 # %%
 trained_scores = scores[scores.group == scores.group.iloc[0]] if len(scores) else scores
 if len(trained_scores):
-    fig, _ = plots.study_format_vs_ability(trained_scores, stage.figures / "07_format_vs_ability")
+    fig, _ = figures.study_format_vs_ability(trained_scores, stage.figures / "07_format_vs_ability")
 
 # %% [markdown]
 # ## Does the student choose the family's strategy without being told?
@@ -124,7 +125,7 @@ maps = study.arm_maps(p, selected)
 expected = {f: family_info(f)["expected_strategy"] for f in pooled["items"].family.unique()}
 use = study_analysis.strategy_use(pooled["items"], maps, expected)
 use.to_csv(stage.out / "strategy_use.csv", index=False)
-fig, _ = plots.strategy_use_matrices(use, stage.figures / "07_strategy_use")
+fig, _ = figures.strategy_use_matrices(use, stage.figures / "07_strategy_use")
 study_analysis.uses_asked(use).pivot_table(index="family", columns="arm", values="uses_asked").round(2)
 
 # %% [markdown]

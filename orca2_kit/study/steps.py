@@ -55,12 +55,15 @@ def teacher_answers(arm: Arm, run_dir: Path, log=print) -> pd.DataFrame:
     return pd.read_json(folder / "answers.jsonl", lines=True)
 
 
-def train_arm(arm: Arm, seed: int, answers: pd.DataFrame, run_dir: Path, log=print) -> Path:
+def train_arm(arm: Arm, seed: int, answers: pd.DataFrame, run_dir: Path, log=print, made_from: dict | None = None,
+              root: str = f"{STAGE_DIR}/arms") -> Path:
     """Stages 03 and 04 for an arm and a training seed; returns the seed's folder (reused when its
-    stage-04 fingerprint is unchanged)."""
+    stage-04 fingerprint, and `made_from`, e.g. a subset of the answers, are unchanged)."""
     params = arm.with_seed(seed)
-    folder = Path(run_dir) / STAGE_DIR / "arms" / arm.name / f"seed-{seed}"
+    folder = Path(run_dir) / root / arm.name / f"seed-{seed}"
     fp = fingerprints(params)["04_sft_training"]
+    if made_from:
+        fp = digest({"04_sft_training": fp, **made_from})
     if _reuse(folder, fp, log):
         log(f"{arm.name} / seed {seed}: trained already, reused")
         return folder
