@@ -28,9 +28,11 @@ class PlanningConfig(Section):
     Stated values, chosen on the conservative side; a pilot run (`study --plan-only --pilot RUN`)
     replaces item_sd and answer_var with a run's own, and the study reports the achieved values."""
     # spread of the per-item difference between two arms (one seed each): 0.5 is what a trained
-    # student and its base model showed on the offline run's trained families (25% of items discordant)
+    # student and its base model showed on an offline run's trained families (25% of items discordant;
+    # two trained arms differ less)
     item_sd: float = Field(0.5, gt=0, le=1)
-    # answer-level variance within an item across training seeds (0.25 at most: every item a coin flip)
+    # answer-level variance within an item across training seeds (0.25 at most: every item a coin flip
+    # whatever the seed); 0.1: two seeds of one arm disagree on about a fifth of the items
     answer_var: float = Field(0.1, gt=0, le=0.25)
     seed_sd: float = Field(0.02, ge=0, le=0.5, description="seed-to-seed spread of an arm's accuracy")
     # an interval inside ±margin is reported as "equivalent within" it (an effect that large was looked for)

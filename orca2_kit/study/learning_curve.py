@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from orca2_kit import tasks
@@ -79,10 +80,23 @@ def summarise(samples: pd.DataFrame, min_gain: float, max_size: int | None = Non
         per_seed = m.mean(axis=0)
         sizes.append({"size": int(size), "accuracy": acc, "lo": lo, "hi": hi, "items": len(m),
                       "seed_accuracy": {int(k): float(v) for k, v in per_seed.items()},
-                      "seed_sd": float(per_seed.std(ddof=1)) if len(per_seed) > 1 else float("nan"),
+                      **variance_components(m.to_numpy(float)),
                       "train_s": float(g.drop_duplicates("seed")["train_s"].mean())})
     pick, why = pick_size(sizes, min_gain, max_size)
     return {"sizes": sizes, "pick": pick, "rule": why, "min_gain": min_gain, "max_size": max_size}
+
+
+def variance_components(y: np.ndarray) -> dict:
+    """The study's planning values from one arm's items x seeds outcomes (two-way layout): the
+    answer-level variance within an item across seeds, and the seeds' spread beyond it."""
+    n, k = y.shape
+    if k < 2:
+        return {"answer_var": float("nan"), "seed_sd": float("nan")}
+    means = y.mean(axis=0)
+    resid = y - y.mean(axis=1, keepdims=True) - means[None, :] + y.mean()
+    ms_res = float((resid ** 2).sum() / max((n - 1) * (k - 1), 1))
+    ms_seed = n * float(means.var(ddof=1))
+    return {"answer_var": ms_res, "seed_sd": float(np.sqrt(max(ms_seed - ms_res, 0.0) / n))}
 
 
 def pick_size(sizes: list[dict], min_gain: float, max_size: int | None = None) -> tuple[int, str]:
@@ -102,8 +116,7 @@ def pick_size(sizes: list[dict], min_gain: float, max_size: int | None = None) -
     return pick, why
 
 
-def seed_spread(table: dict, size: int) -> float:
-    """The seed-to-seed spread of dev accuracy at `size` (the study's seed_sd pilot); NaN with one seed."""
-    row = next((s for s in table["sizes"] if s["size"] == size), None)
-    return float(row["seed_sd"]) if row else float("nan")
-
+def pilot_values(table: dict) -> dict:
+    """The answer-level variance and seed spread at the picked size (the study's planning pilot)."""
+    row = next(r for r in table["sizes"] if r["size"] == table["pick"])
+    return {"answer_var": row["answer_var"], "seed_sd": row["seed_sd"], "size": row["size"], "items": row["items"]}

@@ -2,18 +2,18 @@
 detect (80% power, two-sided 5%), from its shape and stated assumptions.
 
 The variance of an arm-minus-recipe difference over n items of fixed families, S training seeds
-per arm (orca2_kit/study/intervals.py computes the same parts from the data afterwards):
+per arm, has the parts orca2_kit/study/intervals.py estimates from the data afterwards:
 
-    items:  tau^2 / n                    tau: spread of the true per-item difference between two arms
-    seeds:  2 x (sigma_s^2 + v / n) / S   sigma_s: seed-to-seed spread of an arm's accuracy;
-                                          v: answer-level variance (p(1-p), at most 0.25)
+    items:  (d^2 - 2 v (1 - 1/S)) / n     d: spread of the per-item difference of two arms with one
+                                           seed each; v: answer-level variance within an item across
+                                           seeds (S seeds average it down)
+    seeds:  2 x sigma_s^2 / S              sigma_s: seed-to-seed spread of an arm's accuracy
 
     MDE = (t_0.975 + t_0.80) x sqrt(items + seeds), t with Satterthwaite's degrees of freedom
 
 More items shrink the first part only; the second shrinks only with more seeds, and its few degrees
-of freedom widen the t quantiles: with three seeds per arm, seed noise is what limits the study.
-The assumptions come from the profile (`study.planning`, stated values) or from a pilot run's own
-outcomes (`estimate_from_run`), and are recorded with the plan.
+of freedom widen the t quantiles. The assumptions come from the profile (`study.planning`, stated
+values) or from a pilot run's own outcomes (`estimate_from_run`), and are recorded with the plan.
 """
 from __future__ import annotations
 
@@ -34,7 +34,8 @@ class Assumptions:
 
 
 def variance_parts(n: int, seeds: int, a: Assumptions) -> dict[str, float]:
-    return {"items": a.item_sd ** 2 / n, "seeds_each_arm": (a.seed_sd ** 2 + a.answer_var / n) / seeds}
+    item = max(a.item_sd ** 2 - 2 * a.answer_var * (1 - 1 / seeds), 2 * a.answer_var / seeds)
+    return {"items": item / n, "seeds_each_arm": a.seed_sd ** 2 / seeds}
 
 
 def mde(n: int, families: int, seeds: int, a: Assumptions, power: float = 0.8, level: float = 0.95) -> dict:
@@ -49,11 +50,12 @@ def mde(n: int, families: int, seeds: int, a: Assumptions, power: float = 0.8, l
             "df": float(df), "n_items": n, "families": families, "seeds": seeds, "parts": p}
 
 
-def estimate_from_run(run_dir: Path, trained_only: bool = True) -> Assumptions:
-    """Planning values from an offline run's own outcomes (notebook 05's per-item rows): tau from
-    the per-item difference of the student and the base model on the same items (an upper bound
-    for two trained arms, which differ less than a trained student and its base), v from the
-    outcomes' mean. One seed: the seed spread is not in such a run; the profile's stated value stays."""
+def estimate_from_run(run_dir: Path, trained_only: bool = True) -> float:
+    """The per-item spread `item_sd` from an offline run's own outcomes (notebook 05's per-item
+    rows): the student minus the base model on the same items, one seed each (an upper bound for two
+    trained arms, which differ less than a trained student and its base). The answer-level variance
+    and the seed spread need several seeds of one arm: they stay the profile's (or the learning
+    curve's) values."""
     import pandas as pd
 
     path = Path(run_dir) / "05_benchmark_eval" / "samples.jsonl"
@@ -63,12 +65,28 @@ def estimate_from_run(run_dir: Path, trained_only: bool = True) -> Assumptions:
     if trained_only and "trained" in s:
         s = s[s.trained.astype(bool)]
     wide = s.pivot_table(index="id", columns=["model", "system"], values="correct_lenient")
-    student = wide["student"].mean(axis=1)
-    base = wide["base"].mean(axis=1)
-    d = (student - base).dropna()
-    p = float(s.correct_lenient.mean())
-    return Assumptions(item_sd=float(d.std(ddof=1)), answer_var=p * (1 - p), seed_sd=float("nan"),
-                       source=f"pilot: {Path(run_dir).name} (05's base vs student on {len(d)} items)")
+    d = (wide["student"].mean(axis=1) - wide["base"].mean(axis=1)).dropna()
+    return float(d.std(ddof=1))
+
+
+def from_pilot(run_dir: Path, stated: Assumptions) -> Assumptions:
+    """Planning values from a pilot folder: an offline run (notebook 05: item_sd) and/or a learning
+    curve (several seeds of the recipe: answer_var and seed_sd at the size its rule picked); what
+    the folder cannot tell stays as stated."""
+    item_sd, var, sd, said = stated.item_sd, stated.answer_var, stated.seed_sd, []
+    if (run_dir / "05_benchmark_eval" / "samples.jsonl").is_file():
+        item_sd = estimate_from_run(run_dir)
+        said.append("item_sd from 05's student vs base")
+    curve = run_dir / "learning_curve" / "curve.json"
+    if curve.is_file():
+        table = json.loads(curve.read_text())
+        row = next(r for r in table["sizes"] if r["size"] == table["pick"])
+        if np.isfinite(row.get("seed_sd", np.nan)):
+            var, sd = row["answer_var"], row["seed_sd"]
+            said.append(f"answer_var and seed_sd from the learning curve's seeds at {row['size']} per family")
+    if not said:
+        raise FileNotFoundError(f"--pilot {run_dir}: neither 05_benchmark_eval/samples.jsonl nor learning_curve/curve.json")
+    return Assumptions(item_sd, var, sd, f"pilot {run_dir.name}: " + "; ".join(said) + "; the rest stated in study.planning")
 
 
 def plan(p, n_trained: int, n_never: int, families_trained: int, families_never: int, pilot=None) -> dict:
@@ -77,8 +95,7 @@ def plan(p, n_trained: int, n_never: int, families_trained: int, families_never:
     cfg = p.study.planning
     a = Assumptions(cfg.item_sd, cfg.answer_var, cfg.seed_sd, "profile (study.planning, stated)")
     if pilot is not None:
-        est = estimate_from_run(pilot)
-        a = Assumptions(est.item_sd, est.answer_var, cfg.seed_sd, f"{est.source}; seed_sd stated in the profile")
+        a = from_pilot(Path(pilot), a)
     trained_arms = [n for n in p.study.arms]
     seeds = len(p.study.seeds)
     return {"assumptions": asdict(a), "arms": trained_arms, "seeds": list(p.study.seeds),
@@ -94,7 +111,8 @@ def describe(plan_: dict) -> str:
     lines = [f"study design: arms {', '.join(plan_['arms'])} (+ base), seeds {plan_['seeds']}, "
              f"{plan_['items_per_family']} test items per family, {plan_['training_per_family']} training items per family",
              f"assumptions ({a['source']}): per-item spread of an arm-minus-recipe difference {100 * a['item_sd']:.0f} points, "
-             f"answer-level variance {a['answer_var']:.2f}, seed-to-seed spread of an arm's accuracy {100 * a['seed_sd']:.1f} points"]
+             f"answer-level variance within an item across seeds {a['answer_var']:.2f}, seed-to-seed spread of an arm's "
+             f"accuracy {100 * a['seed_sd']:.1f} points"]
     for q, m in plan_["questions"].items():
         lines.append(f"  {q}: {m['n_items']} items in {m['families']} families -> 95% interval about ±{100 * m['half_width']:.1f} "
                      f"points; minimum detectable difference (80% power, two-sided 5%) {100 * m['mde']:.1f} points")
