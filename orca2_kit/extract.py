@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from typing import Optional, Sequence
 
 from orca2_kit.echo import MARKER as _MARKER
-from orca2_kit.echo import direction_near, question_direction, sentences, spans, strip_echo  # noqa: F401
+from orca2_kit.echo import direction_near, question_direction, sentences, strip_echo
 
 _ANSWER_LINE = re.compile(r"^[\s>*_#-]*(?:final\s+)?answer\s*[:：]\s*(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
 _NUMBER = re.compile(r"(?<![\w.])-?\d[\d,]*(?:\.\d+)?(?![\w])")
@@ -46,7 +46,8 @@ _CONTRAST = re.compile(r"\b(?:than|compared (?:to|with)|rather than|unlike|inste
 # What may stand between two listed answers ("Anna or Ben", "12, 15", "Monday Tuesday"): a hedge.
 _LIST_GAP = re.compile(r"^[\s,;/()&*_\"'-]*(?:(?:and/or|and|or|nor|vs\.?|versus|maybe|perhaps|possibly|either)[\s,;/()*_\"'-]*)*$",
                        re.IGNORECASE)
-_NEGATION = re.compile(r"(?:\bnot|n't|\bnever|\bno)\s+(?:\w+\s+)?$", re.IGNORECASE)
+# "not Monday", "isn't the Monday", "never Anna" (right before the mention: "no doubt Anna" is no negation)
+_NEGATION = re.compile(r"(?:\bnot|n't|\bnever)\s+(?:the\s+|a\s+|an\s+)?$", re.IGNORECASE)
 # With no alternative known: the reference offered beside a capitalised name or a number is a hedge.
 # (Not a comma: "Lena Vellick, Founder and CEO" is an apposition.)
 _BESIDE_AFTER = re.compile(r"^\s*(?:/|\bor\b|\band/or\b)\s*[\"'*]*(?:[A-Z]|\d)")
@@ -144,7 +145,7 @@ def committed_candidate(text: str, candidates: Sequence[str], asked: int = 0,
     statement; None if there is none or it hedges. A cue followed by a value that is no candidate
     returns that value (the response committed to something else). `asked`: the question's
     direction (echo.question_direction). `alternatives`: False when the candidates are only the
-    reference(s) — then only the last sentence can state it."""
+    reference(s): then the reference offered beside anything of its shape is a hedge too."""
     text = text or ""
     for cue in reversed(list(_CUE.finditer(text))):
         clause = _clause(text, cue.end())

@@ -12,8 +12,9 @@ what they are:
   message file, a local student's folder, a hallucination source, the support model, an accelerate
   config, the data directory), so a file edited in place is a change (caches are left out: what
   they hold is keyed by its own content);
-- **machine**: the device and the dtypes it decides, as resolved here ('auto' is bf16 on one
-  machine and fp32 on another), for the stages that run the student (pipeline.MACHINE_STAGES).
+- **machine**: the device and the dtype a stage runs the student in, as resolved here ('auto' is
+  bf16 on one machine and fp32 on another): the scoring dtype for 01, 05 and 06, the training dtype
+  for 04, both for the study (pipeline.MACHINE_STAGES).
 
 The code is not fingerprinted (every commit would redo everything): each stage record, done.json
 and stamp holds the kit's commit instead (`kit_commit`), and a resume says what it reuses from
@@ -103,7 +104,8 @@ def stage_params(params, stage: str) -> dict:
     if hashed:
         out["files"] = hashed
     if stage in MACHINE_STAGES:
-        out["machine"] = machine(params)
+        resolved = machine(params)
+        out["machine"] = {k: resolved[k] for k in MACHINE_STAGES[stage]}
     return out
 
 

@@ -54,9 +54,11 @@ STAGE_INPUTS = {
 NO_STAGE = ("profile", "description")
 # Params that count as what they resolve to on this machine, not as written ('auto' is cuda on one
 # machine and cpu on another): the device, and the dtypes it decides, are part of the fingerprint
-# of every stage that runs the student (fingerprint.machine).
+# of every stage that runs the student (fingerprint.machine), each with the dtype it runs in.
 RESOLVED = ("device",)
-MACHINE_STAGES = ("01_strategy_selection", "04_sft_training", "05_benchmark_eval", "06_hallucination", "07_ablation")
+SCORING, TRAINING = ("device", "scoring_dtype"), ("device", "training_dtype")
+MACHINE_STAGES = {"01_strategy_selection": SCORING, "04_sft_training": TRAINING, "05_benchmark_eval": SCORING,
+                  "06_hallucination": SCORING, "07_ablation": ("device", "scoring_dtype", "training_dtype")}
 # Keys that change how fast or how loudly a stage runs, never what it produces.
 OPERATIONAL = ("teacher.max_concurrency", "teacher.timeout_s", "teacher.max_retries", "teacher.requests_per_minute",
                "teacher.tokens_per_minute", "teacher.batch_poll_s", "teacher.dry_run",

@@ -107,12 +107,27 @@ def test_the_machine_is_fingerprinted_as_resolved_here():
     """Every stage that runs the student holds the device and dtypes as this machine resolves them."""
     p = load_params("smoke")
     rec = dtype_record(p)
-    for s in pipeline.MACHINE_STAGES:
-        assert fingerprint.stage_params(p, s)["machine"] == {"device": rec["device"], "scoring_dtype": rec["scoring"],
-                                                           "training_dtype": rec["training_base"]}
+    resolved = {"device": rec["device"], "scoring_dtype": rec["scoring"], "training_dtype": rec["training_base"]}
+    for s, keys in pipeline.MACHINE_STAGES.items():
+        assert fingerprint.stage_params(p, s)["machine"] == {k: resolved[k] for k in keys}
+    assert set(pipeline.MACHINE_STAGES["04_sft_training"]) == {"device", "training_dtype"}
     # 'auto' and 'cpu' resolve alike on a machine without a GPU: nothing reruns
     if rec["device"] == "cpu":
         assert _rerun(p, load_params("smoke", ["device=cpu"])) == []
+
+
+def test_a_machine_that_trains_in_another_dtype_retrains_but_reuses_what_it_scores_alike(monkeypatch):
+    """A CPU without native bf16 trains in fp32 where this one may train in bf16, and scores in fp32
+    like every CPU: the student is trained again (and scored again), strategy selection is reused."""
+    p = load_params("smoke")
+    here = fingerprint.machine(p)
+    other = {**here, "training_dtype": "float32" if here["training_dtype"] != "float32" else "bfloat16"}
+    with monkeypatch.context() as m:
+        m.setattr(fingerprint, "machine", lambda params: other)
+        made_there = _done(p)
+    why = records.plan(p, made_there)
+    assert [s for s, w in why.items() if w] == list(STAGES[3:]), why
+    assert "machine.training_dtype" in why["04_sft_training"]
 
 
 def test_results_made_on_another_machine_are_not_reused_here(monkeypatch):
