@@ -20,6 +20,7 @@ DROP = B.parse_drop({"passage": "In the county, the population was spread out wi
                                 "8.3% from 18 to 24, 29.8% from 25 to 44, and 24.6% from 45 to 64.",
                      "question": "Which age group was the largest?", "answers_spans": {"spans": ["25 to 44"]}},
                     "validation", 0)[0]
+BOOLEAN = B.parse_bbh({"input": "not ( True ) and ( True ) is", "target": "False"}, "boolean_expressions", 0)[0]
 GSM = B.parse_gsm8k({"question": "Tom has 5 apples. He gives none of them away. How many apples does Tom have?",
                      "answer": "He still has 5.\n#### 5"}, "test", 0)[0]
 
@@ -92,6 +93,18 @@ def test_drop_a_hedged_span_is_no_answer_and_its_mirror_is():
     assert not credited("It was 25 to 44 or 45 to 64.", DROP)
     assert credited("The largest group was 25 to 44.", DROP)
     assert credited("Answer: 25 to 44", DROP)
+
+
+# ------------------------------------------------------------------------------ BBH's two-answer tasks
+
+
+def test_bbh_the_other_answer_after_a_cue_is_a_commitment_to_it():
+    """Before, 'True' was no candidate of a 'False' item: the cue was skipped and an earlier
+    sentence naming 'False' was credited."""
+    text = "Since not True is False, the expression is False and True. The answer is True."
+    assert A.lenient_answer(text, BOOLEAN) == "True" and not credited(text, BOOLEAN)
+    assert A.lenient_answer("True or False.", BOOLEAN) == ""  # a hedge
+    assert credited("not True is False, and False and True is False. The answer is False.", BOOLEAN)  # mirror
 
 
 # ------------------------------------------------------------------------------ GSM8K numbers

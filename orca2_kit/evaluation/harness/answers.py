@@ -5,8 +5,10 @@ against a document's reference (accuracy; DROP's token F1).
 The lenient reading first removes what the response copied from its prompt (the document's
 question, options, passage and the format line: orca2_kit/echo.py), then reads per answer type:
 the option a choice answer commits to (a hedge between options commits to none), the number a
-worked answer ends on, and for open text the reference stated in the concluding sentence — except
-LAMBADA, whose answer is the *next word* of the passage: the first word the response adds to it.
+worked answer ends on, for BBH's two-answer tasks the word ("True"/"False", "Yes"/"No",
+"valid"/"invalid") it commits to, and for other open text the reference stated in the concluding
+sentence — except LAMBADA, whose answer is the *next word* of the passage: the first word the
+response adds to it.
 """
 from __future__ import annotations
 
@@ -20,6 +22,9 @@ from orca2_kit.extract import committed_number, normalize_text, sentences
 from orca2_kit.extract import strict_answer as _strict
 
 _LEAD_LETTER = re.compile(r"^\s*\(?([A-P])\)?(?=$|[\s.:,)\]])")
+# BBH tasks whose answer is one of two words (boolean_expressions, causal_judgement, navigate,
+# sports_understanding, web_of_lies, formal_fallacies): each word is the other's alternative.
+_OPPOSITES = (("true", "false"), ("yes", "no"), ("valid", "invalid"))
 _LETTERS = re.compile(r"^\s*\(?[A-P]\)?(?:\s*(?:,|/|&|\bor\b|\band\b)\s*\(?[A-P]\)?)+[\s.]*$")  # "C, D", "A or B"
 _WORD = re.compile(r"[^\W_][\w'’-]*")
 _WORD_CUE = re.compile(r"\bword\b[^.\n]{0,20}?\b(?:is|would be|:)\s*[\"'*“‘]*\s*([^\W_][\w'’-]*)", re.IGNORECASE)
@@ -135,6 +140,10 @@ def lenient_answer(text: str, doc: dict) -> str:
     if doc.get("benchmark") == "lambada":
         return next_word(text, doc)
     refs = [r.strip() for r in str(doc["reference"]).split("|") if r.strip()]
+    pair = next((p for p in _OPPOSITES if len(refs) == 1 and refs[0].lower() in p), None)
+    if pair:  # BBH's two-answer tasks: the other answer is the one alternative ("True" or "False")
+        found = committed_candidate(scope, [w.capitalize() if refs[0][0].isupper() else w for w in pair])
+        return found or (strict if strict and not any(w in strict.lower().split() for w in pair) else "")
     found = committed_candidate(scope, refs, alternatives=False)
     return found or (strict if strict and not any(normalize_text(r) in normalize_text(strict) for r in refs) else "")
 
