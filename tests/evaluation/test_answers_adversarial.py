@@ -71,9 +71,11 @@ def test_lambada_an_echoed_passage_is_not_the_next_word():
     assert not credited(echo, LAMBADA)
     # a new sentence that happens to name the target is not its next word either
     assert not credited("He drove home. The signs were still there.", LAMBADA)
+    # seen in SmolLM2's answers: the passage's end repeated with the target, then another answer
+    assert not credited("In the end he gave up on the signs. Answer: map.", LAMBADA)
 
 
-@pytest.mark.parametrize("text", ["signs", "signs.", "Answer: signs", "The next word is 'signs'.",
+@pytest.mark.parametrize("text", ["signs", "signs.", "Answer: signs", "The next word is 'signs'.", "The answer is: signs.",
                                   "In the end he gave up on the signs and turned back.",
                                   "gave up on the signs", "the signs"])
 def test_lambada_mirror_the_word_that_continues_the_passage_is_credited(text):

@@ -27,7 +27,7 @@ _LEAD_LETTER = re.compile(r"^\s*\(?([A-P])\)?(?=$|[\s.:,)\]])")
 _OPPOSITES = (("true", "false"), ("yes", "no"), ("valid", "invalid"))
 _LETTERS = re.compile(r"^\s*\(?[A-P]\)?(?:\s*(?:,|/|&|\bor\b|\band\b)\s*\(?[A-P]\)?)+[\s.]*$")  # "C, D", "A or B"
 _WORD = re.compile(r"[^\W_][\w'’-]*")
-_WORD_CUE = re.compile(r"\bword\b[^.\n]{0,20}?\b(?:is|would be|:)\s*[\"'*“‘]*\s*([^\W_][\w'’-]*)", re.IGNORECASE)
+_WORD_CUE = re.compile(r"\bword\b[^.\n]{0,20}?\b(?:is|would be|:)\s*", re.IGNORECASE)
 
 
 def _prompt(doc: dict) -> str:
@@ -101,14 +101,14 @@ def committed_option(text: str, doc: dict) -> str:
 
 
 def next_word(text: str, doc: dict) -> str:
-    """LAMBADA: the word the response adds to the passage — the 'Answer:' line's first word, else a
-    stated one ("the next word is 'signs'"), else the first word after what it repeated of the
-    passage (an echo of its sentences, or of its last words before continuing them)."""
+    """LAMBADA: the word the response adds to the passage — after its last cue ("Answer:", "the next
+    word is") when it has one, else from its start — skipping what it repeated of the passage (an
+    echo of its sentences, or of its last words before continuing them)."""
     strict = _strict(text)
     scope = strip_echo(strict if strict is not None else (text or ""), _prompt(doc))
-    cue = _WORD_CUE.search(scope)
-    if cue:
-        return cue.group(1)
+    cues = [m.end() for m in list(_CUE.finditer(scope)) + list(_WORD_CUE.finditer(scope)) if _WORD.search(scope[m.end():])]
+    if cues:
+        scope = scope[max(cues):]
     words = list(_WORD.finditer(scope))
     ctx = _WORD.findall(doc.get("context") or "")
     for k in range(min(len(ctx), len(words) - 1, 80), 0, -1):  # "...he looked at the" -> "the signs"
