@@ -267,8 +267,9 @@ def extraction_section(files: list[Path]) -> list[str]:
         d = _load(f)
         if not d.get("rows"):
             continue
-        out += [f"*Outputs of run `{d.get('run_id') or d.get('run')}` (profile `{d.get('profile')}`, made at commit "
-                f"`{(d.get('run_commit') or '?')[:10]}`), read by the lenient reading of `{d['before']}` and of "
+        where = (f"run `{d['run_id']}` (profile `{d.get('profile')}`, made at commit `{(d.get('run_commit') or '?')[:10]}`)"
+                 if d.get("run_id") else f"the harness logs in `{d.get('run')}` (no run manifest)")
+        out += [f"*Outputs of {where}, read by the lenient reading of `{d['before']}` and of "
                 f"`{(d.get('after') or '?')[:10]}`:*", "",
                 "| outputs | family / benchmark | n | verdicts changed (right before / right now) | lenient before | after |",
                 "|---|---|---:|---:|---:|---:|"]
