@@ -284,7 +284,8 @@ def _run_stages(params: Params, run_dir: Path, stages: list[str], why: dict, res
             if s in stages:
                 log(f"orca2-kit: {s}: runs" + (f" ({why[s]})" if why.get(s) else ""))
             elif not why.get(s):
-                log(f"orca2-kit: {s}: reused (fingerprint matches)")
+                other = records.made_by(read_manifest(run_dir), s)
+                log(f"orca2-kit: {s}: reused (fingerprint matches" + (f"; {other})" if other else ")"))
             elif stages and stages[0] in pipeline and pipeline.index(s) < pipeline.index(stages[0]):
                 log(f"orca2-kit: warning: {s} is not rerun although {why[s]}; the stages after it read its old results")
         if not stages:
