@@ -112,7 +112,7 @@ COUNTRIES: tuple[tuple[str, str, str], ...] = (
     ("Fiji", "Suva", "Oceania"),
     ("Papua New Guinea", "Port Moresby", "Oceania"),
     # Added so the test split holds 40+ countries (capital_recall's 40 test items name 40 different
-    # ones). Also left out: a country whose name is a whole word of another's (Guinea in Papua New
+    # ones); less well known than those above, so expect recall of them to be lower. Also left out: a country whose name is a whole word of another's (Guinea in Papua New
     # Guinea, Sudan in South Sudan) or whose capital names another country (Port of Spain), since the
     # leakage check matches names as whole words; Bulgaria, whose capital is a name in PEOPLE.
     ("Iceland", "Reykjavik", "Europe"), ("Bosnia and Herzegovina", "Sarajevo", "Europe"),
