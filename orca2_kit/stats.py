@@ -25,3 +25,13 @@ def bootstrap_ci(values, n_boot: int = 1000, seed: int = 0, strata=None) -> tupl
             totals += v[idx][rng.integers(0, len(idx), size=(n_boot, len(idx)))].sum(axis=1)
         means = totals / len(v)
     return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score 95% interval of k successes in n: unlike a bootstrap it does not collapse to a
+    point at 0/n or n/n (0 of 2 is [0, 0.66], not [0, 0])."""
+    if n == 0:
+        return (float("nan"), float("nan"))
+    p, d = k / n, 1 + z * z / n
+    centre, half = (p + z * z / (2 * n)) / d, z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
+    return (max(0.0, float(centre - half)), min(1.0, float(centre + half)))
