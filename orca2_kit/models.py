@@ -127,12 +127,11 @@ def resolve_device(device: str = "auto") -> str:
 
 def cpu_has_fast_bf16() -> bool:
     """AVX512-BF16 or AMX: bf16 matmuls run natively (measured here: generation ~3x faster than
-    fp32 on a 2-core AVX512-BF16 machine). Elsewhere bf16 is emulated and slower than fp32."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
+    fp32 on a 2-core AVX512-BF16 machine). Elsewhere bf16 is emulated and slower than fp32.
+    ORCA2_CPU_ISA=avx2 says no, to emulate an AVX2-only laptop (orca2_kit/machine.py)."""
+    from orca2_kit.machine import native_bf16
+
+    return native_bf16()
 
 
 def resolve_dtype(dtype: str, device: str):

@@ -17,6 +17,7 @@ from orca2_kit.fingerprint import hash_tree, model_hash
 from orca2_kit.run.manifest import git_state, read_manifest, secret_values, versions
 from orca2_kit.run.manifest import write_manifest as _write_manifest
 from orca2_kit.run.interrupts import stop_on_signals
+from orca2_kit import machine
 from orca2_kit.run import records
 from orca2_kit.run.lock import RunLock
 from orca2_kit.pipeline import STAGES, stage_name
@@ -300,6 +301,12 @@ def _run_stages(params: Params, run_dir: Path, stages: list[str], why: dict, res
     from orca2_kit.models import dtype_record
 
     manifest["dtypes"] = dtype_record(params)  # what 'auto' resolved to on this machine
+    manifest["machine"] = machine.announce(params.profile, log)  # its class, and what the profile took on one
+    if "07_ablation" in stages:  # the study's design and power, recorded before any arm trains
+        from orca2_kit.study import power
+
+        manifest["study_plan"] = power.for_profile(params)
+        log(power.describe(manifest["study_plan"]))
     write_manifest(run_dir, manifest)
     log(f"orca2-kit: profile '{params.profile}', run dir {run_dir}")
     manifest["data"] = announce_data(params, stages, log)  # which real benchmarks run, which are skipped and why
