@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import shutil
 import sys
 from pathlib import Path
 
@@ -159,16 +160,45 @@ def study_section(study: Path) -> list[str]:
         rows = [r for r in metrics["scores"] if r["group"] == grp]
         out.append(f"- {grp} ({rows[0]['items']} items, chance {rows[0]['chance']:.2f}), lenient accuracy [95% CI]: "
                    + "; ".join(f"{r['arm']} {r['lenient']:.2f} [{r['lo']:.2f}, {r['hi']:.2f}]" for r in rows) + ".")
-    trained = set(_load(study / "01_strategy_selection" / "strategy_map.json"))
-    use: dict[str, list[float]] = {}
-    for r in metrics.get("uses_asked", []):
-        if r["family"] in trained and r.get("uses_asked") is not None:
-            use.setdefault(r["arm"], []).append(r["uses_asked"])
-    if use:
-        out.append(f"- Strategy use without being told (trained families, share of answers in the strategy the arm's "
-                   f"map asked for, mean over {len(trained)} families; figure `07_strategy_use`): "
-                   + "; ".join(f"{a} {sum(v) / len(v):.2f}" for a, v in use.items() if a != "base") + ".")
+    plan = metrics.get("plan") or {}
+    for q, pl in (plan.get("questions") or {}).items():
+        rows = [r for r in metrics.get("paired", []) if r.get("group") == q and not r.get("demonstration")]
+        if not rows:
+            continue
+        achieved = sorted(r["half_width"] for r in rows)[len(rows) // 2]
+        out.append(f"- {q}, each arm minus the recipe (paired, {rows[0]['items']} items, seeds {rows[0]['seeds']}; "
+                   f"95% interval, items resampled within families and seeds per arm): "
+                   + "; ".join(f"{r['arm']} {100 * r['difference']:+.1f} [{100 * r['lo']:+.1f}, {100 * r['hi']:+.1f}] "
+                               f"{r['verdict']}" for r in rows)
+                   + f". Achieved resolution ±{100 * achieved:.1f} points (median half-width); planned before the run "
+                     f"±{100 * pl['half_width']:.1f}, minimum detectable difference {100 * pl['mde']:.1f} points.")
+    rates = [r for r in metrics.get("strategy_use", []) if r["arm"] != "base"]
+    if rates:
+        out.append("- Strategy use without being told (share of all answers in the strategy the arm's map asked for, "
+                   "seeds pooled, Wilson 95%; figure `07_strategy_use`): "
+                   + "; ".join(f"{r['arm']} {r['uses_asked']:.2f} [{r['lo']:.2f}, {r['hi']:.2f}] (n {r['n']})"
+                               for r in rates) + ".")
     out.append("- What it found: " + " ".join(metrics["conclusion"].splitlines()))
+    return out
+
+
+def curve_section(curve_dir: Path) -> list[str]:
+    """The learning curve (`python -m orca2_kit learning-curve`): dev accuracy per training size, the rule, the pick."""
+    table = _load(curve_dir / "learning_curve" / "curve.json")
+    if not table:
+        return []
+    figure = curve_dir / "figures" / "learning_curve.png"
+    if figure.is_file():  # the README shows the figure of the run it quotes
+        (ROOT / "docs" / "figures").mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(figure, ROOT / "docs" / "figures" / "learning_curve.png")
+    out = ["### How much training data (`python -m orca2_kit learning-curve`)", "", *provenance(curve_dir, "Source"), "",
+           "![learning curve](docs/figures/learning_curve.png)", ""]
+    for row in table["sizes"]:
+        out.append(f"- {row['size']} training items per family: recipe dev accuracy {100 * row['accuracy']:.1f}% "
+                   f"[{100 * row['lo']:.1f}, {100 * row['hi']:.1f}] over {row['items']} items, seeds "
+                   + ", ".join(f"{100 * v:.1f}" for v in row["seed_accuracy"].values())
+                   + f"; {row['train_s']:.0f} s to train.")
+    out.append(f"- Rule, stated in the profile before the curve ran: {table['rule']} Picked: {table['pick']}.")
     return out
 
 
@@ -333,6 +363,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="scripts/readme_measured.py")
     ap.add_argument("--run", type=Path, required=True)
     ap.add_argument("--study", type=Path)
+    ap.add_argument("--curve", type=Path, help="a learning-curve folder (python -m orca2_kit learning-curve)")
     ap.add_argument("--bench", type=Path, nargs="*", default=[])
     ap.add_argument("--extraction", type=Path, nargs="*", default=[])
     ap.add_argument("--readme", type=Path, default=ROOT / "README.md")
@@ -342,6 +373,8 @@ def main(argv=None) -> int:
             "Regenerate with `.venv/bin/python scripts/readme_measured.py --run <run dir> [--study <study dir>] "
             "[--bench outputs/benchmarks/*.json] [--extraction outputs/benchmarks/extraction_changes*.json]`.", ""]
     body += run_section(args.run)
+    if args.curve:
+        body += [""] + curve_section(args.curve)
     if args.study:
         body += [""] + study_section(args.study)
     if args.extraction:
