@@ -359,10 +359,50 @@ def _replace_block(path: Path, begin: str, end: str, lines: list[str]) -> bool:
     return True
 
 
+CLASS_WORDS = {"avx512-bf16": "native bf16 (AVX512-BF16/AMX)", "avx2": "AVX2 only, no native bf16",
+               "avx512": "AVX-512 without bf16", "other": "no AVX2"}
+
+
+def machine_classes(runs: list[Path]) -> list[str]:
+    """Notebook time per machine class, one row per run (the runner records the class it ran on), and
+    orca2_kit/data/expected_times.json, which the runner reads to say at start what to expect."""
+    table, rows = {}, []
+    for run in runs:
+        m = _load(run / "manifest.json")
+        mach, stages = m.get("machine") or {}, m.get("stages") or {}
+        if not mach or not stages:
+            print(f"warning: {run} has no machine record or no stages; left out of the class table", file=sys.stderr)
+            continue
+        total = sum(v.get("wall_s") or 0 for v in stages.values())
+        klass = mach["class"] + (" (emulated)" if mach.get("emulated") else "")
+        rows.append(f"| {klass}: {CLASS_WORDS.get(mach['class'], '')} | {mach.get('cpu')} | {mach.get('cores')} | "
+                    f"{mach.get('gemm_fp32_gflops', 0):.0f} | " + " | ".join(f"{(stages.get(k) or {}).get('wall_s', 0):.0f}"
+                                                                    for k in sorted(stages))
+                    + f" | **{total:.0f}** | `{m.get('run_id')}` ({'with' if (m.get('data') or {}).get('root') else 'without'} data) |")
+        table.setdefault(mach["class"], {})[m.get("profile")] = {
+            "notebook_s": round(total), "cores": mach.get("cores"), "gemm_fp32_gflops": mach.get("gemm_fp32_gflops", 0),
+            "run": m.get("run_id"), "emulated": mach.get("emulated"), "cpu": mach.get("cpu"),
+            "commit": ((m.get("git") or {}).get("commit") or "")[:10]}
+    if not rows:
+        return []
+    (ROOT / "orca2_kit" / "data" / "expected_times.json").write_text(json.dumps(table, indent=2, sort_keys=True) + "\n")
+    stages = sorted(_load(runs[0] / "manifest.json").get("stages") or {})
+    return ["### Time per machine class (`make reproduce`, notebook time in seconds)", "",
+            "The runner prints the class it is on at start, with the expected time from this table "
+            "(`orca2_kit/data/expected_times.json`, written by this script). An AVX2-only laptop is emulated with "
+            "`ORCA2_CPU_ISA=avx2 ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2 "
+            "CT2_FORCE_CPU_ISA=AVX2`: same cores, capped instruction sets, fp32; a real AVX2 laptop's memory and "
+            "clock differ, and an AMD one's MKL runs slower (README: Speed).", "",
+            "| class | CPU | cores | fp32 GEMM GFLOP/s | " + " | ".join(k[:2] for k in stages) + " | total | run |",
+            "|---|---|---:|---:|" + "---:|" * len(stages) + "---:|---|", *rows]
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="scripts/readme_measured.py")
     ap.add_argument("--run", type=Path, required=True)
     ap.add_argument("--study", type=Path)
+    ap.add_argument("--class-run", type=Path, nargs="*", default=[],
+                    help="runs of the same profile on other machine classes (e.g. the AVX2 emulation)")
     ap.add_argument("--curve", type=Path, help="a learning-curve folder (python -m orca2_kit learning-curve)")
     ap.add_argument("--bench", type=Path, nargs="*", default=[])
     ap.add_argument("--extraction", type=Path, nargs="*", default=[])
@@ -373,6 +413,9 @@ def main(argv=None) -> int:
             "Regenerate with `.venv/bin/python scripts/readme_measured.py --run <run dir> [--study <study dir>] "
             "[--bench outputs/benchmarks/*.json] [--extraction outputs/benchmarks/extraction_changes*.json]`.", ""]
     body += run_section(args.run)
+    classes = machine_classes([args.run, *args.class_run])
+    if classes:
+        body += [""] + classes
     if args.curve:
         body += [""] + curve_section(args.curve)
     if args.study:
