@@ -82,7 +82,7 @@ best = builtin.best_base_message(dev_samples if len(dev_samples) else samples)
 print(f"the base at its best: '{best['system']}', the highest lenient accuracy on "
       + (f"the {best['n']} dev items" if len(dev_samples) else f"these {best['n']} items (eval.split is dev)")
       + " (" + ", ".join(f"{k} {v:.2f}" for k, v in best["lenient"].items()) + "; ties go to the first)")
-pd.DataFrame(skipped)
+pd.DataFrame(skipped) if skipped else None
 
 # %% [markdown]
 # ## The scores, read both ways
@@ -155,28 +155,31 @@ for r in samples[(samples.id == item.id) & (samples.system == p.erasure.system_m
 # `orca2_kit/evaluation/harness/tasks/` (each one is data: dataset loader, zero-shot prompt, the *strict* and
 # *lenient* answer filters — the same two readings as above, from the same code — and the metric).
 # Data comes from the data directory (`python -m orca2_kit data status` says which one and what is in
-# it); a benchmark without files there is skipped with the reason. `eval.harness.limit` documents per
+# it); a benchmark without files there is skipped, and one line says which and how to fetch them.
+# Without any, the cells below show nothing more. `eval.harness.limit` documents per
 # benchmark keep this chapter to minutes on a laptop: with a handful of documents an interval spans
 # most of the scale, so read the intervals, not the bars.
 
 # %%
 from orca2_kit.evaluation.harness import analysis, suite
+from orca2_kit.run import data
 
 data_dir = p.resolved_data_dir()
 benchmarks, skipped_benchmarks = suite.plan(p, data_dir)
-print(f"running: {', '.join(benchmarks) or 'nothing'} (limit {p.eval.harness.limit} documents each)")
-for s in skipped_benchmarks:
-    print(f"skipped {s['benchmark']}: {s['reason']}")
+if benchmarks:
+    print(f"running: {', '.join(benchmarks)} (limit {p.eval.harness.limit} documents each)")
+print(data.skipped_line(data.plan(p, [data.BENCH_STAGE]), data.BENCH_STAGE) or "every selected benchmark's data is here")
 
 # %%
 ph = suite.with_budget(p, max_new_tokens)  # harness budget 'auto': the same budget as the built-in items
-print(f"{ph.eval.harness.max_new_tokens} new tokens per answer")
+if benchmarks:
+    print(f"{ph.eval.harness.max_new_tokens} new tokens per answer")
 harness_run = suite.evaluate(ph, [("base", None), ("student", str(adapter))], stage.out / "harness", data_dir)
 harness_samples = analysis.load_samples(stage.out / "harness", load_tokenizer(student_path(p.student)),
                                         ph.eval.harness.max_new_tokens)
 harness_summary = analysis.summarize(harness_samples, seed=p.seed) if len(harness_samples) else pd.DataFrame()
 harness_summary.to_csv(stage.out / "harness_scores.csv", index=False)
-harness_summary.round(3)
+harness_summary.round(3) if len(harness_summary) else None
 
 # %% [markdown]
 # Lenient accuracy per benchmark under each system message, with 95% bootstrap intervals (documents
@@ -202,12 +205,12 @@ mc_summary = analysis.summarize_mc(analysis.load_mc_samples(stage.out / "harness
 mc_summary.to_csv(stage.out / "harness_mc_scores.csv", index=False)
 if len(mc_summary):
     fig, _ = plots.multiple_choice_forms(mc_summary, stage.figures / "05_multiple_choice_forms")
-mc_summary.round(3)
+mc_summary.round(3) if len(mc_summary) else None
 
 # %%
 harness_paired = pd.DataFrame([d for b in benchmarks if b != "mt_bench" for s in p.eval.system_messages
                                if (d := analysis.paired(harness_samples, b, s, seed=p.seed))])
-harness_paired.round(3)
+harness_paired.round(3) if len(harness_paired) else None
 
 # %% [markdown]
 # **Which strategy did the answers use?** Read from each answer's shape: numbered steps, a
@@ -218,7 +221,7 @@ harness_paired.round(3)
 mix = analysis.strategy_mix(harness_samples)
 # shares per benchmark, averaged over benchmarks (a strategy a benchmark's answers never used counts 0 there)
 (mix.pivot_table(index=["model", "system", "benchmark"], columns="strategy", values="share", aggfunc="sum",
-                 fill_value=0).groupby(["model", "system"]).mean().round(2) if len(mix) else mix)
+                 fill_value=0).groupby(["model", "system"]).mean().round(2) if len(mix) else None)
 
 # %% [markdown]
 # ### Beside the paper
@@ -231,7 +234,7 @@ paper = analysis.paper_results()
 table = analysis.with_reasoning_average(analysis.with_paper(harness_summary, paper)) if len(harness_summary) else pd.DataFrame()
 if len(table):
     fig, _ = plots.paper_side_by_side(table, stage.figures / "05_paper_side_by_side")
-table.round(1)
+table.round(1) if len(table) else None
 
 # %%
 if harness_run["mt_bench"]:
