@@ -66,7 +66,9 @@ def launch(params_path: str | Path, run_dir: str | Path, launcher: str = "python
             continue
         is_bar = "it/s]" in line or "s/it]" in line
         if not is_bar or time.time() - shown > 5 or "100%" in line:
-            print(line.rstrip(), flush=True)
+            # TRL's 'num_tokens' counts every token the model read, prompt included (the loss sees
+            # only the answer's): say so where the reader sees it
+            print(line.rstrip().replace("'num_tokens':", "'tokens_read (prompt + answer)':"), flush=True)
             shown = time.time() if is_bar else shown
     if sink:
         sink.close()

@@ -1,0 +1,50 @@
+"""Executed notebooks hold a progress bar's final line, not every redraw (orca2_kit/run/tidy.py)."""
+import nbformat
+from tqdm import tqdm
+
+from orca2_kit.run import tidy
+
+
+class _Chunks:
+    """A file that keeps each write as its own chunk, as papermill stores a kernel's stream messages."""
+
+    def __init__(self):
+        self.chunks = []
+
+    def write(self, s):
+        self.chunks.append(s)
+
+    def flush(self):
+        pass
+
+
+def _bar(desc, n, leave):
+    f = _Chunks()
+    for _ in tqdm(range(n), desc=desc, file=f, leave=leave, mininterval=0, miniters=1, ascii=True):
+        pass
+    return f.chunks
+
+
+def test_a_bar_is_stored_as_its_final_line(tmp_path):
+    kept, cleared = _bar("grid", 50, leave=True), _bar("loading", 20, leave=False)
+    assert len(kept) > 40 and len(cleared) > 15  # one chunk per redraw, as in a stored notebook
+    stream = [nbformat.v4.new_output("stream", name="stderr", text=t) for t in kept + cleared]
+    cell = nbformat.v4.new_code_cell("x", outputs=[nbformat.v4.new_output("stream", name="stdout", text="before\n"),
+                                                   *stream, nbformat.v4.new_output("stream", name="stdout", text="\n"),
+                                                   nbformat.v4.new_output("stream", name="stdout", text="after\n")])
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), str(path))
+    tidy.progress_bars(path)
+    outs = nbformat.read(str(path), as_version=4).cells[0].outputs
+    assert [o.name for o in outs] == ["stdout", "stderr", "stdout"]
+    lines = outs[1].text.strip("\n").split("\n")
+    assert len(lines) == 2 and "\r" not in outs[1].text
+    assert lines[0].startswith("grid: 100%") and "50/50" in lines[0]
+    assert lines[1].startswith("loading: 100%") and "20/20" in lines[1]
+    assert outs[0].text == "before\n" and outs[2].text == "\nafter\n"  # printed text is kept as printed
+
+
+def test_printed_text_without_bars_is_unchanged():
+    text = "a\n\nb  c\n"
+    assert tidy.collapse(text) == text
+    assert tidy.collapse("\r 10%\r 50%\r100%\n") == "100%\n"
