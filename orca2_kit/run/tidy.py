@@ -3,9 +3,10 @@
 papermill stores each chunk a cell writes as its own output, and a tqdm bar writes one chunk per
 redraw ("\r 12%|█▎ |", "\r 25%|██▌ |", ...): a stored notebook then holds hundreds of them, which
 Jupyter shows as one line but nbconvert's HTML and a plain reader of the .ipynb do not. So, after a
-stage runs, consecutive chunks of one stream are joined, each line keeps the last state of every bar
-on it (a bar cleared with leave=False keeps the state it was cleared at), and a stream left blank is
-dropped. Printed text without a carriage return is kept as it was.
+stage runs, consecutive chunks of one stream are joined and each line keeps the last state of its
+bar. A bar its code cleared when done (tqdm's leave=False) is dropped, as the reader of the live
+notebook saw it: its last *drawn* state is throttled ("11%, 1/9") and would read as unfinished. A
+stream left blank is dropped; printed text without a carriage return is kept as it was.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 
 
 def collapse(text: str) -> str:
-    """Each line's last state per bar: redraws ('\\r') overwrite, a blank redraw (a cleared bar) ends one."""
+    """Each line's last state per bar: redraws ('\\r') overwrite, a blank redraw clears (the bar is dropped)."""
     out = []
     for line in text.split("\n"):
         if "\r" not in line:
@@ -23,8 +24,7 @@ def collapse(text: str) -> str:
         for seg in line.split("\r"):
             if seg.strip():
                 current = seg
-            elif current is not None:  # cleared: the bar's last state stays, what follows is new
-                out.append(current)
+            else:  # cleared
                 current = None
         if current is not None:
             out.append(current)
