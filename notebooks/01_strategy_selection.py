@@ -51,15 +51,15 @@ p = stage.params
 # Every built-in family is generated from the seed, with exact references and a worked solution
 # per item. The test split is drawn first, so it never changes when you change the train size. Each
 # split draws its people, places, capitals and elements from its own part of the fact tables, so no
-# test answer can be memorised from training. **Held-out families** get test items only: the student
-# never trains on them, and notebook 05 scores them zero-shot — the paper's claim is about unseen tasks.
+# test answer can be memorised from training. **Never-trained families** (`tasks.heldout_families`)
+# get test items only: the student never trains on them, and notebook 05 scores them zero-shot — the paper's claim is about unseen tasks.
 
 # %%
 suite = tasks.load_suite(p.tasks, p.seed)
 for split, items in suite.items():
     tasks.save_items(items, stage.out / "suite" / f"{split}.jsonl")
 families = list(dict.fromkeys(it.family for it in suite["dev"]))
-print("held out (never trained):", p.tasks.heldout_families or "none")
+print("never-trained families (tasks.heldout_families):", p.tasks.heldout_families or "none")
 tasks.overview(suite)
 
 # %%

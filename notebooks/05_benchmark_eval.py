@@ -17,7 +17,8 @@
 # %% [markdown]
 # # 05 · Evaluation: is the student ahead of where it started?
 #
-# Zero-shot, greedy, on the **held-out test split** of the built-in tasks, the base model and the
+# Zero-shot, greedy, on the **test split** of the built-in tasks (items no model trained on; the
+# **never-trained families**, `tasks.heldout_families`, had no training items at all), the base model and the
 # fine-tuned student answer under each system message of the profile: **empty** (the paper's
 # zero-shot setting — an explicit empty system turn, so SmolLM2's template cannot slip in its
 # default) and **generic** (the one the student was trained with); the base model also under
@@ -99,7 +100,7 @@ summary.round(3)
 
 # %%
 by_group = builtin.summarize(samples.assign(group=samples.trained.map({True: "trained families",
-                                                                        False: "held-out families"})),
+                                                                        False: "never-trained families"})),
                               by=("group", "model", "system"), seed=p.seed)
 by_group.round(3)
 
@@ -117,7 +118,7 @@ fig, _ = plots.base_vs_student(fam, stage.figures / "05_base_vs_student")
 # %%
 comparisons = pd.concat([builtin.comparisons(g, p.erasure.system_message, seed=p.seed, best=best["system"]).assign(items=name)
                          for name, g in [("all", samples), ("trained families", samples[samples.trained]),
-                                         ("held-out families", samples[~samples.trained])] if len(g)],
+                                         ("never-trained families", samples[~samples.trained])] if len(g)],
                         ignore_index=True)
 for r in comparisons[comparisons.difference.notna()].itertuples():
     print(f"{r.items:>18} | {r.comparison}: {r.difference:+.3f} (95% CI {r.ci_low:+.3f} to {r.ci_high:+.3f}, "
@@ -135,7 +136,7 @@ print(builtin.conclusion(comparisons))
 # 07 trains several seeds and puts that spread into its intervals). The intervals here redraw test
 # items only, so they cannot show how much of a difference is this seed's luck: a verdict here is
 # about this student, not about the recipe. The per-family plot shows where a difference comes from;
-# the held-out families are the paper's question — did the student learn a way of answering that
+# the never-trained families are the paper's question — did the student learn a way of answering that
 # carries over to tasks it never saw? A score *below* chance there (e.g. answering "Answer: 147 cm"
 # when asked who is taller) means the answer named no option at all, not that the model prefers the
 # wrong one. One item, both models, in full:
@@ -261,12 +262,12 @@ stage.write_metrics({"summary": summary.to_dict(orient="records"), "by_group": b
 #
 # **05.1 · Evaluate under the cautious system message too** (reruns 05): `overrides =
 # {"eval.system_messages": ["empty", "generic", "cautious"]}`
-# - *Predict:* The student was trained under the generic message; does the cautious one help or hurt
-#   it?
+# - *Predict:* The student was trained under the generic system message; does the cautious system
+#   message help or hurt it?
 # - *Expected:* A "cautious" row for each model and about a third more evaluation time. The other rows
-#   are unchanged (greedy decoding, same items); the student under "cautious", a message it never saw
-#   in training, is usually no better than under "generic" — compare them on lenient accuracy, within
-#   the intervals.
+#   are unchanged (greedy decoding, same items); the student under the cautious system message, which
+#   it never saw in training, is usually no better than under the generic one — compare them on
+#   lenient accuracy, within the intervals.
 #
 # **05.2 · The dev split instead of the test split** (reruns 05): `overrides = {"eval.split": "dev"}`
 # - *Predict:* Strategy selection chose strategies on these items; is the student's gap over the base
