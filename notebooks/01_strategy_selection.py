@@ -37,6 +37,7 @@ overrides = {}  # single values to change, e.g. {"tasks.n_dev": 4}
 import json
 
 import pandas as pd
+from IPython.display import display
 
 from orca2_kit import plots, selection, tasks
 from orca2_kit.generation import budgets, empty_system_check
@@ -99,7 +100,8 @@ pd.DataFrame({"needed (p95 + margin)": needed or {}, "used": budget})
 
 # %%
 grid, cells, choice = selection.select(p, model, tokenizer, suite, budget, stage.out)
-choice[["family", "expected", "chosen", "why"]]
+with pd.option_context("display.max_colwidth", None):  # the whole reason, not its first 50 characters
+    display(choice[["family", "expected", "chosen", "why"]])
 
 # %%
 if len(grid):

@@ -225,17 +225,20 @@ if judge_info:
 # %%
 gen = samples[samples.model != "reference"].assign(spans=lambda d: d.offline_unsupported + d.support_unsupported)
 worst = gen[gen.offline_hallucinated].sort_values("n_wrong", ascending=False).head(6)
-with pd.option_context("display.max_colwidth", None):  # the whole summary, so every mark shows
-    display(pd.DataFrame({"dataset": worst.dataset, "model": worst.model, "system": worst.system,
-                          "summary": [summarise.highlight(s, u) for s, u in zip(worst.summary, worst.spans)],
-                          "why": worst.offline_reasons.map(lambda r: "; ".join(dict.fromkeys(r))),
-                          **({"LLM judge": worst.judge_verdict} if judge_info else {})}))
+if len(worst):
+    with pd.option_context("display.max_colwidth", None):  # the whole summary, so every mark shows
+        display(pd.DataFrame({"dataset": worst.dataset, "model": worst.model, "system": worst.system,
+                              "summary": [summarise.highlight(s, u) for s, u in zip(worst.summary, worst.spans)],
+                              "why": worst.offline_reasons.map(lambda r: "; ".join(dict.fromkeys(r))),
+                              **({"LLM judge": worst.judge_verdict} if judge_info else {})}))
+else:
+    print("No summary has a wrong fact the offline checker reads.")
 
 # %% [markdown]
-# Where the offline checker and the LLM judge disagree (empty without a judge):
+# Where the offline checker and the LLM judge disagree (nothing without a judge):
 
 # %%
-disagreement
+disagreement if len(disagreement) else None
 
 # %% [markdown]
 # ## How far to trust the checker: agreement with people
