@@ -47,3 +47,26 @@ def test_printed_text_without_bars_is_unchanged():
     text = "a\n\nb  c\n"
     assert tidy.collapse(text) == text
     assert tidy.collapse("\r 10%\r 50%\r100%\n") == "100%\n"
+
+
+def test_the_training_log_shows_each_finished_bar_once_and_no_blank_lines():
+    """Notebook 04 prints the training process's output through LogLines: no blank lines, no 0%
+    lines, a bar's finished line once (the trainer redraws it after every log line)."""
+    from orca2_kit.train.launch import LogLines
+
+    raw = ("\nLoading weights:   0%|          | 0/20 [00:00<?, ?it/s]\n"
+           "Loading weights: 100%|##########| 20/20 [00:00<00:00, 2005.07it/s]\n\n"
+           "Tokenizing train dataset:   0%|          | 0/16 [00:00<?, ? examples/s]\n"
+           "Tokenizing train dataset: 100%|##########| 16/16 [00:00<00:00, 997.90 examples/s]\n\n"
+           "{'loss': '10.81', 'num_tokens': '694', 'epoch': '0.5'}\n\n"
+           " 33%|###3      | 1/3 [00:02<00:04,  2.26s/it]\n\n"
+           "100%|##########| 3/3 [00:09<00:00,  3.31s/it]\n\n"
+           "{'train_runtime': '10.19', 'train_loss': '10.76'}\n\n"
+           "100%|##########| 3/3 [00:10<00:00,  3.31s/it]\n100%|##########| 3/3 [00:10<00:00,  3.40s/it]\n")
+    show = LogLines()
+    shown = [t for line in raw.splitlines(keepends=True) if (t := show(line)) is not None]
+    assert shown == ["Loading weights: 100%|##########| 20/20 [00:00<00:00, 2005.07it/s]",
+                     "Tokenizing train dataset: 100%|##########| 16/16 [00:00<00:00, 997.90 examples/s]",
+                     "{'loss': '10.81', 'tokens_read (prompt + answer)': '694', 'epoch': '0.5'}",
+                     "100%|##########| 3/3 [00:09<00:00,  3.31s/it]",
+                     "{'train_runtime': '10.19', 'train_loss': '10.76'}"]
