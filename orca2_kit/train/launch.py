@@ -40,6 +40,7 @@ def last_checkpoint(ckpt_dir: Path, made_from: str | None = None):
 
 
 _BAR = re.compile(r"^(?P<desc>.*?)\s*\d+%\|.*\|\s*(?P<n>\d+)/(?P<total>\d+)\b")
+_COUNTER = re.compile(r"^(?P<desc>.*?)\s*(?P<n>\d+)it \[[\d:]+")  # a bar without a total ("4it [00:10, ...]")
 
 
 class LogLines:
@@ -48,18 +49,27 @@ class LogLines:
     finished line once, not each redraw nor the 0% line."""
 
     def __init__(self, every_s: float = 5.0):
-        self.every_s, self.last, self.done = every_s, time.time(), set()
+        self.every_s, self.last, self.done, self.said = every_s, time.time(), set(), set()
 
     def __call__(self, line: str):
         line = line.rstrip()
         if not line.strip():
             return None
         bar = _BAR.match(line)
+        counter = None if bar else _COUNTER.match(line)
+        if counter is not None:  # no end to wait for: every 5 s, never the same line twice
+            if line in self.said or time.time() - self.last <= self.every_s:
+                return None
+            self.last = time.time()
+            self.said.add(line)
+            return line
         if bar is None:
             # TRL's 'num_tokens' counts every token the model read, prompt included (the loss sees
             # only the answer's): say so where the reader sees it
             return line.replace("'num_tokens':", "'tokens_read (prompt + answer)':")
         key = (bar["desc"], bar["total"])
+        if bar["n"] == "0":
+            return None
         if bar["n"] == bar["total"]:
             if key in self.done:
                 return None

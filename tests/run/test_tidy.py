@@ -64,9 +64,14 @@ def test_the_training_log_shows_each_finished_bar_once_and_no_blank_lines():
            "{'train_runtime': '10.19', 'train_loss': '10.76'}\n\n"
            "100%|##########| 3/3 [00:10<00:00,  3.31s/it]\n100%|##########| 3/3 [00:10<00:00,  3.40s/it]\n")
     show = LogLines()
+    show.last -= 60  # the process took a while to start: still no 0% line, and a bar's progress every 5 s
     shown = [t for line in raw.splitlines(keepends=True) if (t := show(line)) is not None]
     assert shown == ["Loading weights: 100%|##########| 20/20 [00:00<00:00, 2005.07it/s]",
                      "Tokenizing train dataset: 100%|##########| 16/16 [00:00<00:00, 997.90 examples/s]",
                      "{'loss': '10.81', 'tokens_read (prompt + answer)': '694', 'epoch': '0.5'}",
+                     " 33%|###3      | 1/3 [00:02<00:04,  2.26s/it]",
                      "100%|##########| 3/3 [00:09<00:00,  3.31s/it]",
                      "{'train_runtime': '10.19', 'train_loss': '10.76'}"]
+    # a bar without a total (a resumed run): the same line is never shown twice
+    show.last -= 60
+    assert [show(x) for x in ("4it [00:10,  2.57s/it]\n", "4it [00:10,  2.57s/it]\n")] == ["4it [00:10,  2.57s/it]", None]
