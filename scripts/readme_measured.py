@@ -84,7 +84,7 @@ def run_section(run: Path) -> list[str]:
         lines = [f"{m}/{s} {r['lenient']:.2f} [{r['lenient_lo']:.2f}, {r['lenient_hi']:.2f}] (strict {r['strict']:.2f}, "
                  f"format-OK {r['format_ok']:.2f})" for (m, s), r in rows.items()]
         n = max((r["n"] for r in rows.values()), default=0)
-        out.append(f"- 05, held-out built-in test items (n={n}; chance "
+        out.append(f"- 05, built-in test items (n={n}; chance "
                    f"{next(iter(rows.values()))['chance']:.2f}), lenient accuracy [95% CI]: " + "; ".join(lines) + ".")
         best = m05.get("base_best")
         if best:
