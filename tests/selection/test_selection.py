@@ -4,14 +4,8 @@ import pytest
 from orca2_kit import selection
 from orca2_kit.config import load_params
 from orca2_kit.strategies import STRATEGIES
-from orca2_kit.teacher import reference
 
 ALL = list(STRATEGIES)
-
-
-def _training_texts(suite):
-    """Every text a student could train on: the training prompts and the teacher's answers in every strategy."""
-    return [it.prompt for it in suite["train"]] + [reference.render(it, s) for it in suite["train"] for s in ALL]
 
 
 def _grid(scores: dict[str, list[int]], family="arithmetic"):
@@ -20,17 +14,6 @@ def _grid(scores: dict[str, list[int]], family="arithmetic"):
         for i, ok in enumerate(col):
             rows.append({"id": f"{family}/dev/{i}", "family": family, "strategy": s, "correct_lenient": ok,
                          "correct_strict": ok, "format_ok": True, "hit_limit": False})
-    return pd.DataFrame(rows)
-
-
-def _samples():
-    rows = []
-    for i in range(20):
-        for model, system, ok, fmt in (("base", "empty", i % 4 == 0, False), ("base", "none", i % 2 == 0, False),
-                                       ("student", "empty", i % 2 == 0, True), ("student", "generic", i < 15, True)):
-            rows.append({"model": model, "system": system, "id": f"f/test/{i}", "family": "f", "trained": True,
-                         "correct_lenient": ok, "correct_strict": ok and fmt, "format_ok": fmt, "hit_limit": i == 0,
-                         "chance": 0.5})
     return pd.DataFrame(rows)
 
 
