@@ -111,8 +111,8 @@ def test_generation_engine_setting_reaches_the_model(tiny_dir):
 
 @pytest.mark.slow
 def test_real_student_same_texts_and_verdicts_as_the_reference(smollm2_dir):
-    """The embedded SmolLM2 in the offline profile's scoring dtype (fp32) on 36 real prompts of its
-    nine task families under three system messages, scored as 05 scores them: at least 99% of the
+    """The embedded SmolLM2 in the offline profile's scoring dtype (fp32) on 24 real prompts of its
+    task families under three system messages, scored as 05 scores them: at least 99% of the
     texts and verdicts equal the continuous decoder's (at this n: all of them)."""
     from orca2_kit import scoring, tasks
     from orca2_kit.config import load_params
@@ -122,13 +122,13 @@ def test_real_student_same_texts_and_verdicts_as_the_reference(smollm2_dir):
                               scoring=p.generation.dtype)
     assert model.dtype == torch.float32
     items = tasks.build_suite(p.seed, n_train=1, n_dev=1, n_test=2, families=p.tasks.families)["test"]
-    items = items[::max(1, len(items) // 12)][:12]
-    assert len({it.family for it in items}) >= 6
+    items = items[::2][:8]  # one item of each of eight families
+    assert len({it.family for it in items}) == 8
     modes = ["generic", "empty", "none"]
-    eng, _ = scoring.evaluate_model(model, tok, items, modes, "base", 96, batch_size=8, engine="ctranslate2")
-    ref, _ = scoring.evaluate_model(model, tok, items, modes, "base", 96, batch_size=8, engine="continuous")
+    eng, _ = scoring.evaluate_model(model, tok, items, modes, "base", 80, batch_size=8, engine="ctranslate2")
+    ref, _ = scoring.evaluate_model(model, tok, items, modes, "base", 80, batch_size=8, engine="continuous")
     n = len(ref)
-    assert n == 36
+    assert n == 24
     same_text = sum(a == b for a, b in zip(eng.output, ref.output)) / n
     same_verdict = sum(a == b for a, b in zip(eng.correct_lenient, ref.correct_lenient)) / n
     assert same_text >= 0.99 and same_verdict >= 0.99, (same_text, same_verdict)
