@@ -2,6 +2,7 @@
 notebook 05's prompts, alternating in one process (drift of a shared machine hits all three).
 
     .venv/bin/python benchmarks/scoring_engine.py [--max-new-tokens 199,80] [--rounds 1] [--limit N]
+    (also records OMP_WAIT_POLICY and the threads: CTranslate2 is sensitive to a machine shared with others)
     .venv/bin/python benchmarks/scoring_engine.py --avx2      # the same on an emulated AVX2-only CPU
 
 Work: the offline profile's held-out built-in items (12 per family, 9 families: 108) under 05's
@@ -125,11 +126,14 @@ def run(a) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="ct2-bench-"))  # a fresh conversion, timed
     model, tok = load_model(path, "cpu", torch.float32, cache=tmp), load_tokenizer(path)
     items, convs = workload(p)
-    items, convs = items[:a.limit], convs[:a.limit]
+    if a.limit:  # an evenly spaced subset: every family keeps its share
+        keep = sorted({round(i * len(items) / a.limit) for i in range(a.limit)})
+        items, convs = [items[i] for i in keep], [convs[i] for i in keep]
     n_params = sum(x.numel() for x in model.parameters())
     prompt_tokens = sum(len(tok(tok.apply_chat_template(c, tokenize=False, add_generation_prompt=True),
                                 add_special_tokens=False)["input_ids"]) for c in convs)
     rec = {"machine": machine.describe(), "isa_env": {k: os.environ.get(k) for k in AVX2_ENV},
+           "omp_env": {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT")},
            "threads": torch.get_num_threads(), "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(),
            "model": "SmolLM2-135M-Instruct (embedded), float32", "parameters": n_params, "prompts": len(convs),
            "prompt_tokens": prompt_tokens, "batch_size": p.generation.batch_size,
@@ -202,7 +206,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--max-new-tokens", default="199,80")
     ap.add_argument("--rounds", type=int, default=1)
-    ap.add_argument("--limit", type=int, default=None, help="only the first N prompts")
+    ap.add_argument("--limit", type=int, default=None, help="only N of the prompts, evenly spaced")
     ap.add_argument("--avx2", action="store_true", help="emulate an AVX2-only CPU (a child process with the caps)")
     ap.add_argument("--out", default=None)
     a = ap.parse_args()
