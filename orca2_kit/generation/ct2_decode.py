@@ -19,7 +19,7 @@ from typing import Callable, Optional, Sequence
 from orca2_kit.generation.greedy import Finished
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=2)  # ~540 MB each for SmolLM2: the base and one student (a study loads many arms)
 def generator(folder: str, threads: int):
     """One loaded CTranslate2 model per converted folder and thread count (kept for the process)."""
     import ctranslate2
