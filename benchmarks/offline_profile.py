@@ -61,7 +61,8 @@ def check_plain(run_dir: Path) -> dict:
     adapter = run_dir / "04_sft_training" / ("adapter" if p.train.method == "lora" else "model")
     plain = []
     for name, weights in [("base", None), ("student", adapter)]:
-        model, tok = load_student(p.student, p.device, adapter=str(weights) if weights else None, scoring=p.generation.dtype)
+        model, tok = load_student(p.student, p.device, adapter=str(weights) if weights else None, scoring=p.generation.dtype,
+                                  engine=p.generation.engine)
         df, _ = scoring.evaluate_model(model, tok, items, p.eval.system_messages, name, p.eval.max_new_tokens,
                                         p.generation.batch_size, p.generation.max_prompt_tokens,
                                         p.erasure.system_message_file, engine="hf")

@@ -73,7 +73,7 @@ print(example.prompt, "\n\nreference:", example.reference)
 # system turn avoids that; we check the template really renders it as empty.
 
 # %%
-model, tokenizer = load_student(p.student, p.device, scoring=p.generation.dtype)
+model, tokenizer = load_student(p.student, p.device, scoring=p.generation.dtype, engine=p.generation.engine)
 empty_system_check(tokenizer)
 
 # %% [markdown]

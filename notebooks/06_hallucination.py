@@ -103,7 +103,7 @@ adapter = stage.artifact("04", "adapter" if p.train.method == "lora" else "model
 rows = summarise.reference_baseline([it for it in items if it.dataset != "builtin"], support, h.support_threshold)
 for name, weights in [("base", None), ("student", adapter)]:
     model, tokenizer = load_student(p.student, p.device, adapter=str(weights) if weights else None,
-                                    scoring=p.generation.dtype)
+                                    scoring=p.generation.dtype, engine=p.generation.engine)
     rows += summarise.summarise_items(model, tokenizer, items, modes, name, h.max_new_tokens, p.generation.batch_size,
                                           budget + 256, support, h.support_threshold, p.erasure.system_message_file)
 samples = pd.DataFrame(rows)

@@ -175,11 +175,12 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
 
 
 def hash_tree(root: Path, skip: tuple[str, ...] = ()) -> dict[str, str]:
-    """sha256 of every file under root (relative paths), skipping top-level names in `skip`."""
+    """sha256 of every file under root (relative paths), skipping top-level names in `skip` and
+    hidden files and folders (caches, e.g. a student's engine conversion in `.engine/`)."""
     out = {}
     for p in sorted(root.rglob("*")):
         rel = p.relative_to(root)
-        if p.is_file() and rel.parts[0] not in skip and not p.name.startswith("."):
+        if p.is_file() and rel.parts[0] not in skip and not any(x.startswith(".") for x in rel.parts):
             out[str(rel)] = sha256_file(p)
     return out
 

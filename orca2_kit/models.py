@@ -207,9 +207,11 @@ def load_tokenizer(path: str, revision: Optional[str] = None):
 
 
 def load_model(path: str, device: str = "auto", dtype="auto", adapter: Optional[str] = None,
-               revision: Optional[str] = None):
+               revision: Optional[str] = None, engine: str = "auto", cache: Optional[Path] = None):
     """Load a causal LM for inference; with `adapter`, apply a PEFT adapter and merge it (merged
-    weights generate as fast as the base model). `dtype`: a name ('auto' as in resolve_dtype) or a torch dtype."""
+    weights generate as fast as the base model). `dtype`: a name ('auto' as in resolve_dtype) or a torch dtype.
+    `engine`: generation.engine, kept on the model (`orca2_engine`) for every greedy generation on it;
+    `orca2_source` tells the engine where to keep its conversion (beside the adapter, else `cache`)."""
     from transformers import AutoModelForCausalLM
 
     check_transformers()
@@ -222,13 +224,18 @@ def load_model(path: str, device: str = "auto", dtype="auto", adapter: Optional[
         with warnings.catch_warnings():  # peft 0.21 asks transformers 5 a deprecated question while loading
             warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
             model = PeftModel.from_pretrained(model, adapter).merge_and_unload()
-    return model.to(device).eval()
+    model = model.to(device).eval()
+    model.orca2_engine = engine
+    model.orca2_source = {"path": str(path), "adapter": str(adapter) if adapter else None,
+                          "cache": str(cache or cache_root())}
+    return model
 
 
 def load_student(cfg: StudentConfig, device: str = "auto", adapter: Optional[str] = None,
-                 scoring: Optional[str] = None):
+                 scoring: Optional[str] = None, engine: str = "auto"):
     """The student and its tokenizer; `scoring`: generation.dtype, to load it in the scoring dtype
-    (`scoring_dtype`) instead of student.dtype."""
+    (`scoring_dtype`) instead of student.dtype; `engine`: generation.engine (generation/engine.py)."""
     path = student_path(cfg)
     dtype = scoring_dtype(scoring, resolve_device(device)) if scoring else cfg.dtype
-    return load_model(path, device, dtype, adapter, cfg.revision), load_tokenizer(path, cfg.revision)
+    return (load_model(path, device, dtype, adapter, cfg.revision, engine, cache_root(cfg)),
+            load_tokenizer(path, cfg.revision))

@@ -40,7 +40,7 @@ def base_and_student(p, items: list[TaskItem], adapter, train_metrics_path, max_
     results, skipped, dev = [], [], pd.DataFrame()
     for name, weights, systems in runs:
         model, tokenizer = load_student(p.student, p.device, adapter=str(weights) if weights else None,
-                                        scoring=p.generation.dtype)
+                                        scoring=p.generation.dtype, engine=p.generation.engine)
         assert_same_template(tokenizer, train_metrics_path)
         samples, skip = evaluate_model(model, tokenizer, items, systems, name, max_new_tokens, p.generation.batch_size,
                                        p.generation.max_prompt_tokens, p.erasure.system_message_file)

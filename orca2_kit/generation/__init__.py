@@ -2,6 +2,8 @@
 
     chat.py     rendering prompts and the system messages of a run
     generate.py generate / generate_detailed: one call for every scored generation
+    engine.py   generation.engine: which engine decodes (CTranslate2 or the kit's decoder), and `decode`
+    ct2_convert.py / ct2_decode.py   the student converted to CTranslate2 once; greedy on it
     greedy.py   the continuous-batching decoder (the reference engine)
     hf.py       plain `model.generate` batches (the library's path, for models greedy.py does not support)
     stops.py    when a completion ends, and what a Generation holds

@@ -5,7 +5,7 @@ from typing import Optional, Sequence
 
 from tqdm.auto import tqdm
 
-from orca2_kit.generation import greedy
+from orca2_kit.generation import engine as engines
 from orca2_kit.generation.hf import generate_hf
 from orca2_kit.generation.stops import Generation, NewlineTokens, answer_complete, eos_token_ids, pad_id
 
@@ -18,7 +18,7 @@ def generate(model, tokenizer, conversations: Sequence[list[dict]], max_new_toke
                                               max_prompt_tokens, stop_after_answer, desc, engine)]
 
 
-ENGINES = ("auto", "continuous", "hf")
+ENGINES = engines.ENGINES
 
 
 def generate_detailed(model, tokenizer, conversations: Sequence[list[dict]],
@@ -27,18 +27,19 @@ def generate_detailed(model, tokenizer, conversations: Sequence[list[dict]],
     """Greedy completions for chat conversations; results in input order.
 
     `max_new_tokens` may differ per conversation (e.g. short for direct answers). `batch_size`:
-    how many conversations are computed at once. `engine`: "continuous" (greedy.py: a finished
-    row leaves the batch and the next prompt takes its slot), "hf" (`model.generate` on batches
-    grouped by limit and length), "auto": continuous where the model's cache allows it.
+    how many conversations are computed at once. `engine` (engine.py): "ctranslate2" (the student
+    converted once, decoded by CTranslate2), "continuous" (greedy.py: a finished row leaves the batch
+    and the next prompt takes its slot; the reference), "hf" (`model.generate` on batches grouped by
+    limit and length), "auto": the model's `generation.engine` from its load, else the fastest that
+    supports it.
     """
-    if engine not in ENGINES:
-        raise ValueError(f"engine: '{engine}' is not one of {', '.join(ENGINES)}")
+    engine = engines.resolve(model, engine)
     n = len(conversations)
     limits = [max_new_tokens] * n if isinstance(max_new_tokens, int) else list(max_new_tokens)
     if len(limits) != n:
         raise ValueError(f"max_new_tokens: {len(limits)} limits for {n} conversations; give one per conversation or an int")
     prompts = [tokenizer.apply_chat_template(c, tokenize=False, add_generation_prompt=True) for c in conversations]
-    if engine == "hf" or (engine == "auto" and not greedy.supported(model)):
+    if engine == "hf":
         return generate_hf(model, tokenizer, prompts, limits, batch_size, max_prompt_tokens, stop_after_answer, desc)
     ids = tokenizer(prompts, add_special_tokens=False, truncation=True, max_length=max_prompt_tokens)["input_ids"]
     newline = NewlineTokens(tokenizer)
@@ -48,9 +49,9 @@ def generate_detailed(model, tokenizer, conversations: Sequence[list[dict]],
         return newline(toks[-1]) and answer_complete(tokenizer.decode(toks, skip_special_tokens=True))
 
     with tqdm(total=n, desc=desc, leave=False) as bar:
-        res = greedy.greedy(model, ids, limits, batch_size, eos_token_ids(model, tokenizer), pad_id(tokenizer),
-                            stop if stop_after_answer else None, on_finish=lambda i: bar.update(1),
-                            groups=[_system_of(c) for c in conversations])
+        res = engines.decode(model, tokenizer, ids, limits, batch_size, eos_token_ids(model, tokenizer), pad_id(tokenizer),
+                             stop if stop_after_answer else None, on_finish=lambda i: bar.update(1),
+                             groups=[_system_of(c) for c in conversations], engine=engine)
     out = []
     for r in res:
         text = tokenizer.decode(r.tokens, skip_special_tokens=True)

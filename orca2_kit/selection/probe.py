@@ -60,7 +60,8 @@ def run_probe_grid(p: Params, train_items, dev_items, candidates: list[str], bud
     rows = []
     for s in candidates:
         adapter = train_probe(p, s, train_items, Path(out) / s, log)
-        model, tok = load_student(p.student, p.device, adapter=str(adapter), scoring=p.generation.dtype)
+        model, tok = load_student(p.student, p.device, adapter=str(adapter), scoring=p.generation.dtype,
+                                  engine=p.generation.engine)
         gens = generate_detailed(model, tok, [messages(system, it.prompt) for it in dev_items], budgets[s],
                                  p.generation.batch_size, p.generation.max_prompt_tokens, desc=f"probe {s} / dev")
         rows += score_rows(dev_items, gens, strategy=s)

@@ -56,7 +56,8 @@ def curve(p, run_dir: Path, log=print) -> dict:
             scored = folder / "dev_scores.jsonl"
             if not scored.is_file():
                 adapter = folder / "04_sft_training" / ("adapter" if p.train.method == "lora" else "model")
-                model, tok = load_student(p.student, p.device, adapter=str(adapter), scoring=p.generation.dtype)
+                model, tok = load_student(p.student, p.device, adapter=str(adapter), scoring=p.generation.dtype,
+                                          engine=p.generation.engine)
                 df, _ = evaluate_model(model, tok, dev, list(p.study.system_messages), arm.name, cfg.max_new_tokens,
                                        p.generation.batch_size, p.generation.max_prompt_tokens,
                                        p.erasure.system_message_file)

@@ -118,7 +118,7 @@ def evaluate_arm(arm: Arm, seed: int, folder: Path, items, docs: list[dict], gro
     (folder / "eval").mkdir(parents=True)
     adapter = folder / "04_sft_training" / ("adapter" if params.train.method == "lora" else "model")
     model, tok = load_student(params.student, params.device, adapter=str(adapter) if arm.trained else None,
-                              scoring=params.generation.dtype)
+                              scoring=params.generation.dtype, engine=params.generation.engine)
     tag = {"arm": arm.name, "seed": seed}
     t0 = time.time()
     modes = params.study.system_messages

@@ -132,7 +132,8 @@ def test_same_builtin_scores_at_two_batch_sizes_in_the_scoring_dtype(smollm2_dir
 
 @pytest.mark.slow
 def test_harness_backend_continuous_equals_hflm(smollm2, real_data, tmp_path):
-    """orca2-hf's continuous generate_until: the same logged responses as HFLM's own loop."""
+    """orca2-hf's generate_until on the continuous decoder and on the engine (CTranslate2): the same
+    logged responses as HFLM's own loop."""
     import json
 
     from orca2_kit.evaluation import harness
@@ -140,7 +141,7 @@ def test_harness_backend_continuous_equals_hflm(smollm2, real_data, tmp_path):
 
     model, tok = smollm2
     resp = {}
-    for engine in ("hf", "continuous"):
+    for engine in ("hf", "continuous", "ctranslate2"):
         lm = Orca2HFLM(pretrained=model, tokenizer=tok, system_mode="empty", batch_size=3, max_length=1024,
                        engine=engine)
         out = tmp_path / engine
@@ -148,3 +149,4 @@ def test_harness_backend_continuous_equals_hflm(smollm2, real_data, tmp_path):
         resp[engine] = [json.loads(x)["resps"] for f in sorted(out.glob("samples_*.jsonl")) for x in open(f)]
     assert len(resp["hf"]) == 12  # 6 documents, logged once per filter (strict-match, flexible-extract)
     assert resp["continuous"] == resp["hf"]
+    assert resp["ctranslate2"] == resp["hf"]  # the engine behind orca2-hf's generate_until

@@ -8,8 +8,9 @@ template renders it as empty (`generation.empty_system_check`); a template that 
 refused with the reason, and the caller reports the variant as not possible.
 
     orca2-hf     transformers (CPU or GPU), optional PEFT adapter (HFLM's `peft=`); greedy
-                 `generate_until` requests run on the kit's continuous-batching decoder
-                 (orca2_kit/generation/greedy.py), everything else (log-likelihoods, sampling) is HFLM's
+                 `generate_until` requests run on the kit's generation engine (CTranslate2 or the
+                 continuous-batching decoder: orca2_kit/generation/engine.py), everything else
+                 (log-likelihoods, sampling) is HFLM's, on the HF model
     orca2-vllm   vLLM on GPUs, LoRA adapters served without merging (`lora_local_path=`)
     orca2-chat   any OpenAI-compatible chat endpoint (e.g. `transformers serve`, vLLM's server)
 """
@@ -57,39 +58,44 @@ class SystemProtocol:
 
 @register_model("orca2-hf")
 class Orca2HFLM(SystemProtocol, HFLM):
-    """HFLM whose greedy generation is continuous-batched: the same tokens per document as HFLM's
-    `model.generate` (in fp32; tested), without computing finished rows until the batch's longest
-    one ends. `engine="hf"` keeps HFLM's own loop; `stop_after_answer` also ends a document once
+    """HFLM whose greedy generation runs on the kit's engine (generation/engine.py; "auto": the
+    model's generation.engine, else CTranslate2 where it supports the model, else the continuous
+    decoder): the same tokens per document as HFLM's `model.generate` (in fp32; tested), without
+    computing finished rows until the batch's longest one ends. `engine="hf"` keeps HFLM's own loop; `stop_after_answer` also ends a document once
     its 'Answer: ...' line is complete (the kit's rule; off by default: the harness's own stop
     sequences decide)."""
 
-    def __init__(self, *args, system_mode: str = "empty", engine: str = "continuous", stop_after_answer: bool = False,
+    def __init__(self, *args, system_mode: str = "empty", engine: str = "auto", stop_after_answer: bool = False,
                  **kwargs):
+        from orca2_kit.generation.engine import ENGINES
+
         super().__init__(*args, **kwargs)
-        if engine not in ("continuous", "hf"):
-            raise ValueError(f"engine: '{engine}' is not one of continuous, hf")
+        if engine not in ENGINES:
+            raise ValueError(f"engine: '{engine}' is not one of {', '.join(ENGINES)}")
         self.system_mode, self.engine, self.stop_after_answer = system_mode, engine, stop_after_answer
         self.check_template(self.tokenizer)
 
     def generate_until(self, requests, disable_tqdm: bool = False) -> list[str]:
-        from orca2_kit.generation.greedy import supported
+        from orca2_kit.generation.engine import resolve
 
         greedy_reqs = [r for r in requests if _is_greedy(r.args[1])]
-        if (self.engine == "hf" or self.backend != "causal" or not greedy_reqs or isinstance(self.think_end_token, int)
-                or not supported(self.model)):
+        if self.engine == "hf" or self.backend != "causal" or not greedy_reqs or isinstance(self.think_end_token, int):
             return super().generate_until(requests, disable_tqdm)
-        out = dict(zip(map(id, greedy_reqs), self._generate_greedy(greedy_reqs, disable_tqdm)))
+        engine = resolve(self.model, self.engine)
+        if engine == "hf":
+            return super().generate_until(requests, disable_tqdm)
+        out = dict(zip(map(id, greedy_reqs), self._generate_greedy(greedy_reqs, disable_tqdm, engine)))
         rest = [r for r in requests if id(r) not in out]
         out.update(zip(map(id, rest), super().generate_until(rest, disable_tqdm) if rest else []))
         return [out[id(r)] for r in requests]
 
-    def _generate_greedy(self, requests, disable_tqdm: bool) -> list[str]:
+    def _generate_greedy(self, requests, disable_tqdm: bool, engine: str = "continuous") -> list[str]:
         """HFLM.generate_until's encoding, limits, stop sequences and post-processing, per request."""
         from lm_eval.models.utils import handle_stop_sequences, normalize_gen_kwargs, postprocess_generated_text
         from tqdm.auto import tqdm
 
         from orca2_kit.generation import answer_complete, eos_token_ids
-        from orca2_kit.generation.greedy import greedy
+        from orca2_kit.generation.engine import decode
 
         eos = self.tok_decode(self.eot_token_id, skip_special_tokens=False)
         prompts, limits, stops = [], [], []
@@ -113,8 +119,9 @@ class Orca2HFLM(SystemProtocol, HFLM):
             return self.stop_after_answer and answer_complete(tok.decode(toks, skip_special_tokens=True))
 
         bar = tqdm(total=len(requests), disable=disable_tqdm or self.rank != 0, desc="Running generate_until requests")
-        done = greedy(self.model, prompts, limits, self.batch_size if isinstance(self.batch_size, int) else 32,
-                      eos_token_ids(self.model, tok), tok.pad_token_id, stop, on_finish=lambda i: bar.update(1))
+        done = decode(self.model, tok, prompts, limits, self.batch_size if isinstance(self.batch_size, int) else 32,
+                      eos_token_ids(self.model, tok), tok.pad_token_id, stop, on_finish=lambda i: bar.update(1),
+                      engine=engine)
         bar.close()
         out = []
         for r, d, until in zip(requests, done, stops):

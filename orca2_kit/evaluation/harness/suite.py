@@ -81,9 +81,10 @@ def evaluate(p: Params, models: list[tuple[str, Optional[str]]], out: Path, data
         if adapter and not (Path(adapter) / "adapter_config.json").is_file():  # a fully fine-tuned model
             path, adapter = adapter, None
         if h.backend == "hf":
-            from orca2_kit.models import load_model
+            from orca2_kit.models import cache_root, load_model
 
-            model = load_model(path, p.device, dtype, adapter, p.student.revision)
+            model = load_model(path, p.device, dtype, adapter, p.student.revision, p.generation.engine,
+                               cache_root(p.student))
             tok = load_tokenizer(path, p.student.revision)
 
         for mode in p.eval.system_messages:

@@ -1,0 +1,135 @@
+"""The generation engine (generation/engine.py): CTranslate2 gives the reference decoder's texts and
+verdicts on real prompts, keeps its per-row limits and stop rules, converts a student once per
+fingerprint (beside its adapter for a LoRA student), and a missing or unsupported engine falls
+back to the kit's decoder with one line."""
+import sys
+
+import pytest
+import torch
+
+from orca2_kit.config import StudentConfig
+from orca2_kit.generation import ct2_convert, engine, generate_detailed, messages, system_text
+from orca2_kit.models import load_model, load_student, load_tokenizer
+
+
+def _convs(n: int, seed: int = 1234) -> list[list[dict]]:
+    from orca2_kit import tasks
+
+    items = tasks.build_suite(seed, n_train=1, n_dev=1, n_test=2)["test"]
+    modes = ["generic", "empty", "none"]
+    return [messages(system_text(modes[i % 3]), it.prompt) for i, it in enumerate(items[:n])]
+
+
+def test_tiny_model_same_tokens_limits_and_stops_as_the_reference(tiny_dir, tmp_path):
+    """Per-row limits across chunks (batch 3 < 9 prompts), three system prefixes, and a caller's
+    stop rule: token for token what the continuous decoder writes, with the same end reasons."""
+    model, tok = load_model(str(tiny_dir), "cpu", "float32", cache=tmp_path), load_tokenizer(str(tiny_dir))
+    convs = _convs(9)
+    limits = [3, 17, 9, 17, 3, 12, 17, 5, 17]
+    fast = generate_detailed(model, tok, convs, limits, batch_size=3, stop_after_answer=False, engine="ctranslate2")
+    ref = generate_detailed(model, tok, convs, limits, batch_size=3, stop_after_answer=False, engine="continuous")
+    assert fast == ref  # Generation records: text, new_tokens, hit_limit
+    ids = tok([tok.apply_chat_template(c, tokenize=False, add_generation_prompt=True) for c in convs[:2]],
+              add_special_tokens=False)["input_ids"]
+    stop = lambda i, toks: i == 0 and len(toks) == 3  # noqa: E731
+    out = engine.decode(model, tok, ids, [10, 10], 2, set(), 0, stop, engine="ctranslate2")
+    assert [(len(r.tokens), r.reason) for r in out] == [(3, "stop"), (10, "limit")]
+
+
+def test_conversion_is_made_once_per_fingerprint_and_kept_beside_the_adapter(tiny_dir, tmp_path):
+    """Count the conversions: a second call and a second load of the same weights reuse the first;
+    changed weights are a new one; a LoRA student's conversion lands beside its adapter."""
+    from peft import LoraConfig, get_peft_model
+
+    tok = load_tokenizer(str(tiny_dir))
+    convs, before = _convs(3), len(ct2_convert.CONVERSIONS)
+    model = load_model(str(tiny_dir), "cpu", "float32", cache=tmp_path)
+    a = generate_detailed(model, tok, convs, 6, engine="ctranslate2")
+    generate_detailed(model, tok, convs, 6, engine="ctranslate2")
+    again = load_model(str(tiny_dir), "cpu", "float32", cache=tmp_path)
+    assert generate_detailed(again, tok, convs, 6, engine="ctranslate2") == a
+    assert len(ct2_convert.CONVERSIONS) == before + 1
+    assert list((tmp_path / "ct2").iterdir())[0] / "model.bin"
+    with torch.no_grad():  # trained further in place: a new fingerprint, never the stale conversion
+        again.model.norm.weight.add_(0.5)
+    generate_detailed(again, tok, convs, 6, engine="ctranslate2")
+    assert len(ct2_convert.CONVERSIONS) == before + 2
+
+    lora = get_peft_model(load_model(str(tiny_dir), "cpu", "float32"),
+                          LoraConfig(r=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False))
+    adapter = tmp_path / "run" / "adapter"
+    lora.save_pretrained(adapter)
+    student = load_model(str(tiny_dir), "cpu", "float32", adapter=str(adapter), cache=tmp_path)
+    got = generate_detailed(student, tok, convs, 6, engine="ctranslate2")
+    assert len(ct2_convert.CONVERSIONS) == before + 3
+    assert ct2_convert.CONVERSIONS[-1]["dir"].startswith(str(tmp_path / "run" / ".engine" / "adapter-"))
+    assert got == generate_detailed(student, tok, convs, 6, engine="continuous")  # the merged student, as trained
+
+
+def test_unsupported_model_falls_back_with_one_line(tiny_dir, tmp_path, capsys):
+    """A bf16 model (not the engine's fp32): auto and an explicit ctranslate2 both fall back to the
+    continuous decoder, saying so once, and still generate."""
+    model, tok = load_model(str(tiny_dir), "cpu", "bfloat16", cache=tmp_path), load_tokenizer(str(tiny_dir))
+    engine._SAID.clear()
+    capsys.readouterr()  # the load's progress bars
+    assert engine.resolve(model, "auto") == "continuous"
+    assert engine.resolve(model, "auto") == "continuous"
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["generation.engine: auto -> continuous decoder: the model is in bfloat16; the engine runs the "
+                   "fp32 scoring dtype only"]
+    before = len(ct2_convert.CONVERSIONS)
+    assert generate_detailed(model, tok, _convs(2), 4, engine="ctranslate2")[0].new_tokens > 0
+    assert "ctranslate2 -> continuous decoder" in capsys.readouterr().err
+    assert len(ct2_convert.CONVERSIONS) == before
+    with pytest.raises(ValueError, match="not one of auto, ctranslate2, continuous, hf"):
+        engine.resolve(model, "vllm")
+
+
+def test_missing_ctranslate2_falls_back_with_one_line(tiny_dir, tmp_path, capsys, monkeypatch):
+    """Without the package (import fails), the default still runs, on the kit's decoder."""
+    model, tok = load_model(str(tiny_dir), "cpu", "float32", cache=tmp_path), load_tokenizer(str(tiny_dir))
+    engine._SAID.clear()
+    capsys.readouterr()  # the load's progress bars
+    monkeypatch.setitem(sys.modules, "ctranslate2", None)  # what `import ctranslate2` meets when it is not installed
+    monkeypatch.delitem(sys.modules, "ctranslate2.converters.transformers", raising=False)
+    monkeypatch.delitem(sys.modules, "ctranslate2.converters", raising=False)
+    assert engine.resolve(model) == "continuous"
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("generation.engine: auto -> continuous decoder: ctranslate2 is not installed")
+
+
+def test_generation_engine_setting_reaches_the_model(tiny_dir):
+    """generation.engine from the params is kept on the loaded model; every greedy call on it obeys."""
+    from orca2_kit.config import load_params
+
+    assert load_params("offline").generation.engine == "auto"
+    model, _ = load_student(StudentConfig(source="tiny-random", dtype="float32"), "cpu", engine="continuous")
+    assert model.orca2_engine == "continuous" and engine.resolve(model) == "continuous"
+    model, _ = load_student(StudentConfig(source="tiny-random", dtype="float32"), "cpu")
+    assert engine.resolve(model) == "ctranslate2"
+
+
+@pytest.mark.slow
+def test_real_student_same_texts_and_verdicts_as_the_reference(smollm2_dir):
+    """The embedded SmolLM2 in the offline profile's scoring dtype (fp32) on 24 real prompts of its
+    task families under three system messages, scored as 05 scores them: at least 99% of the
+    texts and verdicts equal the continuous decoder's (at this n: all of them)."""
+    from orca2_kit import scoring, tasks
+    from orca2_kit.config import load_params
+
+    p = load_params("offline")
+    model, tok = load_student(StudentConfig(source="local", name_or_path=str(smollm2_dir)), "cpu",
+                              scoring=p.generation.dtype)
+    assert model.dtype == torch.float32
+    items = tasks.build_suite(p.seed, n_train=1, n_dev=1, n_test=2, families=p.tasks.families)["test"]
+    items = items[::2][:8]  # one item of each of eight families
+    assert len({it.family for it in items}) == 8
+    modes = ["generic", "empty", "none"]
+    eng, _ = scoring.evaluate_model(model, tok, items, modes, "base", 80, batch_size=8, engine="ctranslate2")
+    ref, _ = scoring.evaluate_model(model, tok, items, modes, "base", 80, batch_size=8, engine="continuous")
+    n = len(ref)
+    assert n == 24
+    same_text = sum(a == b for a, b in zip(eng.output, ref.output)) / n
+    same_verdict = sum(a == b for a, b in zip(eng.correct_lenient, ref.correct_lenient)) / n
+    assert same_text >= 0.99 and same_verdict >= 0.99, (same_text, same_verdict)
+    assert eng.hit_limit.tolist() == ref.hit_limit.tolist()
