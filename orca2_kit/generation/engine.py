@@ -8,8 +8,12 @@ orca2-hf `generate_until`).
                  (benchmarks/scoring_engine.py has the record).
     continuous   the kit's continuous-batching decoder (greedy.py), the reference.
     hf           plain `model.generate` (hf.py).
-    auto         the fastest one installed that supports the model: ctranslate2 for an fp32 model on
-                 the CPU whose architecture CTranslate2 converts, else continuous (one line says why).
+    auto         the one measured faster on this kind of CPU: ctranslate2 on AMD CPUs (where torch's
+                 MKL sgemm runs at half the cores' speed: the issue's AVX2 EPYC decoded 05's prompts
+                 1.61x faster with it, identical texts) for an fp32 model CTranslate2 converts; the
+                 continuous decoder elsewhere (on the devs' Intel Xeon, AVX-512, CTranslate2 took 1.3x
+                 the decoder's time: benchmarks/scoring_engine.py). An engine that cannot run the
+                 model falls back with one line saying why.
 
 Log-likelihood scoring (the harness's multiple-choice and log-likelihood variants) stays on the
 HF model: only greedy generation goes through an engine.
@@ -33,6 +37,19 @@ def _say(line: str) -> None:
     if line not in _SAID:
         _SAID.add(line)
         print(line, file=sys.stderr, flush=True)
+
+
+def engine_is_faster_here() -> bool:
+    """Whether CTranslate2 was measured faster than the continuous decoder on this kind of CPU (AMD;
+    see the module docstring). ORCA2_ENGINE_AUTO=ctranslate2|continuous overrides the guess."""
+    import os
+
+    from orca2_kit.machine import cpu_vendor
+
+    forced = os.environ.get("ORCA2_ENGINE_AUTO", "").strip().lower()
+    if forced in ("ctranslate2", "continuous"):
+        return forced == "ctranslate2"
+    return cpu_vendor() == "AuthenticAMD"
 
 
 def ct2_problem(model) -> Optional[str]:
@@ -64,6 +81,8 @@ def resolve(model, engine: str = "auto") -> str:
         engine = getattr(model, "orca2_engine", None) or "auto"
     if engine == "hf":
         return "hf"
+    if engine == "auto" and not engine_is_faster_here():
+        return "continuous" if greedy.supported(model) else "hf"
     if engine in ("auto", "ctranslate2"):
         why = ct2_problem(model)
         if why is None:

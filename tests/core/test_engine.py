@@ -66,9 +66,10 @@ def test_conversion_is_made_once_per_fingerprint_and_kept_beside_the_adapter(tin
     assert got == generate_detailed(student, tok, convs, 6, engine="continuous")  # the merged student, as trained
 
 
-def test_unsupported_model_falls_back_with_one_line(tiny_dir, tmp_path, capsys):
-    """A bf16 model (not the engine's fp32): auto and an explicit ctranslate2 both fall back to the
-    continuous decoder, saying so once, and still generate."""
+def test_unsupported_model_falls_back_with_one_line(tiny_dir, tmp_path, capsys, monkeypatch):
+    """A bf16 model (not the engine's fp32): auto (on a CPU where it picks the engine) and an explicit
+    ctranslate2 both fall back to the continuous decoder, saying so once, and still generate."""
+    monkeypatch.setenv("ORCA2_ENGINE_AUTO", "ctranslate2")
     model, tok = load_model(str(tiny_dir), "cpu", "bfloat16", cache=tmp_path), load_tokenizer(str(tiny_dir))
     engine._SAID.clear()
     capsys.readouterr()  # the load's progress bars
@@ -87,6 +88,7 @@ def test_unsupported_model_falls_back_with_one_line(tiny_dir, tmp_path, capsys):
 
 def test_missing_ctranslate2_falls_back_with_one_line(tiny_dir, tmp_path, capsys, monkeypatch):
     """Without the package (import fails), the default still runs, on the kit's decoder."""
+    monkeypatch.setenv("ORCA2_ENGINE_AUTO", "ctranslate2")
     model, tok = load_model(str(tiny_dir), "cpu", "float32", cache=tmp_path), load_tokenizer(str(tiny_dir))
     engine._SAID.clear()
     capsys.readouterr()  # the load's progress bars
@@ -98,9 +100,28 @@ def test_missing_ctranslate2_falls_back_with_one_line(tiny_dir, tmp_path, capsys
     assert len(err) == 1 and err[0].startswith("generation.engine: auto -> continuous decoder: ctranslate2 is not installed")
 
 
-def test_generation_engine_setting_reaches_the_model(tiny_dir):
+def test_auto_picks_the_engine_measured_faster_on_this_kind_of_cpu(tiny_dir, monkeypatch, capsys):
+    """auto: CTranslate2 on AMD CPUs, the continuous decoder on others, without a fallback line (it is a
+    choice, not a failure); ORCA2_ENGINE_AUTO overrides the guess."""
+    from orca2_kit import machine
+
+    model, _ = load_student(StudentConfig(source="tiny-random", dtype="float32"), "cpu")
+    monkeypatch.delenv("ORCA2_ENGINE_AUTO", raising=False)
+    engine._SAID.clear()
+    capsys.readouterr()
+    monkeypatch.setattr(machine, "cpu_vendor", lambda: "AuthenticAMD")
+    assert engine.resolve(model, "auto") == "ctranslate2"
+    monkeypatch.setattr(machine, "cpu_vendor", lambda: "GenuineIntel")
+    assert engine.resolve(model, "auto") == "continuous" and capsys.readouterr().err == ""
+    monkeypatch.setenv("ORCA2_ENGINE_AUTO", "ctranslate2")
+    assert engine.resolve(model, "auto") == "ctranslate2"
+
+
+def test_generation_engine_setting_reaches_the_model(tiny_dir, monkeypatch):
     """generation.engine from the params is kept on the loaded model; every greedy call on it obeys."""
     from orca2_kit.config import load_params
+
+    monkeypatch.setenv("ORCA2_ENGINE_AUTO", "ctranslate2")
 
     assert load_params("offline").generation.engine == "auto"
     model, _ = load_student(StudentConfig(source="tiny-random", dtype="float32"), "cpu", engine="continuous")
