@@ -43,6 +43,7 @@ class FaultProxy(LoopbackServer):
         self.forwarded: collections.Counter = collections.Counter()  # body hash -> successful answers
         self.auth: collections.Counter = collections.Counter()  # Authorization headers seen
         self.usage: list[dict] = []  # the usage of every answer forwarded successfully (what a provider bills)
+        self.latency: collections.defaultdict = collections.defaultdict(list)  # body hash -> seconds per answer
         super().__init__()
 
     @property
@@ -101,13 +102,16 @@ class FaultProxy(LoopbackServer):
                     req = json.loads(body)
                     req["max_tokens"] = int(req.get("max_tokens") or 16) * proxy.overlong_factor
                     sent = json.dumps(req).encode()
+                t0 = time.monotonic()
                 code, data = proxy._forward(self.path, sent)
+                took = time.monotonic() - t0 + proxy.delay_s
                 if action == "truncated":  # promise the whole body, send half, drop the connection
                     self.close_connection = True
                     return self.reply(code, data[: len(data) // 2], json_type, length=len(data))
                 if code == 200:
                     with proxy.lock:
                         proxy.forwarded[hashlib.sha256(body).hexdigest()] += 1
+                        proxy.latency[hashlib.sha256(body).hexdigest()].append(took)
                         try:
                             proxy.usage.append(json.loads(data).get("usage") or {})
                         except ValueError:

@@ -190,18 +190,18 @@ class TeacherClient:
                 if state["reserved"] is not None:  # the server itself answered with an error: nothing was served
                     self.budget.release(state["reserved"])
                     state["reserved"] = None
-                return Reply(None, error=error_text(e, self._key))
+                return Reply(None, error=error_text(e, self._secret))
             except openai.APIConnectionError as e:  # no answer (timeout, dropped connection): maybe billed
                 self.budget.charge(state["reserved"])
                 state["reserved"] = None
                 if not last:
                     await asyncio.sleep(_backoff(attempt))
                     continue
-                return Reply(None, error=error_text(e, self._key))
+                return Reply(None, error=error_text(e, self._secret))
             except Exception as e:  # noqa: BLE001 — an answer that could not be read (malformed): served, so paid
                 self.budget.charge(state["reserved"])
                 state["reserved"] = None
-                return Reply(None, error=error_text(e, self._key))
+                return Reply(None, error=error_text(e, self._secret))
             usage = resp.usage.model_dump() if getattr(resp, "usage", None) else None
             self.budget.settle(state["reserved"], usage, bound)
             state["reserved"] = None
@@ -214,6 +214,10 @@ class TeacherClient:
             self.store(msgs, sample_index, text, usage, {"messages": msgs, **self.sampling, "sample": sample_index})
             return Reply(text)
         raise AssertionError("unreachable: the last attempt returns")
+
+    @property
+    def _secret(self) -> Optional[str]:
+        return self._key if self.cfg.api_key_env else None  # blanked wherever a server echoes it
 
     def _refused(self, worst: float) -> str:
         if self.budget.tripped is not None:

@@ -26,7 +26,7 @@ class TeacherConfig(Section):
     # USD per million tokens, for the dry-run estimate and the budget cap (0: free / local server)
     price_input_per_mtok: float = Field(0.0, ge=0)
     price_output_per_mtok: float = Field(0.0, ge=0)
-    budget_usd: Optional[float] = Field(None, gt=0)  # never spend more than this (worst cases are reserved first)
+    budget_usd: Optional[float] = Field(None, gt=0)  # spend cap: worst cases are reserved first (client/limits.py: the bound)
     free: bool = False  # true: the endpoint costs nothing, so no prices are needed (e.g. your own vLLM server)
     dry_run: bool = False  # print the plan (requests, tokens, cost) and stop before any call
     samples: int = Field(1, ge=1, description="answers per task (sample index is part of the cache key)")

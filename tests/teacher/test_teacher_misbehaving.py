@@ -117,8 +117,8 @@ def test_a_502_after_the_server_answered_stays_charged_and_the_cap_counts_it(ser
         df = run_teacher(cfg, items, SMAP, tmp_path / "run")
     assert proxy.counts["502_after"] == 2 and _posts(proxy) == 2, proxy.counts
     billed = _billed(proxy.usage)
-    stats = json.loads((tmp_path / "run" / "teacher_stats.json").read_text())
-    assert billed <= cap and stats["spent_usd"] >= billed  # the budget counted all the work the server did
+    spend = json.loads((tmp_path / "run" / "spend.json").read_text())
+    assert billed <= cap and spend["spent_usd"] >= billed  # the budget counted all the work the server did
     assert df.answer.isna().all() and df.reason.str.startswith("budget exhausted").all()
 
 
@@ -130,6 +130,6 @@ def test_a_reply_without_usage_is_charged_its_whole_reservation(server, tmp_path
         cfg = _cfg(proxy.url + "/v1", server["model"], tmp_path / "c.sqlite", price_input_per_mtok=PRICE_IN,
                    price_output_per_mtok=PRICE_OUT, budget_usd=100.0)
         df = run_teacher(cfg, items, SMAP, tmp_path / "run")
-    stats = json.loads((tmp_path / "run" / "teacher_stats.json").read_text())
+    spend = json.loads((tmp_path / "run" / "spend.json").read_text())
     assert df.answer.notna().all() and _posts(proxy) == len(items)
-    assert stats["spent_usd"] == pytest.approx(sum(_worst(items)), rel=1e-9) >= _billed(proxy.usage) > 0
+    assert spend["spent_usd"] == pytest.approx(sum(_worst(items)), rel=1e-12) and spend["spent_usd"] >= _billed(proxy.usage) > 0
