@@ -21,12 +21,15 @@
 # fine-tuned student answer under each system message of the profile: **empty** (the paper's
 # zero-shot setting — an explicit empty system turn, so SmolLM2's template cannot slip in its
 # default) and **generic** (the one the student was trained with); the base model also under
-# **none**, its template's own default, so it is compared at its best.
+# **none**, its template's own default, so it is compared at its best — the message it scores highest
+# with on the **dev** split, chosen before the test items are compared.
 #
 # Every answer is read twice. **Lenient** (format-free): does it commit to the right answer in any
 # clear form ("The capital of Thailand is Bangkok." counts). **Strict**: only an `Answer:` line
 # counts. The student was trained on answers that end with that line, so much of any strict gain is
 # the format — the **verdict below reads lenient accuracy**, and the format gain is stated apart.
+# What a response merely copies from its prompt (the question, the passage, the options, the
+# format line) is not read as an answer, and a hedge ("Anna or Ben") is no answer.
 
 # %% tags=["parameters"]
 params_path = "offline"  # a profile in params/ or a YAML path; the runner passes the run's params.yaml
@@ -64,15 +67,28 @@ needed, per_strategy = budgets.answer_budget(load_tokenizer(student_path(p.stude
 max_new_tokens = needed if p.eval.max_new_tokens == "auto" else p.eval.max_new_tokens
 print(f"budget: {max_new_tokens} new tokens (the answers need {needed}; per strategy {per_strategy})")
 
+# %% [markdown]
+# The base model also answers the **dev** items (a few per trained family) under each of its
+# messages: its best message is chosen there, on items the comparison below does not use, so the
+# choice cannot flatter the base on the very items it is then compared on.
+
 # %%
-samples, skipped = builtin.base_and_student(p, items, adapter, stage.artifact("04", "train_metrics.json"), max_new_tokens)
+dev_items = tasks.load_items(stage.artifact("01", "suite", "dev.jsonl")) if p.eval.split != "dev" else []
+samples, skipped, dev_samples = builtin.base_and_student(p, items, adapter, stage.artifact("04", "train_metrics.json"),
+                                                         max_new_tokens, dev_items)
 samples.to_json(stage.out / "samples.jsonl", orient="records", lines=True)
+dev_samples.to_json(stage.out / "dev_samples.jsonl", orient="records", lines=True)
+best = builtin.best_base_message(dev_samples if len(dev_samples) else samples)
+print(f"the base at its best: '{best['system']}', the highest lenient accuracy on "
+      + (f"the {best['n']} dev items" if len(dev_samples) else f"these {best['n']} items (eval.split is dev)")
+      + " (" + ", ".join(f"{k} {v:.2f}" for k, v in best["lenient"].items()) + "; ties go to the first)")
 pd.DataFrame(skipped)
 
 # %% [markdown]
 # ## The scores, read both ways
-# Per model and system message: **lenient** and **strict** accuracy with 95% bootstrap intervals,
-# the **format-OK** rate (an `Answer:` line was written), accuracy *among* format-OK answers, the
+# Per model and system message: **lenient** and **strict** accuracy with 95% bootstrap intervals
+# (items redrawn *within* their families, as the suite was drawn: the interval says how far the
+# figure could move on other items of these families, not on other families), the **format-OK** rate (an `Answer:` line was written), accuracy *among* format-OK answers, the
 # share of answers the budget **cut**, and **chance** (0.5 on the two-option families, 0 on open
 # answers; the mean over items). Then the same split by whether the student trained on the family.
 
@@ -99,7 +115,7 @@ fig, _ = plots.base_vs_student(fam, stage.figures / "05_base_vs_student")
 # says nothing about whether its answers are right.
 
 # %%
-comparisons = pd.concat([builtin.comparisons(g, p.erasure.system_message, seed=p.seed).assign(items=name)
+comparisons = pd.concat([builtin.comparisons(g, p.erasure.system_message, seed=p.seed, best=best["system"]).assign(items=name)
                          for name, g in [("all", samples), ("trained families", samples[samples.trained]),
                                          ("held-out families", samples[~samples.trained])] if len(g)],
                         ignore_index=True)
@@ -112,8 +128,13 @@ print(builtin.conclusion(comparisons))
 # %% [markdown]
 # Read the verdicts with their intervals: *not distinguishable* means this run cannot tell the
 # student from the base model, whatever the point estimate says. "The base at its best" is the
-# message under which the base scored highest on these same items (ties go to the first message
-# scored), which favours the base slightly. The per-family plot shows where a difference comes from;
+# message the base scored highest with on the dev split (ties go to the first message scored).
+#
+# **One training seed.** The student is one training run: another seed (other adapter weights at the
+# start, another batch order) gives another student, and its scores differ by a few items (notebook
+# 07 trains several seeds and puts that spread into its intervals). The intervals here redraw test
+# items only, so they cannot show how much of a difference is this seed's luck: a verdict here is
+# about this student, not about the recipe. The per-family plot shows where a difference comes from;
 # the held-out families are the paper's question — did the student learn a way of answering that
 # carries over to tasks it never saw? A score *below* chance there (e.g. answering "Answer: 147 cm"
 # when asked who is taller) means the answer named no option at all, not that the model prefers the
@@ -158,7 +179,8 @@ harness_summary.to_csv(stage.out / "harness_scores.csv", index=False)
 harness_summary.round(3)
 
 # %% [markdown]
-# Lenient accuracy per benchmark under each system message, with 95% bootstrap intervals and chance
+# Lenient accuracy per benchmark under each system message, with 95% bootstrap intervals (documents
+# redrawn within each subset: MMLU's subjects, BBH's tasks, AGIEval's sets) and chance
 # (dashed); the table beside it has strict accuracy, format-OK, accuracy among format-OK answers and
 # the share of answers the budget cut. The log-likelihood rows (`raw` system) score the
 # multiple-choice sets without generation or chat template.
@@ -219,6 +241,7 @@ if harness_run["mt_bench"]:
 # %%
 stage.write_metrics({"summary": summary.to_dict(orient="records"), "by_group": by_group.to_dict(orient="records"),
                      "comparisons": comparisons.to_dict(orient="records"), "skipped": skipped,
+                     "base_best": {**best, "chosen_on": "dev" if len(dev_samples) else p.eval.split},
                      "max_new_tokens": max_new_tokens, "cut_by_limit": float(samples.hit_limit.mean()),
                      "cut_not_in_loop": builtin.cut_not_in_loop(samples),
                      "harness": {"summary": harness_summary.to_dict(orient="records"),
@@ -248,4 +271,6 @@ stage.write_metrics({"summary": summary.to_dict(orient="records"), "by_group": b
 # - *Expected:* Fewer items (n_dev per trained family, and none of the never-trained families, which
 #   have no dev split), so wider intervals. Neither model was trained on dev items (only strategy
 #   selection looked at them, through the base model), so the gap should be about the same as on the
-#   test split's trained families, within the intervals.
+#   test split's trained families, within the intervals. The base's best message is then chosen on
+#   these same items (there is no other split to choose it on), which favours the base slightly; the
+#   notebook says so.

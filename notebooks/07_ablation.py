@@ -45,8 +45,9 @@ import json
 
 import pandas as pd
 
-from orca2_kit import plots, study
+from orca2_kit import study
 from orca2_kit.study import analysis as study_analysis
+from orca2_kit.study import figures
 from orca2_kit.run.stage import open_stage
 from orca2_kit.tasks import family_info
 
@@ -59,10 +60,28 @@ pd.DataFrame([{"arm": a.name, "overrides": a.overrides or "-", "seeds": p.study.
               for a in study.plan(p)])
 
 # %% [markdown]
+# ## What this design can detect, stated before any arm trains
+# The study compares each arm with the recipe **on the same items**. How small a difference it can
+# see depends on the number of items, the number of training seeds, and how much students trained
+# with different seeds disagree. The plan below computes the smallest difference it would detect
+# 80% of the time (two-sided 5%) from stated assumptions (`study.planning` in the profile; a pilot,
+# `python -m orca2_kit study --plan-only --pilot RUN`, replaces them with measured ones). After the
+# run, the same numbers are reported as achieved, beside the plan.
+
+# %%
+from orca2_kit.study import power
+
+plan = power.for_profile(p)
+power.write(plan, stage.out / "power_plan.json")
+print(power.describe(plan))
+
+# %% [markdown]
 # ## Train and score every arm
-# Each trained arm x seed is its own small run folder under `07_ablation/arms/`; the base model is
-# scored once. Scores use the **lenient** reading (the committed answer, in any clear form), so an
-# arm cannot win by writing the `Answer:` line more often; format-OK is reported beside it.
+# Each trained arm x seed is its own small run folder under `07_ablation/arms/`, made by the same
+# stage functions as notebooks 02-04 (teacher answers, erasure, training) and reused by the same
+# fingerprints; the base model is scored once. Scores use the **lenient** reading (the committed
+# answer, in any clear form), so an arm cannot win by writing the `Answer:` line more often;
+# format-OK is reported beside it.
 #
 # An arm whose resolved strategy map, erasure and training equal an earlier arm's (for example
 # `expected_map` when notebook 01 kept every expected strategy) would train the same student: it is
@@ -75,31 +94,38 @@ pooled = study.run(p, stage.run_dir)
 
 # %% [markdown]
 # ## Accuracy by arm
-# Three groups of items: new items of the **trained families**, the **never-trained families**
-# (zero-shot: the paper's claim is about unseen tasks), and the **real benchmarks** of the data
-# directory (a few documents each). Each bar is the mean over seeds; its interval comes from a
-# bootstrap that redraws families, items within them, and each arm's seeds, so it includes the
-# training noise. The dashed line is chance.
+# Three groups of items: new items of the **trained families** (the headline question: did the
+# arm's training help on the tasks it trained on?), the **never-trained families** (zero-shot: the
+# paper's claim is about unseen tasks), and the **real benchmarks** of the data directory. Each bar
+# is the mean over seeds. Its 95% interval is about *these* task families: it redraws items within
+# each family and counts each arm's seed-to-seed spread (with few seeds that part is wide). The
+# dashed line is chance. Real-benchmark rows with fewer than 100 documents show that the pipeline
+# runs on real data; they are too few to compare arms and carry no verdict.
 
 # %%
-scores, paired = study_analysis.summary_tables(pooled, p.study.n_boot, p.seed)
+margin = p.study.planning.margin
+scores, paired = study_analysis.summary_tables(pooled, margin)
 scores.to_csv(stage.out / "scores.csv", index=False)
-fig, _ = plots.study_scores(scores, stage.figures / "07_scores")
+fig, _ = figures.study_scores(scores, stage.figures / "07_scores")
 scores[["group", "arm", "system", "lenient", "lo", "hi", "strict", "format_ok", "seeds", "items", "chance",
         "seed_means"]].round(3)
 
 # %% [markdown]
 # ## Every arm against the recipe, on the same items
-# Arm minus recipe, item by item, with the same clustered bootstrap over items and both arms'
-# seeds. *Not distinguishable* means the interval includes 0: this study cannot tell the arm from
-# the recipe, whatever the point estimate says.
+# Arm minus recipe, item by item. The verdict reads the interval: **better** or **worse** when it
+# excludes 0; **equivalent within ±margin** when it lies inside ±`study.planning.margin` (a
+# difference that large was looked for and is ruled out); **not distinguishable** when it includes
+# 0 but reaches past the margin (this study cannot tell, whatever the point estimate says). The
+# `cluster_` columns answer another question: would a *new family* of tasks show it? With this
+# few families that interval is wide; it is shown, not used for the verdict.
 
 # %%
 paired.to_csv(stage.out / "paired.csv", index=False)
-paired[["group", "arm", "system", "difference", "lo", "hi", "items", "clusters", "verdict"]].round(3)
+paired[["group", "arm", "system", "difference", "lo", "hi", "items", "seeds", "verdict", "cluster_lo",
+        "cluster_hi"]].round(3)
 
 # %%
-print(study_analysis.conclusion(paired, scores, same))
+print(study_analysis.conclusion(paired, plan, same))
 
 # %% [markdown]
 # ## Ability or format?
@@ -107,25 +133,35 @@ print(study_analysis.conclusion(paired, scores, same))
 # to write the `Answer:` line, not to answer better.
 
 # %%
-trained_scores = scores[scores.group == scores.group.iloc[0]] if len(scores) else scores
+trained_scores = scores[scores.group == study_analysis.HEADLINE] if len(scores) else scores
 if len(trained_scores):
-    fig, _ = plots.study_format_vs_ability(trained_scores, stage.figures / "07_format_vs_ability")
+    fig, _ = figures.study_format_vs_ability(trained_scores, stage.figures / "07_format_vs_ability")
 
 # %% [markdown]
 # ## Does the student choose the family's strategy without being told?
 # The strategy each answer used, read from its shape (numbered steps, a *Relevant facts:* list, a
 # quoted *Relevant text:*, an explanation, or just the answer), per arm and family. The red box is
 # the strategy the arm's map asked the teacher for; for the never-trained families, the one their
-# authors expected. An erased student that learned "cautious reasoning" puts its mass in the box
+# authors expected. An erased student that learned to choose its strategy puts its mass in the box
 # without ever seeing an instruction.
 
 # %%
 maps = study.arm_maps(p, selected)
 expected = {f: family_info(f)["expected_strategy"] for f in pooled["items"].family.unique()}
-use = study_analysis.strategy_use(pooled["items"], maps, expected)
+trained_items = pooled["items"][pooled["items"].trained]
+use = study_analysis.strategy_use(trained_items, maps, expected)
 use.to_csv(stage.out / "strategy_use.csv", index=False)
-fig, _ = plots.strategy_use_matrices(use, stage.figures / "07_strategy_use")
+fig, _ = figures.strategy_use_matrices(use, stage.figures / "07_strategy_use")
 study_analysis.uses_asked(use).pivot_table(index="family", columns="arm", values="uses_asked").round(2)
+
+# %% [markdown]
+# Per arm, the share of its answers on the trained families written in the strategy its map asked
+# for, with a Wilson 95% interval over answers (seeds pooled) and the n it rests on. For the base
+# model the map is the selected one: what an untrained student does when nobody asks.
+
+# %%
+rates = study_analysis.strategy_use_rates(trained_items, {**maps, "base": maps.get("recipe", {})}, expected)
+rates.round(3)
 
 # %% [markdown]
 # The same question on **grounded summaries** (notebook 06's documents): a summary needs no
@@ -139,8 +175,10 @@ summaries = pooled["summaries"]
 
 # %%
 stage.write_metrics({"scores": scores.to_dict(orient="records"), "paired": paired.to_dict(orient="records"),
-                     "conclusion": study_analysis.conclusion(paired, scores, same), "arms": list(p.study.arms), "twins": same,
-                     "seeds": p.study.seeds, "uses_asked": study_analysis.uses_asked(use).to_dict(orient="records")})
+                     "conclusion": study_analysis.conclusion(paired, plan, same), "arms": list(p.study.arms),
+                     "twins": same, "seeds": p.study.seeds, "plan": plan, "margin": margin,
+                     "strategy_use": rates.to_dict(orient="records"),
+                     "uses_asked": study_analysis.uses_asked(use).to_dict(orient="records")})
 
 # %% [markdown]
 # ## Try it
@@ -158,6 +196,7 @@ stage.write_metrics({"scores": scores.to_dict(orient="records"), "paired": paire
 #
 # **07.2 · More seeds** (reruns 07): `overrides = {"study.seeds": [1, 2, 3, 4, 5]}`
 # - *Predict:* Which intervals shrink, and by how much?
-# - *Expected:* Seeds 1-3 are reused; two more per arm are trained. The intervals narrow only a
-#   little: item-to-item and family-to-family variation, not seed noise, is most of their width, so
-#   more test items (tasks.n_test) narrow them more than more seeds.
+# - *Expected:* Seeds 1-3 are reused; two more per arm are trained. The seed part of each interval
+#   shrinks (it is divided by the number of seeds, and estimated from more of them), the item part
+#   does not: `python -m orca2_kit study --plan-only --set study.seeds=[1,2,3,4,5]` says by how much
+#   before you spend the time.

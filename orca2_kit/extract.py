@@ -5,18 +5,28 @@ Two readings, reported side by side (as lm-evaluation-harness reports named filt
 
 - **strict**: the answer is read only from a line 'Answer: ...', the format every prompt asks for.
   Whether that line exists is the *format-OK* rate. Teacher answers are verified on this reading.
-- **lenient** (format-free): the answer the response *commits to*, in any clear form. The
-  'Answer:' line if there is one; else an explicit cue ("the answer is X"); else the response's
-  concluding statement — the last sentence that names any candidate answer — if it names exactly
-  one (or, in a contrast — "X is older than Y", "X, compared to Y", "X, not Y" — the one before it). Candidates are what the task admits (a choice task's options, a text task's alternatives of
-  the same kind, e.g. the seven weekdays); a sentence naming two candidates is no commitment, so an
-  explanation that names both options is judged by the option it concludes with, not by the last
-  one mentioned. Numbers: the number after a cue or '=' in the concluding sentence, else its last
-  number (step numbers like "1." or "Step 2:" are not answers). Lists: the last listing of all the
+- **lenient** (format-free): the answer the response *commits to*, in any clear form. What the
+  response copied from its prompt is removed first (orca2_kit/echo.py: its questions, its format
+  line, a copied passage or option list). Then: the 'Answer:' line if there is one; else the last
+  explicit cue ("the answer is X"); else the response's concluding statement — the last sentence
+  that names any candidate answer — if it names exactly one (or, in a contrast — "X is older than
+  Y", "X, compared to Y", "X, not Y" — the one its comparative word, read against the question's,
+  picks). Candidates are what the task admits (a choice task's options, a text task's alternatives
+  of the same kind, e.g. the seven weekdays). Nothing is a commitment that:
+  - hedges: two or more candidates listed after a cue ("the answer is Anna or Ben", all seven
+    weekdays, "Answer: 12 or 15"), or named in the concluding sentence without a contrast;
+  - points the other way: "Anna is younger." to "Who is older?";
+  - is a question ("Does Anna have more money than Ben?") or negated ("It is not Monday.").
+  A cue followed by a value that is no candidate ("Answer: 1956" to a town question) ends the
+  search: the response committed to that value. When the task knows no alternative to its
+  reference (a full name, a DROP span), the reference listed beside a name or number of its shape
+  ("Ivo Coramb or Lena Holt") is a hedge. Numbers: the number after a cue or '=' in the concluding sentence, else its last number
+  (step numbers like "1." or "Step 2:" are not answers). Lists: the last listing of all the
   expected items, in its order.
 
 The lenient reading is what says whether a model *knows* the answer; strict minus lenient is
-what it has (not) learned about the format. Both are exact string rules, tested on real outputs.
+what it has (not) learned about the format. Both are exact string rules, tested on real outputs
+and on adversarial ones (tests/core/test_extract_adversarial.py).
 """
 from __future__ import annotations
 
@@ -25,14 +35,26 @@ import string
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
+from orca2_kit.echo import MARKER as _MARKER
+from orca2_kit.echo import direction_near, question_direction, sentences, strip_echo
+
 _ANSWER_LINE = re.compile(r"^[\s>*_#-]*(?:final\s+)?answer\s*[:：]\s*(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
 _NUMBER = re.compile(r"(?<![\w.])-?\d[\d,]*(?:\.\d+)?(?![\w])")
-# "1." / "2)" / "Step 3:" at the start of a line number a list or a step; they state no answer.
-_MARKER = re.compile(r"^\s*(?:[-*•]\s*)?(?:step\s*)?\d+\s*[.):](?:\s|$)|^\s*[-*•]\s", re.IGNORECASE | re.MULTILINE)
 # Explicit commitments in running text: "the answer is X", "answer: X" mid-line, "so the answer would be X".
 _CUE = re.compile(r"\b(?:(?:final|correct|right)\s+)?(?:answer|option|choice)\s*(?:is|would be|:|=)\s*", re.IGNORECASE)
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
 _CONTRAST = re.compile(r"\b(?:than|compared (?:to|with)|rather than|unlike|instead of)\b|,\s*(?:and\s+)?not\b", re.IGNORECASE)
+# What may stand between two listed answers ("Anna or Ben", "12, 15", "Monday Tuesday"): a hedge.
+_LIST_GAP = re.compile(r"^[\s,;/()&*_\"'-]*(?:(?:and/or|and|or|nor|vs\.?|versus|maybe|perhaps|possibly|either)[\s,;/()*_\"'-]*)*$",
+                       re.IGNORECASE)
+# "not Monday", "isn't the Monday", "never Anna" (right before the mention: "no doubt Anna" is no negation)
+_NEGATION = re.compile(r"(?:\bnot|n't|\bnever)\s+(?:the\s+|a\s+|an\s+)?$", re.IGNORECASE)
+# With no alternative known: the reference offered beside a capitalised name or a number is a hedge.
+# (Not a comma: "Lena Vellick, Founder and CEO" is an apposition.)
+_BESIDE_AFTER = re.compile(r"^\s*(?:/|\bor\b|\band/or\b)\s*[\"'*]*(?:[A-Z]|\d)")
+_BESIDE_BEFORE = re.compile(r"(?:[A-Z]\w*|\d)[\"'*]*\s*(?:/|\bor|\band/or)\s*[\"'*]*$")
+# A cue followed by a value (a number, a capitalised word, a quote, an option): an answer, not prose.
+_VALUE = re.compile(r"^[\s\"'*_(<\[]*(?:-?\d|[A-Z])")
+_CLAUSE_END = re.compile(r"[.!?](?=\s|$)|\n")
 _NUMBER_WORDS = {w: i for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
     "seventeen eighteen nineteen twenty".split())}
@@ -58,16 +80,6 @@ def strict_answer(text: str) -> Optional[str]:
     return (_clean(m.group(1)) or None) if m else None
 
 
-def sentences(text: str) -> list[str]:
-    """Sentences and lines of a response, in order (a line break always ends one); a list or step
-    marker at the start of a line ("1.", "- ", "Step 2:") is not part of the sentence."""
-    out = []
-    for line in (text or "").splitlines():
-        line = _MARKER.sub("", line, count=1)
-        out += [s.strip() for s in _SENTENCE_END.split(line) if s and s.strip()]
-    return out
-
-
 def _mentions(text: str, candidates: Sequence[str]) -> list[tuple[int, str]]:
     """(position, candidate) of every whole-word mention; a longer candidate hides a shorter one
     inside it ("New Delhi" is not also a mention of "Delhi")."""
@@ -79,67 +91,133 @@ def _mentions(text: str, candidates: Sequence[str]) -> list[tuple[int, str]]:
     return sorted((s, c) for s, _, c in found)
 
 
-def committed_candidate(text: str, candidates: Sequence[str]) -> Optional[str]:
-    """The candidate a response commits to: after the last explicit cue ("the answer is X"), else
-    the only one named in its concluding statement (the last sentence naming any); None if none is
-    named, or the concluding statement names several."""
-    text = text or ""
-    cues = list(_CUE.finditer(text))
-    for cue in reversed(cues):
-        after = _mentions(text[cue.end():cue.end() + 80], candidates)
-        if after and after[0][0] <= 3:  # the cue is followed by the candidate itself
-            return after[0][1]
-    for sent in reversed(sentences(text)):
-        mentions = _mentions(sent, candidates)
-        named = {c.lower(): c for _, c in mentions}
-        if len(named) == 1:
-            return next(iter(named.values()))
-        if named:  # "Anna is older than Ben", "sulfur, compared to zinc", "positive, not negative":
-            # a contrast commits to the one candidate before it
-            for contrast in _CONTRAST.finditer(sent):
-                before = {c.lower(): c for p, c in mentions if p < contrast.start()}
-                after = {c.lower() for p, c in mentions if p > contrast.start()}
-                if len(before) == 1 and set(before).isdisjoint(after) and after:
-                    return next(iter(before.values()))
+def _listed(text: str, mentions: list[tuple[int, str]]) -> bool:
+    """Is the first mention followed, with nothing but 'or', 'and' or commas between, by another candidate?"""
+    first = mentions[0][1].lower()
+    for (p, c), (q, d) in zip(mentions, mentions[1:]):
+        if d.lower() != first:
+            return bool(_LIST_GAP.match(text[p + len(c):q]))
+    return False
+
+
+def _clause(text: str, start: int) -> str:
+    m = _CLAUSE_END.search(text, start)
+    return text[start:m.start() if m else len(text)]
+
+
+def _beside_another(text: str, start: int, end: int) -> bool:
+    """With no alternative known, is the mention at text[start:end] listed beside something of its
+    shape ("Ivo Coramb or Lena Holt", "42 or 44")?"""
+    return bool(_BESIDE_AFTER.match(text[end:]) or _BESIDE_BEFORE.search(text[:start]))
+
+
+def _read_sentence(sent: str, candidates: Sequence[str], asked: int, alternatives: bool = True) -> Optional[str]:
+    """The candidate one sentence commits to, or None (none named, a hedge, a negation, a question,
+    or a comparison pointing the other way than the question, `asked`)."""
+    mentions = _mentions(sent, candidates)
+    named = {c.lower(): c for _, c in mentions}
+    if not named or sent.rstrip("\"')*_ ").endswith("?"):
+        return None
+    if len(named) == 1:
+        pos, c = mentions[-1]
+        if _NEGATION.search(sent[:pos]) or (asked and direction_near(sent, pos) == -asked):
             return None
+        if not alternatives and _beside_another(sent, pos, pos + len(c)):
+            return None
+        return c
+    # "Anna is older than Ben", "sulfur, compared to zinc", "positive, not negative": a contrast
+    # commits to the one before it, or to the one after it when its comparative points the other
+    # way than the question ("David has less than Tara" to "Who has more?" is Tara)
+    for contrast in _CONTRAST.finditer(sent):
+        before = {c.lower(): c for p, c in mentions if p < contrast.start()}
+        after = {c.lower(): c for p, c in mentions if p > contrast.start()}
+        if len(before) == 1 and set(before).isdisjoint(after) and after:
+            flip = asked and direction_near(sent, contrast.start()) == -asked
+            if flip and len(after) > 1:
+                return None
+            return next(iter((after if flip else before).values()))
     return None
 
 
-def _numbers(text: str, skip_markers: bool = True) -> list[tuple[int, str]]:
+def committed_candidate(text: str, candidates: Sequence[str], asked: int = 0,
+                        alternatives: bool = True) -> Optional[str]:
+    """The candidate a response commits to: after the last explicit cue, else in its concluding
+    statement; None if there is none or it hedges. A cue followed by a value that is no candidate
+    returns that value (the response committed to something else). `asked`: the question's
+    direction (echo.question_direction). `alternatives`: False when the candidates are only the
+    reference(s): then the reference offered beside anything of its shape is a hedge too."""
+    text = text or ""
+    for cue in reversed(list(_CUE.finditer(text))):
+        clause = _clause(text, cue.end())
+        mentions = _mentions(clause, candidates)
+        if mentions and mentions[0][0] <= 3:  # the cue is followed by the candidate itself
+            (p, c) = mentions[0]
+            hedge = _listed(clause, mentions) or (not alternatives and _beside_another(clause, p, p + len(c)))
+            return None if hedge else c
+        if not mentions and _VALUE.match(clause) and not _mentions(text[cue.end() + len(clause):], candidates):
+            return _clean(clause).rstrip(".,;:") or None  # "...in Mirrholm. Answer: 1956": 1956, not Mirrholm
+    sents = [s for s in sentences(text) if not s.rstrip("\"')*_ ").endswith("?")]
+    for sent in reversed(sents):
+        if _mentions(sent, candidates):
+            return _read_sentence(sent, candidates, asked, alternatives)
+    return None
+
+
+def _numbers(text: str, skip_markers: bool = True) -> list[tuple[int, int, str]]:
+    """(start, end, value) of every number, digits or words ("twelve" is 12)."""
     markers = {m.end() - 1 for m in _MARKER.finditer(text)} if skip_markers else set()
     out = []
     for m in _NUMBER.finditer(text):
         if any(m.start() <= k < m.end() + 2 for k in markers):
             continue
-        out.append((m.start(), m.group(0)))
+        out.append((m.start(), m.end(), m.group(0)))
     for m in re.finditer(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b", text, re.IGNORECASE):
-        out.append((m.start(), str(_NUMBER_WORDS[m.group(1).lower()])))
+        out.append((m.start(), m.end(), str(_NUMBER_WORDS[m.group(1).lower()])))
     return sorted(out)
+
+
+def _hedged(text: str, nums: list[tuple[int, int, str]], k: int) -> bool:
+    """Is number k offered beside a different one, with only 'or', 'and' or a comma between ("12 or 15")?"""
+    for j in (k - 1, k + 1):
+        if 0 <= j < len(nums) and nums[j][2].replace(",", "") != nums[k][2].replace(",", ""):
+            a, b = sorted((j, k))
+            if _LIST_GAP.match(text[nums[a][1]:nums[b][0]]):
+                return True
+    return False
+
+
+def _result(text: str, nums: list[tuple[int, int, str]]) -> Optional[str]:
+    """The number a worked line ends on: the one after its last '=', else its last; None if it is
+    offered beside another ("12 or 15")."""
+    eq = [k for k, n in enumerate(nums) if n[0] > text.rfind("=") >= 0]
+    k = eq[0] if eq else len(nums) - 1
+    return None if _hedged(text, nums, k) else nums[k][2]
 
 
 def committed_number(text: str, answer_line: bool = False) -> Optional[str]:
     """The number after the last explicit cue; else, in the last sentence with a number, the
     result after its last '=' or its last number (a worked step ends on its result). In an
-    'Answer:' line (`answer_line`) "62." is the answer, not the marker of a numbered step."""
+    'Answer:' line (`answer_line`) "62." is the answer, not the marker of a numbered step. Two
+    numbers offered side by side ("12 or 15") are no answer."""
     text = text or ""
     if answer_line:
         nums = _numbers(text, skip_markers=False)
-        eq = [n for p, n in nums if p > text.rfind("=") >= 0]
         if nums:
-            return eq[0] if eq else nums[-1][1]
+            return _result(text, nums)
     for cue in reversed(list(_CUE.finditer(text))):
         after = text[cue.end():].split("\n", 1)[0]
-        nums = _numbers(after[:40])
+        nums = _numbers(after[:40], skip_markers=False)  # "the answer is 7.": 7, not a step marker
         if nums and nums[0][0] <= 3:
             if "=" in after:  # "answer: 12 + 9 = 21": the result
                 res = _numbers(after[after.rfind("="):])
-                return res[0][1] if res else nums[0][1]
-            return nums[0][1]
+                return res[0][2] if res else nums[0][2]
+            return None if _hedged(after, nums, 0) else nums[0][2]
+        if not nums and _VALUE.match(after) and not _numbers(text[cue.end() + len(after):]):
+            return None  # the cue names something that is no number: that is the answer, and it is no number
     for sent in reversed(sentences(text)):
         nums = _numbers(sent)
-        if nums:
-            eq = [n for p, n in nums if "=" in sent[:p] and p > sent.rfind("=")]
-            return eq[0] if eq else nums[-1][1]
+        if nums and not sent.rstrip("\"')*_ ").endswith("?"):
+            return _result(sent, nums)
     return None
 
 
@@ -157,11 +235,12 @@ def committed_list(text: str, reference: str) -> Optional[str]:
 
 
 def lenient_answer(text: str, answer_type: str = "text", choices: Sequence[str] = (),
-                   candidates: Sequence[str] = (), reference: str = "") -> Optional[str]:
-    """The committed answer, in any clear form (see the module docstring). Inside an 'Answer:' line
-    the same reading applies ("Answer: The capital is Bangkok" commits to Bangkok)."""
+                   candidates: Sequence[str] = (), reference: str = "", prompt: str = "") -> Optional[str]:
+    """The committed answer, in any clear form (see the module docstring), after what the response
+    copied from `prompt` is removed. Inside an 'Answer:' line the same reading applies ("Answer:
+    The capital is Bangkok" commits to Bangkok)."""
     strict = strict_answer(text)
-    scope = strict if strict is not None else (text or "")
+    scope = strip_echo(strict if strict is not None else (text or ""), prompt)
     if answer_type == "number":
         return committed_number(scope, answer_line=strict is not None)
     if answer_type == "list":
@@ -170,20 +249,19 @@ def lenient_answer(text: str, answer_type: str = "text", choices: Sequence[str] 
     if reference and answer_type != "choice":
         pool = pool + [reference]  # a text task's alternatives of the same kind, and the answer itself
     if pool:
-        return committed_candidate(scope, pool) or strict
-    # No candidates known (a task file without them): the concluding sentence, credited when it
-    # states the reference as a whole phrase.
+        alternatives = len({c.lower() for c in pool}) > 1
+        found = committed_candidate(scope, pool, question_direction(prompt), alternatives)
+        # an Answer line naming no candidate is still the answer ("Answer: Mirrholm" to a full-name question)
+        return found or (strict if strict and not _mentions(strict, pool) else None)
+    # No candidates known (a task file without a reference): the concluding sentence.
     last = sentences(scope)
-    if not last:
-        return None
-    hit = reference and re.search(rf"(?<!\w){re.escape(reference)}(?!\w)", last[-1], re.IGNORECASE)
-    return reference if hit else last[-1]
+    return last[-1] if last else None
 
 
 def extract_answer(text: str, answer_type: str = "text", choices: Sequence[str] = (),
-                   candidates: Sequence[str] = (), reference: str = "") -> Extraction:
+                   candidates: Sequence[str] = (), reference: str = "", prompt: str = "") -> Extraction:
     return Extraction(strict=strict_answer(text),
-                      lenient=lenient_answer(text, answer_type, choices, candidates, reference))
+                      lenient=lenient_answer(text, answer_type, choices, candidates, reference, prompt))
 
 
 def normalize_text(s: str) -> str:
@@ -225,9 +303,10 @@ def check_answer(answer: Optional[str], reference: str, answer_type: str = "text
 
 
 def score(text: str, reference: str, answer_type: str = "text", choices: Sequence[str] = (),
-          candidates: Sequence[str] = ()) -> dict:
-    """Everything the notebooks report for one generation."""
-    ex = extract_answer(text, answer_type, choices, candidates, reference)
+          candidates: Sequence[str] = (), prompt: str = "") -> dict:
+    """Everything the notebooks report for one generation (`prompt`: the user turn it answered, so
+    that what the response copied from it is not read as an answer)."""
+    ex = extract_answer(text, answer_type, choices, candidates, reference, prompt)
     correct_strict = check_answer(ex.strict, reference, answer_type, choices)
     return {
         "answer_strict": ex.strict,

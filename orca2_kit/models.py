@@ -127,12 +127,11 @@ def resolve_device(device: str = "auto") -> str:
 
 def cpu_has_fast_bf16() -> bool:
     """AVX512-BF16 or AMX: bf16 matmuls run natively (measured here: generation ~3x faster than
-    fp32 on a 2-core AVX512-BF16 machine). Elsewhere bf16 is emulated and slower than fp32."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
+    fp32 on a 2-core AVX512-BF16 machine). Elsewhere bf16 is emulated and slower than fp32.
+    ORCA2_CPU_ISA=avx2 says no, to emulate an AVX2-only laptop (orca2_kit/machine.py)."""
+    from orca2_kit.machine import native_bf16
+
+    return native_bf16()
 
 
 def resolve_dtype(dtype: str, device: str):
@@ -144,6 +143,17 @@ def resolve_dtype(dtype: str, device: str):
     if device == "cuda":
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return torch.bfloat16 if cpu_has_fast_bf16() else torch.float32
+
+
+def training_dtype(dtype: str, method: str, device: str):
+    """The dtype the student's weights are trained in. Full fine-tuning: float32 weights everywhere
+    (on GPUs the trainer's bf16 autocast computes in bf16 and the optimizer updates fp32 master
+    weights; bf16 weights would round away AdamW's updates, which are about lr = 1e-5 relative while a
+    bf16 weight's step is 2^-8 of its value). LoRA: the frozen base in the inference dtype (bf16 on
+    GPUs and CPUs that have it), the adapters in fp32 (PEFT's default)."""
+    import torch
+
+    return torch.float32 if method == "full" else resolve_dtype(dtype, device)
 
 
 def scoring_dtype(dtype: str, device: str):
@@ -163,9 +173,25 @@ def dtype_record(params) -> dict:
     device = resolve_device(params.device)
     dtype_name = lambda d: str(d).removeprefix("torch.")  # noqa: E731
     return {"scoring": dtype_name(scoring_dtype(params.generation.dtype, device)),
-            "training_base": dtype_name(resolve_dtype(params.student.dtype, device)
-                                        if not (device == "cpu" and params.train.method == "full") else "float32"),
+            "training_base": dtype_name(training_dtype(params.student.dtype, params.train.method, device)),
             "device": device, "cpu_has_fast_bf16": cpu_has_fast_bf16()}
+
+
+# The oldest transformers the kit works with: the continuous decoder passes its KV cache as `cache=`
+# (named `past_key_values` before 5.24, which then ignores it silently and decodes without the cache:
+# wrong tokens, no error), and training sets `activation_checkpointing` (5.23).
+MIN_TRANSFORMERS = "5.24"
+
+
+def check_transformers() -> None:
+    """Refuse, in one line, a transformers older than the kit's APIs (e.g. a CUDA image's own)."""
+    import transformers
+    from packaging.version import Version
+
+    if Version(transformers.__version__) < Version(MIN_TRANSFORMERS):
+        raise RuntimeError(f"transformers {transformers.__version__} is installed; the kit needs {MIN_TRANSFORMERS} or "
+                           f"newer (the KV cache argument `cache=`, `activation_checkpointing`): "
+                           f"pip install 'transformers>={MIN_TRANSFORMERS},<6'")
 
 
 def load_tokenizer(path: str, revision: Optional[str] = None):
@@ -186,6 +212,7 @@ def load_model(path: str, device: str = "auto", dtype="auto", adapter: Optional[
     weights generate as fast as the base model). `dtype`: a name ('auto' as in resolve_dtype) or a torch dtype."""
     from transformers import AutoModelForCausalLM
 
+    check_transformers()
     device = resolve_device(device)
     dtype = resolve_dtype(dtype, device) if isinstance(dtype, str) else dtype
     model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, revision=revision)

@@ -31,14 +31,14 @@ def stage_name(key: str) -> str:
 
 
 STAGE_SECTIONS = {
-    "01_strategy_selection": ("seed", "data_dir", "student", "tasks", "generation", "strategy_selection"),
+    "01_strategy_selection": ("seed", "student", "tasks", "generation", "strategy_selection"),
     "02_teacher_prompting": ("teacher",),
     "03_prompt_erasure": ("erasure",),
     "04_sft_training": ("train",),
-    "05_benchmark_eval": ("eval",),
-    "06_hallucination": ("hallucination",),
+    "05_benchmark_eval": ("eval", "data_dir"),
+    "06_hallucination": ("hallucination", "data_dir"),
     # The study trains and scores every arm itself, each reused by the pipeline's own fingerprints (study/steps.py).
-    "07_ablation": ("study", "teacher", "erasure", "train", "eval", "hallucination"),
+    "07_ablation": ("study", "teacher", "erasure", "train", "eval", "hallucination", "data_dir"),
 }
 # The stages whose files a stage reads (05 and 06 read the suite and the student of 01 through 04).
 STAGE_INPUTS = {
@@ -50,8 +50,15 @@ STAGE_INPUTS = {
     "06_hallucination": ("04_sft_training",),
     "07_ablation": ("01_strategy_selection",),
 }
-# Top-level params no stage's results depend on: names and where it runs.
-NO_STAGE = ("profile", "description", "device")
+# Top-level params no stage's results depend on: names.
+NO_STAGE = ("profile", "description")
+# Params that count as what they resolve to on this machine, not as written ('auto' is cuda on one
+# machine and cpu on another): the device, and the dtypes it decides, are part of the fingerprint
+# of every stage that runs the student (fingerprint.machine), each with the dtype it runs in.
+RESOLVED = ("device",)
+SCORING, TRAINING = ("device", "scoring_dtype"), ("device", "training_dtype")
+MACHINE_STAGES = {"01_strategy_selection": SCORING, "04_sft_training": TRAINING, "05_benchmark_eval": SCORING,
+                  "06_hallucination": SCORING, "07_ablation": ("device", "scoring_dtype", "training_dtype")}
 # Keys that change how fast or how loudly a stage runs, never what it produces.
 OPERATIONAL = ("teacher.max_concurrency", "teacher.timeout_s", "teacher.max_retries", "teacher.requests_per_minute",
                "teacher.tokens_per_minute", "teacher.batch_poll_s", "teacher.dry_run",

@@ -1,10 +1,12 @@
 """Regenerate README.md's measured section from a run's own files; no figure is typed by hand.
 
     .venv/bin/python scripts/readme_measured.py --run outputs/offline/<run-id> \
-        [--study outputs/offline-study/<study-id>] [--bench outputs/benchmarks/*.json]
+        [--study outputs/offline-study/<study-id>] [--bench outputs/benchmarks/*.json] \
+        [--extraction outputs/benchmarks/extraction_changes*.json]
 
 --run is a run of the README's own command (`make reproduce`); --study a run of `python -m orca2_kit
-study`; --bench the JSON results the benchmark scripts write. The section between the
+study`; --bench the JSON results the benchmark scripts write; --extraction what
+scripts/extraction_changes.py wrote (the lenient verdicts issue 25's reading changed on a run). The section between the
 `<!-- measured:begin -->` and `<!-- measured:end -->` markers is replaced; everything else stays.
 """
 from __future__ import annotations
@@ -83,6 +85,11 @@ def run_section(run: Path) -> list[str]:
         n = max((r["n"] for r in rows.values()), default=0)
         out.append(f"- 05, held-out built-in test items (n={n}; chance "
                    f"{next(iter(rows.values()))['chance']:.2f}), lenient accuracy [95% CI]: " + "; ".join(lines) + ".")
+        best = m05.get("base_best")
+        if best:
+            out.append(f"- 05: the base model at its best is `{best['system']}`, its highest lenient accuracy on the "
+                       f"{best['n']} {best.get('chosen_on', 'dev')} items ("
+                       + ", ".join(f"{k} {v:.2f}" for k, v in best["lenient"].items()) + ").")
         for r in m05.get("comparisons", []):
             if "at its best" in r.get("comparison", "") and "difference" in r:
                 out.append(f"- 05 verdict, {r['items']}: student ({r['a'].split(' / ')[1]}) minus base at its best "
@@ -253,6 +260,31 @@ def bench_section(files: list[Path]) -> list[str]:
         if out else []
 
 
+def extraction_section(files: list[Path]) -> list[str]:
+    """The lenient verdicts the answer reading of issue 25 changed, per source and family or benchmark."""
+    out = []
+    for f in files:
+        d = _load(f)
+        if not d.get("rows"):
+            continue
+        where = (f"run `{d['run_id']}` (profile `{d.get('profile')}`, made at commit `{(d.get('run_commit') or '?')[:10]}`)"
+                 if d.get("run_id") else f"the harness logs in `{d.get('run')}` (no run manifest)")
+        out += [f"*Outputs of {where}, read by the lenient reading of `{d['before']}` and of "
+                f"`{(d.get('after') or '?')[:10]}`:*", "",
+                "| outputs | family / benchmark | n | verdicts changed (right before / right now) | lenient before | after |",
+                "|---|---|---:|---:|---:|---:|"]
+        out += [f"| {r['source']} | {r['group']} | {r['n']} | {r['changed']} ({r['lost']} / {r['gained']}) | "
+                f"{r['old_acc']:.3f} | {r['new_acc']:.3f} |" for r in d["rows"]]
+        n, changed = sum(r["n"] for r in d["rows"]), sum(r["changed"] for r in d["rows"])
+        out += ["", f"{changed} of {n} verdicts changed.", ""]
+    if not out:
+        return []
+    return ["### Answer reading: the verdicts issue 25's lenient rules changed", "",
+            "The lenient reading no longer credits what a response copied from its prompt, a hedge, a negation, a "
+            "question or a comparison pointing the other way, and a cue followed by a non-candidate ends its search "
+            "(`scripts/extraction_changes.py`).", ""] + out
+
+
 def cpu_name() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -302,15 +334,18 @@ def main(argv=None) -> int:
     ap.add_argument("--run", type=Path, required=True)
     ap.add_argument("--study", type=Path)
     ap.add_argument("--bench", type=Path, nargs="*", default=[])
+    ap.add_argument("--extraction", type=Path, nargs="*", default=[])
     ap.add_argument("--readme", type=Path, default=ROOT / "README.md")
     args = ap.parse_args(argv)
     body = [f"Measured on {cpu_name()} ({platform.machine()}), {len(__import__('os').sched_getaffinity(0))} CPU cores, "
             f"{'with' if 'avx512_bf16' in Path('/proc/cpuinfo').read_text() else 'without'} AVX512-BF16, no GPU. "
             "Regenerate with `.venv/bin/python scripts/readme_measured.py --run <run dir> [--study <study dir>] "
-            "[--bench outputs/benchmarks/*.json]`.", ""]
+            "[--bench outputs/benchmarks/*.json] [--extraction outputs/benchmarks/extraction_changes*.json]`.", ""]
     body += run_section(args.run)
     if args.study:
         body += [""] + study_section(args.study)
+    if args.extraction:
+        body += [""] + extraction_section(args.extraction)
     if args.bench:
         body += [""] + bench_section(args.bench)
     text = args.readme.read_text()

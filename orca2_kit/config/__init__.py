@@ -24,7 +24,7 @@ from orca2_kit.config.messages import format_errors  # noqa: F401
 from orca2_kit.config.overrides import apply_overrides, parse_override  # noqa: F401
 from orca2_kit.config.params import Params  # noqa: F401
 from orca2_kit.config.selection import StrategySelectionConfig  # noqa: F401
-from orca2_kit.config.study import ARM_SECTIONS, DEFAULT_ARMS, StudyConfig  # noqa: F401
+from orca2_kit.config.study import ARM_SECTIONS, DEFAULT_ARMS, LearningCurveConfig, PlanningConfig, StudyConfig  # noqa: F401
 from orca2_kit.config.teacher import TeacherConfig  # noqa: F401
 from orca2_kit.config.train import ACCELERATE_CONFIGS, TrainConfig, resolve_accelerate_config  # noqa: F401
 from orca2_kit.errors import ConfigError  # noqa: F401

@@ -23,6 +23,32 @@ DEFAULT_ARMS = {
 ARM_SECTIONS = ("teacher.", "erasure.", "train.")
 
 
+class PlanningConfig(Section):
+    """What the study's power is computed from before any arm trains (orca2_kit/study/power.py).
+    Stated values, chosen on the conservative side; a pilot run (`study --plan-only --pilot RUN`)
+    replaces item_sd and answer_var with a run's own, and the study reports the achieved values."""
+    # spread of the per-item difference between two arms (one seed each): 0.5 is what a trained
+    # student and its base model showed on an offline run's trained families (25% of items discordant;
+    # two trained arms differ less)
+    item_sd: float = Field(0.5, gt=0, le=1)
+    # answer-level variance within an item across training seeds (0.25 at most: every item a coin flip
+    # whatever the seed); 0.1: two seeds of one arm disagree on about a fifth of the items
+    answer_var: float = Field(0.1, gt=0, le=0.25)
+    seed_sd: float = Field(0.02, ge=0, le=0.5, description="seed-to-seed spread of an arm's accuracy")
+    # an interval inside ±margin is reported as "equivalent within" it (an effect that large was looked for)
+    margin: float = Field(0.10, gt=0, lt=1)
+
+
+class LearningCurveConfig(Section):
+    """`python -m orca2_kit learning-curve`: the recipe's dev accuracy at several training sizes, and
+    the rule that picks the study's size (orca2_kit/study/learning_curve.py), stated before the curve is seen."""
+    sizes: list[int] = Field(default_factory=lambda: [8, 24, 72], min_length=2, description="training items per family")
+    seeds: list[int] = Field(default_factory=lambda: [1, 2], min_length=1)
+    min_gain: float = Field(0.02, ge=0, lt=1, description="a next size gaining less than this: the student has stopped improving")
+    max_size: Optional[int] = Field(None, ge=1, description="the largest size the study's time allows")
+    max_new_tokens: int = Field(160, ge=1, description="dev answers' token budget")
+
+
 class StudyConfig(Section):
     """The ablation study (python -m orca2_kit study, notebook 07)."""
     # training seeds per trained arm; the suite, the strategy map and the teacher's answers stay the
@@ -33,6 +59,8 @@ class StudyConfig(Section):
     benchmark_limit: Optional[int] = Field(10, ge=0, description="documents per real benchmark; 0: none")
     grounded_items: int = Field(6, ge=0, description="built-in grounded items summarised per arm (strategy use)")
     n_boot: int = Field(2000, ge=100)
+    planning: PlanningConfig = Field(default_factory=PlanningConfig)
+    learning_curve: LearningCurveConfig = Field(default_factory=LearningCurveConfig)
 
     @field_validator("arms")
     @classmethod

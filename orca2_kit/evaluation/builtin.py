@@ -10,6 +10,12 @@ accuracy (only the 'Answer:' line counts), the **format-OK** rate, the accuracy 
 answers, the share of generations the token limit **cut**, and the **chance** level. The verdict
 ("is the student ahead?") is read on lenient accuracy; how much better the student follows the
 answer format is its own number (the format-OK difference), never folded into the verdict.
+
+Intervals resample the design's units: items within each family (the suite draws a fixed number
+per family), so they say how far a figure could move on other items of these families. The student
+is one training run (one seed): how much another seed would move it is not in any interval here
+(notebook 07 trains several). "The base at its best" is the message it scores highest with on the
+dev split, chosen before it is compared on the test items.
 """
 from __future__ import annotations
 
@@ -19,16 +25,19 @@ from orca2_kit.scoring import cut_not_in_loop, evaluate_model
 from orca2_kit.stats import bootstrap_ci
 from orca2_kit.tasks.base import TaskItem
 
-def base_and_student(p, items: list[TaskItem], adapter, train_metrics_path, max_new_tokens: int) -> tuple[pd.DataFrame, list[dict]]:
+def base_and_student(p, items: list[TaskItem], adapter, train_metrics_path, max_new_tokens: int,
+                     dev_items: list[TaskItem] = ()) -> tuple[pd.DataFrame, list[dict], pd.DataFrame]:
     """Notebook 05's built-in evaluation: the base model under the profile's system messages (and
     its template's own default, `none`, when eval.base_under_none), the student under the profile's;
-    a `trained` column says whether the student trained on the item's family."""
+    a `trained` column says whether the student trained on the item's family. The base model also
+    answers `dev_items` under each of its messages (the third frame), to choose its best message
+    on items the comparison does not use (best_base_message)."""
     from orca2_kit.models import load_student
 
     modes = list(p.eval.system_messages)
     runs = [("base", None, modes + (["none"] if p.eval.base_under_none and "none" not in modes else [])),
             ("student", adapter, modes)]
-    results, skipped = [], []
+    results, skipped, dev = [], [], pd.DataFrame()
     for name, weights, systems in runs:
         model, tokenizer = load_student(p.student, p.device, adapter=str(weights) if weights else None,
                                         scoring=p.generation.dtype)
@@ -37,10 +46,28 @@ def base_and_student(p, items: list[TaskItem], adapter, train_metrics_path, max_
                                        p.generation.max_prompt_tokens, p.erasure.system_message_file)
         results.append(samples)
         skipped += skip
+        if name == "base" and dev_items:
+            dev, _ = evaluate_model(model, tokenizer, list(dev_items), systems, name, max_new_tokens,
+                                    p.generation.batch_size, p.generation.max_prompt_tokens, p.erasure.system_message_file)
         del model
     samples = pd.concat(results, ignore_index=True)
     samples["trained"] = ~samples.family.isin(p.tasks.heldout_families)
-    return samples, skipped
+    return samples, skipped, dev
+
+
+def best_base_message(scored: pd.DataFrame) -> dict:
+    """The base model's best system message: the highest lenient accuracy on `scored` (the dev split:
+    items the comparison does not use, so the choice cannot favour it on the test items); ties go to
+    the first message scored. Returns the message, each message's accuracy, and n."""
+    base = scored[scored.model == "base"]
+    acc = base.groupby("system", sort=False)["correct_lenient"].mean()
+    return {"system": str(acc.idxmax()), "lenient": {k: float(v) for k, v in acc.items()},
+            "n": int(base.groupby("system", sort=False).size().min())}
+
+
+def _strata(g: pd.DataFrame):
+    """Each row's family, the unit the suite was drawn in (None when the rows have no family)."""
+    return g["family"].to_numpy() if "family" in g else None
 
 
 def assert_same_template(tokenizer, train_metrics_path) -> str:
@@ -58,13 +85,14 @@ def assert_same_template(tokenizer, train_metrics_path) -> str:
 
 
 def summarize(samples: pd.DataFrame, by=("model", "system"), seed: int = 0) -> pd.DataFrame:
-    """The evaluation table: lenient and strict accuracy with 95% CIs, format-OK, accuracy among
-    format-OK answers, the share cut by the token limit, and chance, per group of `by`."""
+    """The evaluation table: lenient and strict accuracy with 95% CIs (items redrawn within their
+    families), format-OK, accuracy among format-OK answers, the share cut by the token limit, and
+    chance, per group of `by`."""
     rows = []
     for key, g in samples.groupby(list(by), sort=False):
         key = key if isinstance(key, tuple) else (key,)
-        lo, hi = bootstrap_ci(g["correct_lenient"], seed=seed)
-        slo, shi = bootstrap_ci(g["correct_strict"], seed=seed)
+        lo, hi = bootstrap_ci(g["correct_lenient"], seed=seed, strata=_strata(g))
+        slo, shi = bootstrap_ci(g["correct_strict"], seed=seed, strata=_strata(g))
         ok = g[g["format_ok"].astype(bool)]
         rows.append({**dict(zip(by, key)), "n": len(g),
                      "lenient": g["correct_lenient"].mean(), "lenient_lo": lo, "lenient_hi": hi,
@@ -111,14 +139,15 @@ def per_family(samples: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
 def paired_difference(samples: pd.DataFrame, system_a: str, system_b: str | None = None, a: str = "student",
                       b: str = "base", metric: str = "correct_lenient", seed: int = 0) -> dict:
     """`a` under `system_a` minus `b` under `system_b` (default: the same message), on the same
-    items, with a paired bootstrap CI."""
+    items, with a paired bootstrap CI (items redrawn within their families)."""
     system_b = system_b or system_a
-    x = samples[(samples.model == a) & (samples.system == system_a)].set_index("id")[metric].astype(float)
+    xa = samples[(samples.model == a) & (samples.system == system_a)].set_index("id")
+    x = xa[metric].astype(float)
     y = samples[(samples.model == b) & (samples.system == system_b)].set_index("id")[metric].astype(float)
     d = (x - y).dropna()
     if not len(d):
         return {}
-    lo, hi = bootstrap_ci(d, seed=seed)
+    lo, hi = bootstrap_ci(d, seed=seed, strata=xa.loc[d.index, "family"].to_numpy() if "family" in xa else None)
     return {"a": f"{a} / {system_a}", "b": f"{b} / {system_b}", "metric": metric, "difference": float(d.mean()),
             "ci_low": lo, "ci_high": hi, "n": int(len(d))}
 
@@ -130,18 +159,21 @@ def verdict(diff: dict) -> str:
     return "ahead" if diff["ci_low"] > 0 else "behind" if diff["ci_high"] < 0 else "not distinguishable"
 
 
-def comparisons(samples: pd.DataFrame, trained_system: str, seed: int = 0) -> pd.DataFrame:
+def comparisons(samples: pd.DataFrame, trained_system: str, seed: int = 0, best: str | None = None) -> pd.DataFrame:
     """The paired comparisons notebook 05 reads: the student against the base under each system
     message both were scored with, and the student (under the message it was trained with) against
-    the base *at its best* message — both on lenient accuracy — and, apart, the format gain."""
+    the base *at its best* message — both on lenient accuracy — and, apart, the format gain. `best`:
+    the base's best message chosen on the dev split (best_base_message); without it, it is chosen on
+    these same items, and the comparison's name says so."""
     rows = []
     systems = [s for s in dict.fromkeys(samples.system) if ((samples.model == "student") & (samples.system == s)).any()]
     for s in systems:
         rows.append({"comparison": f"same message ({s})", **paired_difference(samples, s, seed=seed)})
     base = samples[samples.model == "base"]
     if len(base) and ((samples.model == "student") & (samples.system == trained_system)).any():
-        best = base.groupby("system")["correct_lenient"].mean().idxmax()
-        rows.append({"comparison": f"student ({trained_system}) vs base at its best ({best})",
+        where = "chosen on dev" if best else "chosen on these items"
+        best = best or base.groupby("system", sort=False)["correct_lenient"].mean().idxmax()
+        rows.append({"comparison": f"student ({trained_system}) vs base at its best ({best}, {where})",
                      **paired_difference(samples, trained_system, best, seed=seed)})
         rows.append({"comparison": f"format gain: format-OK rate, student ({trained_system}) - base ({best})",
                      **paired_difference(samples, trained_system, best, metric="format_ok", seed=seed)})

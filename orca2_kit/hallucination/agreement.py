@@ -72,7 +72,7 @@ def agreement(rows: list[dict]) -> dict:
 
 
 def summary_line(name: str, a: dict) -> str:
-    from orca2_kit.hallucination.metrics import wilson
+    from orca2_kit.stats import wilson
 
     fa = len(a["false_alarms"])
     return (f"{name}: {a['n']} summaries. Of the {a['n_in_scope']} with a wrong fact of a kind the checker reads it "

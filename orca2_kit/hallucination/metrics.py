@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from orca2_kit.stats import wilson
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -80,16 +82,6 @@ def mean_with_ci(values, n_boot: int = N_BOOT, seed: int = 0) -> dict:
     lo, hi = np.percentile(means, [2.5, 97.5])
     # Percentiles can miss the point estimate by a hair on tiny samples; keep lo <= mean <= hi.
     return {"mean": m, "lo": min(float(lo), m), "hi": max(float(hi), m), "n": int(len(v))}
-
-
-def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """Wilson score 95% interval of k successes in n: unlike a bootstrap it does not collapse to a
-    point at 0/n or n/n (0 of 2 is [0, 0.66], not [0, 0])."""
-    if n == 0:
-        return (float("nan"), float("nan"))
-    p, d = k / n, 1 + z * z / n
-    centre, half = (p + z * z / (2 * n)) / d, z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return (max(0.0, float(centre - half)), min(1.0, float(centre + half)))
 
 
 def rate_with_ci(flags: list[bool], n_boot: int = N_BOOT, seed: int = 0) -> dict:

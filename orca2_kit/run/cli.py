@@ -36,6 +36,19 @@ def main(argv=None) -> int:
     st.add_argument("--run-id", help="name of the study folder (default: study-<timestamp>)")
     st.add_argument("--out", default=None, help="output root (default: outputs/)")
 
+    st.add_argument("--plan-only", action="store_true",
+                    help="print the study's design and its power (minimum detectable differences), train nothing")
+    st.add_argument("--pilot", metavar="RUN_DIR", help="with --plan-only: take the planning values from a finished "
+                    "offline run's own outcomes (notebook 05) instead of the profile's stated ones")
+
+    lc = sub.add_parser("learning-curve", help="the recipe's dev accuracy at several training sizes, and the size "
+                        "the profile's rule picks for the study (study.learning_curve)")
+    lc.add_argument("--profile", default="offline-study")
+    lc.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    lc.add_argument("--resume", metavar="RUN_DIR", help="continue a learning curve in place")
+    lc.add_argument("--run-id", help="name of the folder (default: curve-<timestamp>)")
+    lc.add_argument("--out", default=None, help="output root (default: outputs/)")
+
     sub.add_parser("prepare", help="convert the embedded student once (GGUF -> safetensors cache)")
 
     # workshop: bundle / unbundle / report / exercises
@@ -70,6 +83,10 @@ def main(argv=None) -> int:
             return _workshop(args)
         if args.cmd == "data":
             return args.func(args)
+        if args.cmd == "study" and args.plan_only:
+            from orca2_kit.study.power import print_plan
+
+            return print_plan(load_params(args.profile, args.overrides), args.pilot)
         from orca2_kit.run.runner import Interrupted, StageFailed, run
 
         kw = {"out_root": args.out} if args.out else {}
@@ -81,6 +98,10 @@ def main(argv=None) -> int:
             kw["pipeline"] = STUDY
             args.only = args.start = None
             args.run_id = args.run_id or time.strftime("study-%Y%m%d-%H%M%S")
+        elif args.cmd == "learning-curve":
+            from orca2_kit.run.curve import learning_curve_command
+
+            return learning_curve_command(args, kw)
         elif args.exercise:
             kw["exercise"] = args.exercise
         try:

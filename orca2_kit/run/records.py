@@ -1,14 +1,15 @@
 """Resuming a run: which recorded stage results can be reused, and why a stage must run again.
 
-The runner records each stage's fingerprint (orca2_kit/fingerprint.py) and params in the manifest;
-`plan(params, manifest)` says, per stage, whether its results can be reused or why it must run.
+The runner records each stage's fingerprint (orca2_kit/fingerprint.py), params and the kit commit
+that made it in the manifest; `plan(params, manifest)` says, per stage, whether its results can be
+reused or why it must run, and `made_by` which commit made a result a resume reuses.
 """
 from __future__ import annotations
 
 import json
 from typing import Optional
 
-from orca2_kit.fingerprint import fingerprints, stage_params
+from orca2_kit.fingerprint import fingerprints, kit_commit, stage_params
 from orca2_kit.pipeline import STAGE_INPUTS, STAGES
 
 
@@ -63,5 +64,19 @@ def _legacy_params(manifest: dict, stage: str) -> Optional[dict]:
 
 
 def record(params, stage: str) -> dict:
-    """What the manifest keeps per stage: its fingerprint and the params it ran with."""
-    return {"fingerprint": fingerprints(params)[stage], "params": stage_params(params, stage)}
+    """What the manifest keeps per stage: its fingerprint, the params it ran with, the kit's commit."""
+    return {"fingerprint": fingerprints(params)[stage], "params": stage_params(params, stage), "commit": kit_commit()}
+
+
+def made_by(manifest: dict, stage: str) -> str:
+    """'' when a reused stage was made by this commit of the kit, else which commit made it: the code
+    is not in the fingerprint, so a resume across commits says what it reuses from where."""
+    made = (manifest.get("stages", {}).get(stage) or {}).get("commit")
+    now = kit_commit()
+    if made == now:
+        return ""
+    return f"made by commit {short_commit(made) if made else '(not recorded)'}, this is {short_commit(now)}"
+
+
+def short_commit(commit: str) -> str:
+    return commit[:10] + ("+dirty" if commit.endswith("+dirty") else "") if len(commit) >= 40 else commit

@@ -18,6 +18,7 @@ from orca2_kit.fingerprint import hash_tree, model_hash
 from orca2_kit.run.manifest import git_state, read_manifest, secret_values, versions
 from orca2_kit.run.manifest import write_manifest as _write_manifest
 from orca2_kit.run.interrupts import stop_on_signals
+from orca2_kit import machine
 from orca2_kit.run import records
 from orca2_kit.run.lock import HOLDER_ENV, RunLock
 from orca2_kit.pipeline import STAGES, stage_name
@@ -291,7 +292,8 @@ def _run_stages(params: Params, run_dir: Path, stages: list[str], why: dict, res
             if s in stages:
                 log(f"orca2-kit: {s}: runs" + (f" ({why[s]})" if why.get(s) else ""))
             elif not why.get(s):
-                log(f"orca2-kit: {s}: reused (fingerprint matches)")
+                other = records.made_by(read_manifest(run_dir), s)
+                log(f"orca2-kit: {s}: reused (fingerprint matches" + (f"; {other})" if other else ")"))
             elif stages and stages[0] in pipeline and pipeline.index(s) < pipeline.index(stages[0]):
                 log(f"orca2-kit: warning: {s} is not rerun although {why[s]}; the stages after it read its old results")
         if not stages:
@@ -306,6 +308,12 @@ def _run_stages(params: Params, run_dir: Path, stages: list[str], why: dict, res
     from orca2_kit.models import dtype_record
 
     manifest["dtypes"] = dtype_record(params)  # what 'auto' resolved to on this machine
+    manifest["machine"] = machine.announce(params.profile, log)  # its class, and what the profile took on one
+    if "07_ablation" in stages:  # the study's design and power, recorded before any arm trains
+        from orca2_kit.study import power
+
+        manifest["study_plan"] = power.for_profile(params)
+        log(power.describe(manifest["study_plan"]))
     write_manifest(run_dir, manifest)
     log(f"orca2-kit: profile '{params.profile}', run dir {run_dir}")
     manifest["data"] = announce_data(params, stages, log)  # which real benchmarks run, which are skipped and why

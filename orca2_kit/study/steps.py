@@ -19,7 +19,8 @@ import pandas as pd
 from orca2_kit import erasure, teacher, train
 from orca2_kit.config import dump_params
 from orca2_kit.evaluation.harness import agreement
-from orca2_kit.fingerprint import digest, fingerprints, stage_params
+from orca2_kit.fingerprint import digest, fingerprints, kit_commit, stage_params
+from orca2_kit.generation import system_text
 from orca2_kit.hallucination.summarise import summarise_items
 from orca2_kit.models import load_student
 from orca2_kit.scoring import evaluate_model
@@ -29,9 +30,12 @@ STAGE_DIR = "07_ablation"
 
 
 def _reuse(folder: Path, fp: str, log) -> bool:
-    """True if `folder` finished with fingerprint `fp`; a folder of other params is set aside."""
+    """True if `folder` finished with fingerprint `fp` (saying so when another commit of the kit made
+    it); a folder of other params is set aside."""
     done = folder / "done.json"
-    if done.is_file() and json.loads(done.read_text()).get("fingerprint") == fp:
+    info = json.loads(done.read_text()) if done.is_file() else {}
+    if info.get("fingerprint") == fp:
+        _made_by(folder, info, log)
         return True
     if folder.exists():
         aside = folder.with_name(f"{folder.name}.stale-{int(time.time())}")
@@ -40,8 +44,15 @@ def _reuse(folder: Path, fp: str, log) -> bool:
     return False
 
 
+def _made_by(folder: Path, info: dict, log) -> None:
+    """The code is not in the fingerprint: a result reused across commits says which one made it."""
+    made, now = info.get("commit"), kit_commit()
+    if made != now:
+        log(f"{folder}: reused, made by commit {(made or '(not recorded)')[:10]} (this is {now[:10]})")
+
+
 def _finish(folder: Path, fp: str, **info) -> None:
-    (folder / "done.json").write_text(json.dumps({"fingerprint": fp, **info}, indent=2))
+    (folder / "done.json").write_text(json.dumps({"fingerprint": fp, "commit": kit_commit(), **info}, indent=2))
 
 
 def teacher_answers(arm: Arm, run_dir: Path, log=print) -> pd.DataFrame:
@@ -55,12 +66,15 @@ def teacher_answers(arm: Arm, run_dir: Path, log=print) -> pd.DataFrame:
     return pd.read_json(folder / "answers.jsonl", lines=True)
 
 
-def train_arm(arm: Arm, seed: int, answers: pd.DataFrame, run_dir: Path, log=print) -> Path:
+def train_arm(arm: Arm, seed: int, answers: pd.DataFrame, run_dir: Path, log=print, made_from: dict | None = None,
+              root: str = f"{STAGE_DIR}/arms") -> Path:
     """Stages 03 and 04 for an arm and a training seed; returns the seed's folder (reused when its
-    stage-04 fingerprint is unchanged)."""
+    stage-04 fingerprint, and `made_from`, e.g. a subset of the answers, are unchanged)."""
     params = arm.with_seed(seed)
-    folder = Path(run_dir) / STAGE_DIR / "arms" / arm.name / f"seed-{seed}"
+    folder = Path(run_dir) / root / arm.name / f"seed-{seed}"
     fp = fingerprints(params)["04_sft_training"]
+    if made_from:
+        fp = digest({"04_sft_training": fp, **made_from})
     if _reuse(folder, fp, log):
         log(f"{arm.name} / seed {seed}: trained already, reused")
         return folder
@@ -76,11 +90,14 @@ def train_arm(arm: Arm, seed: int, answers: pd.DataFrame, run_dir: Path, log=pri
 
 def scoring_fingerprint(params, trained_from: str, items, docs: list[dict], grounded, budget: int) -> str:
     """What an arm-seed's scores depend on: the student (its stage-04 fingerprint, or the base
-    model's stage-01 one), every key the study's scoring reads (`eval`, `hallucination`, `study`),
-    the items, documents and grounded items, and the token budget."""
+    model's stage-01 one), every key the study's scoring reads (`eval`, `hallucination`, `study`,
+    with the machine and the files they name), the system messages' texts as the student sees them
+    (erasure.system_message_file's contents included), the items, documents and grounded items,
+    and the token budget."""
+    systems = {m: system_text(m, params.erasure.system_message_file) for m in params.study.system_messages}
     return digest({"student": trained_from, "eval": stage_params(params, "05_benchmark_eval"),
                    "hallucination": stage_params(params, "06_hallucination"), "study": params.study.model_dump(mode="json"),
-                   "items": [it.id for it in items], "documents": [d["id"] for d in docs],
+                   "system_messages": systems, "items": [it.id for it in items], "documents": [d["id"] for d in docs],
                    "grounded": [g.id for g in grounded], "budget": budget})
 
 
@@ -93,7 +110,9 @@ def evaluate_arm(arm: Arm, seed: int, folder: Path, items, docs: list[dict], gro
     fp = scoring_fingerprint(params, fingerprints(params)[stage], items, docs, grounded, budget)
     done = folder / "eval" / "done.json"
     files = {k: folder / "eval" / f"{k}.jsonl" for k in ("items", "benchmarks", "summaries")}
-    if done.is_file() and json.loads(done.read_text()).get("fingerprint") == fp:
+    info = json.loads(done.read_text()) if done.is_file() else {}
+    if info.get("fingerprint") == fp:
+        _made_by(folder / "eval", info, log)
         return {k: pd.read_json(f, lines=True) if f.stat().st_size > 2 else pd.DataFrame() for k, f in files.items()}
     shutil.rmtree(folder / "eval", ignore_errors=True)  # unfinished, or scored under other settings
     (folder / "eval").mkdir(parents=True)
@@ -110,7 +129,7 @@ def evaluate_arm(arm: Arm, seed: int, folder: Path, items, docs: list[dict], gro
     del model
     for k, df in out.items():
         df.to_json(files[k], orient="records", lines=True)
-    done.write_text(json.dumps({"fingerprint": fp, "eval_s": round(time.time() - t0, 1)}))
+    _finish(folder / "eval", fp, eval_s=round(time.time() - t0, 1))
     log(f"{arm.name} / seed {seed}: evaluated in {time.time() - t0:.0f} s")
     return out
 

@@ -6,6 +6,7 @@ held-out items.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import random
@@ -64,20 +65,24 @@ class LeakageError(RuntimeError):
 
 def leak_keys(item: TaskItem) -> set[str]:
     """The partitioned facts an item rests on (people, invented names and towns, countries, capitals,
-    elements), named in its prompt or reference: none of them may appear in a training answer."""
-    from orca2_kit.tasks.facts import COUNTRIES, ELEMENTS, FIRST_NAMES, PEOPLE, SURNAMES
-    from orca2_kit.tasks.families import TOWNS
-
+    elements, verbs), named in its prompt or reference: none of them may appear in a training answer."""
     text = f"{item.prompt}\n{item.reference}"
-    vocab = [c for row in COUNTRIES for c in row[:2]] + [e[0] for e in ELEMENTS] + [p[0] for p in PEOPLE]
-    vocab += list(FIRST_NAMES) + list(SURNAMES) + list(TOWNS)
-    return {v for v in vocab if _whole_word(v, text)}
+    return {v for v, pattern in _leak_vocab() if pattern.search(text)}
 
 
-def _whole_word(word: str, text: str) -> bool:
+@functools.lru_cache(maxsize=1)
+def _leak_vocab() -> tuple:
+    """(name, its whole-word pattern) for every entry of the partitioned tables, compiled once: there
+    are more than the re module's cache holds, and recompiling them per item took most of a check."""
     import re
 
-    return re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text, re.IGNORECASE) is not None
+    from orca2_kit.tasks.facts import COUNTRIES, ELEMENTS, FIRST_NAMES, OTHER_COUNTRIES, PEOPLE, SURNAMES, VERBS
+    from orca2_kit.tasks.families import TOWNS
+
+    vocab = [c for row in COUNTRIES for c in row[:2]] + [e[0] for e in ELEMENTS] + [p[0] for p in PEOPLE]
+    vocab += list(FIRST_NAMES) + list(SURNAMES) + list(TOWNS) + [c for c, _ in OTHER_COUNTRIES]
+    vocab += [v for v, _ in VERBS]  # a verb's base form (past_tense): no other family's text names one
+    return tuple((v, re.compile(rf"(?<!\w){re.escape(v)}(?!\w)", re.IGNORECASE)) for v in dict.fromkeys(vocab))
 
 
 def check_leakage(heldout_items: Iterable[TaskItem], training_texts: Iterable[str]) -> dict:

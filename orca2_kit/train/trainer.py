@@ -19,7 +19,7 @@ import os
 import time
 from pathlib import Path
 
-from orca2_kit.train.batches import LengthBucketSampler, PaddingMeter
+from orca2_kit.train.batches import LengthBucketSampler, PackedRows, PaddingMeter
 from orca2_kit.train.checks import check_examples
 from orca2_kit.train.launch import STAGE_DIR, last_checkpoint
 
@@ -98,23 +98,39 @@ def loss_on_labelled_positions(trainer, model, inputs, num_items_in_batch=None):
     return loss
 
 
+# Attention kernels that keep packed examples apart: flash attention reads the boundaries of TRL's
+# flattened batch (varlen); sdpa and eager get transformers' per-example masks from position ids in
+# rows kept as rows (batches.PackedRows). None: transformers' default, sdpa.
+VARLEN = ("flash_attention", "kernels-community/flash")
+MASKED = (None, "sdpa", "eager")
+
+
+def flash_attention(params) -> bool:
+    return (params.train.attn_implementation or "").startswith(VARLEN)
+
+
 def use_packing(params, device: str) -> bool:
-    """Packing without cross-example attention needs a kernel that reads sequence boundaries from
-    position ids (flash attention); elsewhere packed rows would attend across examples."""
+    """Packing is exact (no attention across examples) with flash attention (TRL's padding-free
+    batches) and with sdpa/eager (PackedRows). auto packs where it is also fast: flash attention on
+    a GPU; `packing: true` packs with any of them, on any device."""
     mode = params.train.packing
-    flash = (params.train.attn_implementation or "").startswith(("flash_attention", "kernels-community/flash"))
-    if mode is True and not (device == "cuda" and flash):
-        raise ValueError("train.packing: true needs a GPU and train.attn_implementation: flash_attention_2 "
-                         "(padding-free packing); use auto or false")
-    return mode is True or (mode == "auto" and device == "cuda" and flash)
+    attn = params.train.attn_implementation
+    if mode is True and not (flash_attention(params) or attn in MASKED):
+        raise ValueError(f"train.packing: true needs an attention kernel that keeps packed examples apart: "
+                         f"flash_attention_2 (or _3), sdpa or eager, not train.attn_implementation: '{attn}'; "
+                         "use packing: auto or false, or one of those kernels")
+    return mode is True or (mode == "auto" and device == "cuda" and flash_attention(params))
 
 
-def sft_config(params, out_dir: Path, device: str):
-    """TRL's own SFTConfig, with device-aware defaults.
+def sft_config(params, out_dir: Path, device: str, **overrides):
+    """TRL's own SFTConfig, with device-aware defaults (`overrides`: SFTConfig fields to change, for
+    benchmarks and tests).
 
     TRL's defaults (bf16 autocast on, gradient checkpointing on) make a step ~26x slower on a CPU;
-    there we turn both off (a bf16 *base* is loaded directly where the CPU has native bf16) and
-    checkpoint activations only on GPUs for full fine-tuning.
+    there we turn both off (a bf16 *base* is loaded directly where the CPU has native bf16). On GPUs
+    activations are checkpointed, LoRA included: without it a LoRA step of a 1.5B model keeps about
+    4.7 MB per token (measured with saved-tensor hooks on Qwen2.5-1.5B's shape, bf16 autocast), and
+    the gpu profile's 16 rows of up to 2048 tokens would need over 100 GB.
     """
     import torch
     from trl import SFTConfig
@@ -122,20 +138,34 @@ def sft_config(params, out_dir: Path, device: str):
     t = params.train
     on_gpu = device == "cuda"
     packing = use_packing(params, device)
-    return SFTConfig(
+    return SFTConfig(**{**dict(
         output_dir=str(out_dir / "checkpoints"),
         num_train_epochs=t.epochs, max_steps=t.max_steps, learning_rate=t.learning_rate,
         per_device_train_batch_size=t.per_device_batch_size, gradient_accumulation_steps=t.gradient_accumulation_steps,
         warmup_steps=t.warmup_ratio, lr_scheduler_type="cosine", max_length=t.max_length,
         completion_only_loss=True, bf16=on_gpu and torch.cuda.is_bf16_supported(), fp16=False, use_cpu=not on_gpu,
-        activation_checkpointing=on_gpu and t.method == "full",  # (transformers 5 renamed gradient_checkpointing)
+        activation_checkpointing=on_gpu,  # (transformers 5.23 renamed gradient_checkpointing)
         packing=packing, padding_free=packing,
         # length-bucketed batches (LengthBucketSampler): far less padding than random ones
         train_sampling_strategy="random" if packing else "group_by_length",
         logging_steps=t.logging_steps, save_strategy="steps", save_steps=t.save_steps, save_total_limit=2,
         report_to=list(t.report_to) or "none",
         seed=params.train_seed(), data_seed=params.train_seed(), dataloader_num_workers=0, disable_tqdm=False,
-    )
+    ), **overrides})
+
+
+def build_trainer(params, model, dataset, tokenizer, out_dir: Path, device: str, **overrides):
+    """The kit's trainer over `dataset` (prompt-completion conversations, or token ids with a
+    completion mask): (trainer, its PaddingMeter, its SFTConfig). Packed rows are kept as rows where
+    the attention kernel needs them to be (PackedRows). `overrides`: SFTConfig fields (sft_config)."""
+    cfg = sft_config(params, out_dir, device, **overrides)
+    trainer = trainer_class()(model=model, args=cfg, train_dataset=dataset, processing_class=tokenizer,
+                              peft_config=lora_config(params) if params.train.method == "lora" else None)
+    collator = trainer.data_collator
+    if cfg.packing and not flash_attention(params):
+        collator = PackedRows(tokenizer.pad_token_id, cfg.pad_to_multiple_of)
+    meter = trainer.data_collator = PaddingMeter(collator)
+    return trainer, meter, cfg
 
 
 def lora_config(params):
@@ -157,13 +187,13 @@ def main(argv=None) -> int:
     # model: a library's business, not the reader's (the kit sets activation_checkpointing itself)
     warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
 
-    import torch
     from datasets import load_from_disk
     from transformers import AutoModelForCausalLM, set_seed
     from orca2_kit.config import load_params
     from orca2_kit.generation import template_hash
-    from orca2_kit.models import load_tokenizer, resolve_device, resolve_dtype, student_path
+    from orca2_kit.models import check_transformers, load_tokenizer, resolve_device, student_path, training_dtype
 
+    check_transformers()
     params = load_params(args.params)
     run_dir = Path(args.run_dir)
     out = run_dir / STAGE_DIR
@@ -176,10 +206,7 @@ def main(argv=None) -> int:
     stats = check_examples(tok, ds, params.train.max_length)
     ds = ds.select_columns(["prompt", "completion"])
 
-    # LoRA keeps the frozen base in the inference dtype (bf16 where the CPU or GPU has it; the
-    # adapters stay fp32); full fine-tuning on a CPU trains fp32 weights.
-    dtype = torch.float32 if (device == "cpu" and params.train.method == "full") else \
-        resolve_dtype(params.student.dtype, device)
+    dtype = training_dtype(params.student.dtype, params.train.method, device)  # full: fp32 master weights
     extra = {"attn_implementation": params.train.attn_implementation} if params.train.attn_implementation else {}
     if params.train.load_in_4bit:  # QLoRA
         if device != "cuda":
@@ -190,10 +217,7 @@ def main(argv=None) -> int:
                                                           bnb_4bit_compute_dtype=dtype, bnb_4bit_use_double_quant=True)
     model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, revision=params.student.revision, **extra)
     os.environ.setdefault("TENSORBOARD_LOGGING_DIR", str(out / "tensorboard"))
-    cfg = sft_config(params, out, device)
-    trainer = trainer_class()(model=model, args=cfg, train_dataset=ds, processing_class=tok,
-                         peft_config=lora_config(params) if params.train.method == "lora" else None)
-    meter = trainer.data_collator = PaddingMeter(trainer.data_collator)
+    trainer, meter, cfg = build_trainer(params, model, ds, tok, out, device)
     from orca2_kit.fingerprint import fingerprints
 
     if trainer.is_world_process_zero():  # checkpoints of other params are set aside, once, before anyone reads them

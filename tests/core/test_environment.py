@@ -62,7 +62,7 @@ def test_upgrade_resolves_pyproject_afresh_into_a_complete_lock(tmp_path):
                        capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stderr[-2000:]
     new = lock.read_lock(out.read_text())
-    for name in ("transformers", "trl", "peft", "lm-eval", "papermill", "pytest", "pip"):
+    for name in ("transformers", "trl", "peft", "lm-eval", "papermill", "pytest", "uv"):
         assert name in new
     assert "torch" not in new and not any(lock.CUDA_RUNTIME.match(n) for n in new)
     assert lock.LOCK.read_text() != "" and out.read_text().startswith("# orca2-kit lock")

@@ -103,12 +103,13 @@ def test_check_answer(ans, ref, typ, choices, ok):
 
 def test_real_outputs_of_both_models():
     """Outputs the embedded SmolLM2 base model and a trained student wrote for built-in items, each
-    labelled by hand (`lenient`: does the output commit to the reference?; `why`: the reason)."""
+    labelled by hand (`lenient`: does the output commit to the reference?; `why`: the reason), read
+    with the prompt they answered (what they copied from it is no answer)."""
     rows = [json.loads(x) for x in REAL.read_text().splitlines() if x.strip()]
     assert len(rows) >= 30 and {r["model"] for r in rows} == {"base", "student"}
     wrong = []
     for r in rows:
-        s = score(r["output"], r["reference"], r["answer_type"], r["choices"], r["candidates"])
+        s = score(r["output"], r["reference"], r["answer_type"], r["choices"], r["candidates"], prompt=r["prompt"])
         if s["correct_lenient"] != r["lenient"] or s["format_ok"] != r["format_ok"]:
             wrong.append((r["model"], r["family"], r["why"], s["answer_lenient"], r["output"][:200]))
     assert not wrong, wrong

@@ -29,6 +29,15 @@ def test_families_declare_different_strategies():
     assert len({f.expected_strategy for f in tasks.FAMILIES.values()}) == len(STRATEGIES)
 
 
+def test_every_strategy_has_two_families():
+    """The ablation study holds families out: each strategy needs one family to train on and one to
+    hold out, so no held-out family asks for a strategy the student never saw."""
+    from collections import Counter
+
+    counts = Counter(f.expected_strategy for f in tasks.FAMILIES.values())
+    assert len(tasks.FAMILIES) >= 14 and all(counts[s] >= 2 for s in STRATEGIES), counts
+
+
 @pytest.mark.parametrize("strategy", list(STRATEGIES))
 def test_reference_teacher_is_verified_in_every_strategy(strategy):
     for it in tasks.build_suite(5, n_train=10, n_dev=1, n_test=1)["train"]:

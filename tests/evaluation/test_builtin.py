@@ -44,12 +44,39 @@ def test_the_evaluation_table_and_the_verdicts():
     assert r.cut_by_limit == 0.05 and r.chance == 0.5 and r.lenient_lo < 0.75 < r.lenient_hi
     assert np.isnan(s.loc[("base", "empty"), "acc_given_format_ok"])  # no format-OK answers at all
     c = builtin.comparisons(_samples(), "generic").set_index("comparison")
-    best = c.loc["student (generic) vs base at its best (none)"]
+    best = c.loc["student (generic) vs base at its best (none, chosen on these items)"]
     assert best.difference == pytest.approx(0.25) and best.n == 20
     gain = c.loc["format gain: format-OK rate, student (generic) - base (none)"]
     assert gain.difference == 1.0 and gain.verdict == "-"
     assert builtin.verdict({"ci_low": 0.1, "ci_high": 0.3}) == "ahead"
     assert builtin.verdict({"ci_low": -0.1, "ci_high": 0.3}) == "not distinguishable"
+
+
+def test_the_base_at_its_best_is_chosen_on_dev_items_not_on_the_test_items():
+    """On the test items the base does best under 'none'; on dev, under 'empty': the comparison uses
+    the dev choice (choosing on the test items would favour the base on exactly those items)."""
+    test = _samples()
+    dev = test[test.model == "base"].copy()
+    dev["correct_lenient"] = [(r.system == "empty") for r in dev.itertuples()]
+    best = builtin.best_base_message(dev)
+    assert best == {"system": "empty", "lenient": {"empty": 1.0, "none": 0.0}, "n": 20}
+    c = builtin.comparisons(test, "generic", best=best["system"]).set_index("comparison")
+    row = c.loc["student (generic) vs base at its best (empty, chosen on dev)"]
+    assert row.difference == pytest.approx(0.75 - 0.25) and row.b == "base / empty"
+
+
+def test_intervals_redraw_items_within_their_families():
+    """Two families of 10 items, one all right and one all wrong: the mean is 0.5 on any redraw of
+    items within the families, so the interval has no width; redrawing items across families (as
+    if the suite had no families) would give about 0.5 +- 0.22."""
+    rows = [{"model": "student", "system": "generic", "id": f"{f}/test/{i}", "family": f, "trained": True,
+             "correct_lenient": f == "a", "correct_strict": f == "a", "format_ok": True, "hit_limit": False,
+             "chance": 0.0} for f in ("a", "b") for i in range(10)]
+    rows += [{**r, "model": "base", "correct_lenient": False, "correct_strict": False} for r in rows]
+    s = builtin.summarize(pd.DataFrame(rows)).set_index(["model", "system"]).loc[("student", "generic")]
+    assert s.lenient == 0.5 and s.lenient_lo == s.lenient_hi == 0.5
+    d = builtin.paired_difference(pd.DataFrame(rows), "generic")
+    assert d["difference"] == 0.5 and d["ci_low"] == d["ci_high"] == 0.5
 
 
 def test_a_direct_only_arm_needs_direct_answers():

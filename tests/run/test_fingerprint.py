@@ -9,21 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from orca2_kit import fingerprint, pipeline
+from orca2_kit import fingerprint
 from orca2_kit.run import records
-from orca2_kit.config import Params, load_params
+from orca2_kit.config import load_params
 from orca2_kit.pipeline import STAGES
 from tests.conftest import ROOT
 
 
 def _done(params) -> dict:
     return {"stages": {s: {"status": "ok", **records.record(params, s)} for s in STAGES}}
-
-
-def test_every_params_section_belongs_to_a_stage_or_to_none():
-    """A new top-level section must be given a stage (or declared to change no result)."""
-    mapped = {k for v in pipeline.STAGE_SECTIONS.values() for k in v} | set(pipeline.NO_STAGE)
-    assert set(Params.model_fields) <= mapped, set(Params.model_fields) - mapped
 
 
 @pytest.mark.parametrize("override, rerun", [
@@ -82,7 +76,8 @@ def test_resume_after_set_reruns_exactly_the_stages_whose_fingerprint_changed(tm
     """A whole smoke run, started from another folder with a relative path in params (the
     notebooks run in notebooks/ and must see it absolute); then --resume --set changes eval only:
     05 alone runs again, saying why; 01-04 and 06 are untouched; each stage keeps the params it
-    ran with; a second resume runs nothing."""
+    ran with and the commit that made it; a second resume runs nothing, and names the commit of a
+    stage another commit made."""
     (tmp_path / "system.txt").write_text("You are a careful assistant. Think, then answer.")
 
     def cli(*args):
@@ -112,8 +107,15 @@ def test_resume_after_set_reruns_exactly_the_stages_whose_fingerprint_changed(tm
         f"erasure.system_message_file={tmp_path / 'system.txt'}"]), "04_sft_training")
     assert m["status"] == "ok"
 
+    # each stage names the commit that made it; a resume on another commit reuses and says from which
+    assert {v["commit"] for v in m["stages"].values()} == {fingerprint.kit_commit()}
+    m["stages"]["01_strategy_selection"]["commit"] = "0" * 40
+    (run / "manifest.json").write_text(json.dumps(m))
     r = cli("--resume", str(run))
     assert r.returncode == 0 and "every stage is up to date; nothing to run" in r.stdout, r.stdout[-2000:]
+    assert ("01_strategy_selection: reused (fingerprint matches; made by commit 0000000000, this is "
+            f"{records.short_commit(fingerprint.kit_commit())})") in r.stdout, r.stdout[-2000:]
+    assert "04_sft_training: reused (fingerprint matches)\n" in r.stdout
 
 
 def _hashes(d: Path) -> dict:

@@ -41,8 +41,9 @@ def test_an_arm_that_would_train_like_another_is_not_trained_again():
     assert study.twins(p, expected) == {"expected_map": "recipe"}
     changed = {**expected, trained[0]: "direct" if expected[trained[0]] != "direct" else "step_by_step"}
     assert study.twins(p, changed) == {}
-    text = study_analysis.conclusion(study_analysis.paired_vs(_pooled(0.0, 0.05), n_boot=200).assign(group="g"),
-                                     pd.DataFrame(), {"expected_map": "recipe"})
+    paired = study_analysis.paired_vs(_pooled(0.0, 0.05).assign(cluster=lambda d: d.family)).assign(
+        group="g", demonstration=False)
+    text = study_analysis.conclusion(paired, None, {"expected_map": "recipe"})
     assert text.splitlines()[-1].startswith("expected_map: not tested; it would train exactly like recipe")
 
 
@@ -62,18 +63,34 @@ def _pooled(effect: float, seed_noise: float, n_fam=6, n_items=20, seeds=(1, 2, 
     return pd.DataFrame(rows)
 
 
-def test_the_clustered_bootstrap_separates_an_effect_from_noise():
-    none = study_analysis.paired_vs(_pooled(0.0, 0.05), cluster="family", n_boot=400).iloc[0]
-    assert none.lo < 0 < none.hi and none.verdict == "not distinguishable"
-    big = study_analysis.paired_vs(_pooled(0.3, 0.05), cluster="family", n_boot=400).iloc[0]
+def test_the_paired_table_separates_an_effect_from_noise_and_says_what_it_resolved():
+    pair = lambda *a, **k: study_analysis.paired_vs(_pooled(*a, **k).assign(cluster=lambda d: d.family), margin=0.1)  # noqa: E731
+    none = pair(0.0, 0.05).iloc[0]
+    assert none.lo < 0 < none.hi and none.verdict in ("not distinguishable", "equivalent within ±10 points")
+    big = pair(0.3, 0.05).iloc[0]
     assert big.lo > 0.15 and big.verdict == "better"
+    assert big.cluster_hi - big.cluster_lo > big.hi - big.lo  # a new family: 6 families, wider
     # training-seed noise widens the interval of the same effect
-    quiet = study_analysis.paired_vs(_pooled(0.1, 0.0, rng_seed=1), cluster="family", n_boot=400).iloc[0]
-    loud = study_analysis.paired_vs(_pooled(0.1, 0.3, rng_seed=1), cluster="family", n_boot=400).iloc[0]
+    quiet, loud = pair(0.1, 0.0, rng_seed=1).iloc[0], pair(0.1, 0.3, rng_seed=1).iloc[0]
     assert (loud.hi - loud.lo) > (quiet.hi - quiet.lo)
-    text = study_analysis.conclusion(study_analysis.paired_vs(_pooled(0.0, 0.05), n_boot=200).assign(group="g"),
-                                     pd.DataFrame({"group": ["g"], "seeds": [3]}))
-    assert "no arm differs from the recipe" in text and "cannot be resolved" in text
+    text = study_analysis.conclusion(pair(0.0, 0.05).assign(group="g", demonstration=False),
+                                     {"questions": {"g": {"half_width": 0.05, "mde": 0.07}}})
+    assert "achieved resolution ±" in text and "planned ±5.0 (minimum detectable difference 7.0)" in text
+
+
+def test_real_benchmarks_under_100_documents_are_a_demonstration_not_a_comparison():
+    bench = _pooled(0.3, 0.0, n_fam=3, n_items=10).rename(columns={"correct_lenient": "acc_lenient", "family": "benchmark"})
+    bench = bench.assign(acc_strict=0.0, format_ok=0.0)
+    scores, paired = study_analysis.summary_tables({"benchmarks": bench})
+    assert paired.verdict.str.startswith("demonstration only").all() and scores.demonstration.all()
+    assert "too few to compare arms" in study_analysis.conclusion(paired)
+
+
+def test_strategy_use_has_wilson_intervals_and_its_n():
+    df = pd.DataFrame({"arm": ["recipe"] * 4, "family": ["f"] * 4, "seed": [1, 1, 2, 2],
+                       "output": ["Let's solve this step by step.\n1. a\nAnswer: 1", "Answer: 2", "Answer: 3", "Answer: 4"]})
+    rates = study_analysis.strategy_use_rates(df, {"recipe": {"f": "direct"}}, {}).iloc[0]
+    assert (rates.k, rates.n) == (3, 4) and 0 < rates.lo < 0.75 < rates.hi <= 1
 
 
 @pytest.mark.slow

@@ -154,13 +154,15 @@ def test_evaluation_refuses_a_changed_chat_template(tiny_dir, tmp_path):
         assert_same_template(tok, m)
 
 
-def test_packing_on_without_flash_attention_is_refused():
+def test_packing_needs_a_kernel_that_keeps_examples_apart():
     from orca2_kit.train.trainer import use_packing
 
-    p = load_params("smoke", ["train.packing=true"])
-    with pytest.raises(ValueError, match="train.packing"):
+    p = load_params("smoke", ["train.packing=true", "train.attn_implementation=flex_attention"])
+    with pytest.raises(ValueError, match="train.packing: true needs an attention kernel"):
         use_packing(p, "cpu")
+    assert use_packing(load_params("smoke", ["train.packing=true"]), "cpu") is True  # sdpa: PackedRows
     assert use_packing(load_params("smoke"), "cpu") is False
+    assert use_packing(load_params("smoke"), "cuda") is False  # auto packs only where it is fast
     assert use_packing(load_params("smoke", ["train.attn_implementation=flash_attention_2"]), "cuda") is True
 
 

@@ -58,13 +58,14 @@ def load_samples(root: str | Path, tokenizer=None, max_gen_toks: Optional[int] =
 
 def summarize(samples: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
     """Per model, system message and benchmark, as notebook 05's built-in table: lenient and strict
-    accuracy with 95% CIs, format-OK, accuracy among format-OK answers, the share cut, chance."""
+    accuracy with 95% CIs (documents redrawn within their subsets: MMLU's subjects, BBH's tasks),
+    format-OK, accuracy among format-OK answers, the share cut, chance."""
     out = []
     gen = samples[samples.variant == "generative"]
     for (m, s, b), g in gen.groupby(["model", "system", "benchmark"], sort=False):
         flex, strict = g[g["filter"] == LENIENT], g[g["filter"] == STRICT]
-        lo, hi = bootstrap_ci(flex["acc"], seed=seed)
-        slo, shi = bootstrap_ci(strict["acc"], seed=seed)
+        lo, hi = bootstrap_ci(flex["acc"], seed=seed, strata=flex["subset"].to_numpy())
+        slo, shi = bootstrap_ci(strict["acc"], seed=seed, strata=strict["subset"].to_numpy())
         ok = strict[strict["answered"] > 0]
         out.append({"model": m, "system": s, "benchmark": b, "variant": "generative", "n": len(flex),
                     "lenient": flex["acc"].mean(), "lenient_lo": lo, "lenient_hi": hi,
@@ -75,7 +76,7 @@ def summarize(samples: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
                     **({"f1": flex["f1"].mean()} if b == "drop" else {})})
     ll = samples[samples.variant == "loglikelihood"]
     for (m, s, b), g in ll.groupby(["model", "system", "benchmark"], sort=False):
-        lo, hi = bootstrap_ci(g["acc"], seed=seed)
+        lo, hi = bootstrap_ci(g["acc"], seed=seed, strata=g["subset"].to_numpy())
         out.append({"model": m, "system": s, "benchmark": b, "variant": "loglikelihood", "n": len(g),
                     "lenient": g["acc"].mean(), "lenient_lo": lo, "lenient_hi": hi, "chance": g["chance"].mean()})
     return pd.DataFrame(out)
@@ -140,14 +141,16 @@ def strategy_mix(samples: pd.DataFrame) -> pd.DataFrame:
 
 def paired(samples: pd.DataFrame, benchmark: str, system: str, a: str = "student", b: str = "base",
            seed: int = 0) -> dict:
-    """Student minus base (lenient accuracy) on the same documents, with a paired bootstrap CI."""
+    """Student minus base (lenient accuracy) on the same documents, with a paired bootstrap CI
+    (documents redrawn within their subsets)."""
     g = samples[(samples.variant == "generative") & (samples["filter"] == LENIENT)
                 & (samples.benchmark == benchmark) & (samples.system == system)]
     p = g.pivot_table(index="id", columns="model", values="acc")
     if a not in p or b not in p:
         return {}
     d = (p[a] - p[b]).dropna()
-    lo, hi = bootstrap_ci(d, seed=seed)
+    subset = g.drop_duplicates("id").set_index("id")["subset"]
+    lo, hi = bootstrap_ci(d, seed=seed, strata=subset.loc[d.index].to_numpy())
     return {"benchmark": benchmark, "system": system, "difference": float(d.mean()), "ci_low": lo, "ci_high": hi,
             "n": int(len(d))}
 

@@ -14,9 +14,14 @@ from orca2_kit.tasks.base import Family
 from orca2_kit.tasks.families import arithmetic
 from orca2_kit.tasks.families import capital_recall
 from orca2_kit.tasks.families import compare_numbers
+from orca2_kit.tasks.families import continent_pick
+from orca2_kit.tasks.families import country_continent
 from orca2_kit.tasks.families import counting
+from orca2_kit.tasks.families import dialogue
 from orca2_kit.tasks.families import element_compare
+from orca2_kit.tasks.families import odd_one_out
 from orca2_kit.tasks.families import passage_fact
+from orca2_kit.tasks.families import past_tense
 from orca2_kit.tasks.families import sentiment
 from orca2_kit.tasks.families import sort_list
 from orca2_kit.tasks.families import weekday
@@ -34,4 +39,10 @@ FAMILIES: dict[str, Family] = {m.FAMILY.name: m.FAMILY for m in (
     counting,
     compare_numbers,
     element_compare,
+    # added for the ablation study (more families, expected strategies spread over all six)
+    past_tense,
+    dialogue,
+    country_continent,
+    odd_one_out,
+    continent_pick,
 )}

@@ -4,7 +4,7 @@ from __future__ import annotations
 import random
 
 from orca2_kit.tasks.base import Family, Solution, TaskItem
-from orca2_kit.tasks.families.common import cap, item, pool
+from orca2_kit.tasks.families.common import cap, deal, item
 from orca2_kit.tasks.facts import COUNTRIES
 
 
@@ -12,7 +12,7 @@ _CAPITALS = tuple(c for _, c, _ in COUNTRIES)  # every capital a response could 
 
 
 def make_capital_recall(rng: random.Random) -> TaskItem:
-    country, capital, continent = rng.choice(pool(COUNTRIES, rng))
+    country, capital, continent = deal(COUNTRIES, rng)[0]  # a different country each item, until all are used
     question = rng.choice((f"What is the capital of {country}?", f"Which city is the capital of {country}?",
                            f"Name the capital city of {country}.", f"What city is the capital of {country}?"))
     lead = rng.choice(("", "Here is a geography question. ", "I am studying world geography. ",

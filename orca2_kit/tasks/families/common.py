@@ -17,6 +17,20 @@ def pool(table: tuple, rng: random.Random) -> tuple:
     return split_pool(table, getattr(rng, "split", None))
 
 
+def deal(table: tuple, rng: random.Random, k: int = 1, partitioned: bool = True) -> list:
+    """`k` different entries of the split's pool (of the whole table if not `partitioned`), dealt like
+    cards from a deck shuffled by `rng`: no entry comes again before the whole pool has been dealt, so
+    40 test items name 40 different countries (where the pool has 40) instead of the ~26 that 40
+    independent draws would give."""
+    entries = pool(table, rng) if partitioned else table
+    decks = rng.__dict__.setdefault("_orca2_decks", {})  # on the rng: one suite, one family, one split
+    deck = decks.get(entries)
+    if deck is None or len(deck) < k:  # a fresh deck; what was left of the old one is dropped
+        deck = decks[entries] = list(entries)
+        rng.shuffle(deck)
+    return [deck.pop() for _ in range(k)]
+
+
 def cap(s: str) -> str:
     return s[:1].upper() + s[1:]
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 import random
 
 from orca2_kit.tasks.base import Family, Solution, TaskItem
-from orca2_kit.tasks.families.common import cap, item, pool
+from orca2_kit.tasks.families.common import cap, deal, item
 from orca2_kit.tasks.facts import ELEMENTS
 
 
 def make_element_compare(rng: random.Random) -> TaskItem:
-    (n1, s1, z1), (n2, s2, z2) = rng.sample(pool(ELEMENTS, rng), 2)
+    (n1, s1, z1), (n2, s2, z2) = deal(ELEMENTS, rng, 2)  # every element of the split before any comes again
     want_max = rng.random() < 0.5
     if rng.random() < 0.7:
         word = "larger" if want_max else "smaller"
