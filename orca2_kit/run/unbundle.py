@@ -71,12 +71,15 @@ def unbundle(archive: str | Path, dest: str | Path, profile_out: str | Path | No
     try:
         index = _unpack(archive, tmp)
         params = replay_params(flat_params(tmp), dest, tmp, index["name"])
-    except (ConfigError, tarfile.TarError, EOFError, OSError, ValueError) as e:
+    except (ConfigError, tarfile.TarError, EOFError, OSError, ValueError, AttributeError, TypeError) as e:
         shutil.rmtree(tmp, ignore_errors=True)
         if made is not None:  # refused: no trace, not even the folders on the way to dest
             shutil.rmtree(made, ignore_errors=True)
         if isinstance(e, ConfigError):
             raise
+        if isinstance(e, (AttributeError, TypeError)):  # a section that is not a mapping, say
+            raise ConfigError(f"unbundle: the params in '{archive.name}' are malformed ({type(e).__name__}: "
+                              f"{str(e)[:200]}); refused, nothing was unpacked") from None
         raise ConfigError(f"unbundle: '{archive.name}' is damaged or not a .tar.gz ({e})") from None
     dest.parent.mkdir(parents=True, exist_ok=True)
     if existed:
@@ -90,13 +93,12 @@ def unbundle(archive: str | Path, dest: str | Path, profile_out: str | Path | No
     try:  # the profile must validate here and now, not in a notebook
         problems = check_replay(load_params(out), dest, index["name"])
     except ConfigError as e:
-        raise ConfigError(f"{e}\n(the bundle was made by orca2-kit commit {index.get('kit_commit')}; "
-                          "check out that commit, or a newer one, to run it)") from None
+        _remove(dest, out, existed)
+        raise ConfigError(f"unbundle: the params of '{archive.name}' do not load here "
+                          f"({' '.join(str(e).split())[:300]}); refused, and what was unpacked is removed (the bundle "
+                          f"was made by orca2-kit commit {index.get('kit_commit')}: a newer commit may read it)") from None
     if problems:  # what the scrub missed: refused, and nothing of the bundle stays
-        shutil.rmtree(dest, ignore_errors=True)
-        out.unlink(missing_ok=True)
-        if existed:
-            dest.mkdir()
+        _remove(dest, out, existed)
         raise ConfigError(f"unbundle: the bundle's params, made safe, would still {problems[0]}"
                           + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
                           + "; refused, and what was unpacked is removed")
@@ -105,6 +107,14 @@ def unbundle(archive: str | Path, dest: str | Path, profile_out: str | Path | No
         f"{(index.get('teacher') or {}).get('cached_answers', 0)} cached teacher answers\nrun it with:\n"
         f"  python -m orca2_kit run --profile {out}")
     return out
+
+
+def _remove(dest: Path, out: Path, existed: bool) -> None:
+    """A refusal after unpacking: nothing of the bundle stays (an empty dest the user made, if any)."""
+    shutil.rmtree(dest, ignore_errors=True)
+    out.unlink(missing_ok=True)
+    if existed:
+        dest.mkdir()
 
 
 def _unpack(archive: Path, tmp: Path) -> dict:
@@ -168,6 +178,10 @@ def replay_params(params: dict, dest: Path, unpacked: Optional[Path] = None, nam
     if not isinstance(params, dict):
         raise ConfigError("unbundle: the bundle's params.yaml is not a mapping")
     unpacked = unpacked or dest
+    for key in ("student", "teacher", "tasks", "erasure", "train", "eval", "hallucination", "study"):
+        if params.get(key) is not None and not isinstance(params[key], dict):
+            raise ConfigError(f"unbundle: the bundle's params section '{key}' is {type(params[key]).__name__}, "
+                              "not a mapping; refused, nothing was unpacked")
 
     _scrub(params)
     params.pop("extends", None)

@@ -179,3 +179,25 @@ def test_outside_folders_in_a_crafted_profile_name_nothing_outside(tiny_dir, tmp
     p = load_params(profile)
     assert p.data_dir is None and p.student.cache_dir is None and p.train.accelerate_config is None
     assert p.student.name_or_path == str(dest / "model") and os.path.basename(profile) == "workshop.yaml"
+
+
+@pytest.mark.parametrize("section", ["tasks", "hallucination", "eval", "train", "study"])
+def test_a_section_that_is_not_a_mapping_is_refused_in_one_line(tiny_dir, tmp_path, section):
+    """`eval: 3` and the like: the scrub reads every section as a mapping; a crafted one that is not
+    is refused with one ConfigError line naming the bundle (not a traceback), and nothing stays."""
+    archive = crafted(tmp_path / "evil.tar.gz", _files(tiny_dir, {**_smoke(), section: 3}))
+    dest = tmp_path / "ws"
+    before = _everything(tmp_path)
+    with pytest.raises(ConfigError, match="not a mapping|evil.tar.gz") as e:
+        unbundle(archive, dest, log=lambda *_: None)
+    assert "\n" not in str(e.value) and _everything(tmp_path) == before
+
+
+def test_params_that_do_not_load_leave_nothing_unpacked(tiny_dir, tmp_path):
+    """A key this kit does not know: the written profile fails to load, so the bundle is refused in
+    one line and what was unpacked is removed (a half-made workshop folder is not left behind)."""
+    archive = crafted(tmp_path / "evil.tar.gz", _files(tiny_dir, {**_smoke(), "teacher": {"no_such_key": 1}}))
+    before = _everything(tmp_path)
+    with pytest.raises(ConfigError, match="do not load here") as e:
+        unbundle(archive, tmp_path / "ws", log=lambda *_: None)
+    assert "\n" not in str(e.value) and "no_such_key" in str(e.value) and _everything(tmp_path) == before
