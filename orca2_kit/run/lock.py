@@ -13,6 +13,7 @@ A notebook's hold lasts as long as its kernel.
 """
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -109,6 +110,20 @@ class RunLock:
                 pass
         self._file.close()
         self._file = None
+
+    @contextlib.contextmanager
+    def lent_to_children(self):
+        """This lock's token in the environment while the runner works: the notebook kernels it starts
+        inherit it and share the folder through the runner's lock (instead of waiting for it)."""
+        outer = os.environ.get(HOLDER_ENV)
+        os.environ[HOLDER_ENV] = self.token
+        try:
+            yield self
+        finally:
+            if outer is None:
+                os.environ.pop(HOLDER_ENV, None)
+            else:
+                os.environ[HOLDER_ENV] = outer
 
     def __enter__(self):
         return self.acquire()

@@ -20,7 +20,7 @@ from orca2_kit.run.manifest import write_manifest as _write_manifest
 from orca2_kit.run.interrupts import stop_on_signals
 from orca2_kit import machine
 from orca2_kit.run import records
-from orca2_kit.run.lock import HOLDER_ENV, RunLock
+from orca2_kit.run.lock import RunLock
 from orca2_kit.pipeline import STAGES, stage_name
 from orca2_kit.paths import REPO
 
@@ -269,16 +269,10 @@ def run(profile: str, overrides: Optional[list[str]] = None, only: Optional[str]
         except OSError as e:
             raise OutputNotWritable(f"cannot create the run directory {run_dir} ({e.strerror}); choose another --out") from None
     lock = RunLock(run_dir).acquire(log)  # one runner per run folder
-    outer = os.environ.get(HOLDER_ENV)
-    os.environ[HOLDER_ENV] = lock.token  # the notebooks' kernels inherit it: they hold this folder through us
-    try:
-        with stop_on_signals(log) as interrupted:
+    try:  # the notebooks' kernels inherit the lock's token: they hold this folder through the runner
+        with lock.lent_to_children(), stop_on_signals(log) as interrupted:
             return _run_stages(params, run_dir, stages, why, bool(resume), log, interrupted, pipeline)
     finally:
-        if outer is None:
-            os.environ.pop(HOLDER_ENV, None)
-        else:
-            os.environ[HOLDER_ENV] = outer
         lock.release()
 
 
