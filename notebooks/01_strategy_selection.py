@@ -37,6 +37,7 @@ overrides = {}  # single values to change, e.g. {"tasks.n_dev": 4}
 import json
 
 import pandas as pd
+from IPython.display import display
 
 from orca2_kit import plots, selection, tasks
 from orca2_kit.generation import budgets, empty_system_check
@@ -51,15 +52,15 @@ p = stage.params
 # Every built-in family is generated from the seed, with exact references and a worked solution
 # per item. The test split is drawn first, so it never changes when you change the train size. Each
 # split draws its people, places, capitals and elements from its own part of the fact tables, so no
-# test answer can be memorised from training. **Held-out families** get test items only: the student
-# never trains on them, and notebook 05 scores them zero-shot — the paper's claim is about unseen tasks.
+# test answer can be memorised from training. **Never-trained families** (`tasks.heldout_families`)
+# get test items only: the student never trains on them, and notebook 05 scores them zero-shot — the paper's claim is about unseen tasks.
 
 # %%
 suite = tasks.load_suite(p.tasks, p.seed)
 for split, items in suite.items():
     tasks.save_items(items, stage.out / "suite" / f"{split}.jsonl")
 families = list(dict.fromkeys(it.family for it in suite["dev"]))
-print("held out (never trained):", p.tasks.heldout_families or "none")
+print("never-trained families (tasks.heldout_families):", p.tasks.heldout_families or "none")
 tasks.overview(suite)
 
 # %%
@@ -77,14 +78,15 @@ empty_system_check(tokenizer)
 
 # %% [markdown]
 # ## Token budgets from data
-# A strategy cut off before its `Answer:` line cannot win. Each strategy's budget is a high
+# A strategy cut off before its `Answer:` line cannot win. Each strategy's *need* is a high
 # percentile of the length of answers written in it (the reference teacher's, on the train items),
-# plus a margin; the stop rule still ends every answer at its `Answer:` line.
+# plus a margin. But the base student told to "answer directly" still shows its working on a word
+# problem, far past a one-line reference answer: so every strategy gets the **largest** need as its
+# budget — the grid then compares instructions, not budgets. The stop rule still ends every answer
+# at its `Answer:` line, so only answers that keep going use the room.
 
 # %%
-needed = budgets.strategy_budgets(tokenizer, suite["train"], p.strategy_selection.candidates,
-                                  p.generation.budget_percentile, p.generation.budget_margin)
-budget = budgets.resolve(p.generation.max_new_tokens, needed, p.strategy_selection.candidates)
+needed, budget = selection.selection_budgets(p, tokenizer, suite["train"])
 for line in budgets.shortfalls(budget, needed):
     print("WARNING: budget below what the answers need:", line)
 pd.DataFrame({"needed (p95 + margin)": needed or {}, "used": budget})
@@ -98,7 +100,8 @@ pd.DataFrame({"needed (p95 + margin)": needed or {}, "used": budget})
 
 # %%
 grid, cells, choice = selection.select(p, model, tokenizer, suite, budget, stage.out)
-choice[["family", "expected", "chosen", "why"]]
+with pd.option_context("display.max_colwidth", None):  # the whole reason, not its first 50 characters
+    display(choice[["family", "expected", "chosen", "why"]])
 
 # %%
 if len(grid):
@@ -107,7 +110,7 @@ if len(grid):
 
 # %% [markdown]
 # Read the heatmap row by row: the red box is the strategy the teacher will use for that family,
-# the star the one its authors expected. Each cell holds the accuracy and its 95% interval: with
+# the star the one its authors expected. Each cell holds the accuracy and its 95% (Wilson) interval — 0 of 8 is [0.00, 0.32], not a point: with
 # n dev items a cell moves by 1/n per item, so two cells whose intervals overlap widely are not
 # told apart — that is why a challenger must beat the expected strategy on the *same* items
 # (paired), by more than the noise. Chance is 0.5 for the two-option families (sentiment) and about

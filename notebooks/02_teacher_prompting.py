@@ -22,10 +22,18 @@
 # reference: only correct answers, in the requested format, are kept for training; rejected ones
 # stay on disk with their reason.
 #
-# In the offline profile the teacher is the *reference teacher*: it writes each task's known
-# solution in the requested strategy, so the data is correct without any API. With
+# In the offline profile the teacher is the *reference teacher*: a template that lays out each
+# task's known solution in the requested strategy, so the data is correct without any API. With
 # `teacher.kind: openai` the same stage calls any OpenAI-compatible endpoint, through a response
 # cache that makes reruns free.
+#
+# **What that means for the offline run.** The reference teacher never reasons and never errs: its
+# accept rate is 1.0 by construction, and its answers in one strategy all share one layout. So the
+# offline run tests the *pipeline* (selection, prompting, verification, erasure, training,
+# evaluation) and whether a small student learns the *layouts* of the strategies — not what Orca 2
+# claims a student gains from a strong teacher's reasoning, nor how much verification filters out.
+# To test those, run the GPU profile with a real teacher: `python -m orca2_kit run --profile gpu`
+# (`params/gpu.yaml`: a 1.5B student and an OpenAI-compatible teacher; README, "Moving to a GPU").
 
 # %% tags=["parameters"]
 params_path = "offline"  # a profile in params/ or a YAML path; the runner passes the run's params.yaml

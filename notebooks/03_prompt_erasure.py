@@ -20,7 +20,9 @@
 # The heart of Orca 2 (sec. 3, "prompt erasing"): each training example is
 # (generic system message, task, teacher's answer). The detailed strategy instruction that shaped
 # the answer is **erased**, so the student has to learn *when* to reason step by step, recall or
-# quote — from the answers alone. We call this *cautious reasoning*.
+# quote — from the answers alone. The paper calls this *cautious reasoning*: choosing the strategy
+# for a task by itself. (The kit also has **the cautious system message**, `cautious`, which asks the
+# model in words to choose a strategy; in this kit "cautious" alone always means that message.)
 #
 # The dataset keeps each row's provenance (task, strategy, a hash of the instruction, teacher), so
 # the un-erased view can always be rebuilt and audited.
@@ -56,7 +58,7 @@ print(erasure.side_by_side(dataset[0]))
 
 # %% [markdown]
 # ## Checks: nothing of the instructions is left, provenance rebuilds them, and nothing held out leaks
-# The last check: no fact a held-out test (or dev) item rests on — a capital, an element, a person,
+# The last check: no fact a test (or dev) item rests on — a capital, an element, a person,
 # an invented town — appears anywhere in the training conversations, so notebook 05 measures what the
 # student can do, not what it memorised. A leak stops the run here.
 
@@ -68,7 +70,7 @@ print(f"rows with instruction text: {len(leaks)}; rows whose instruction is rebu
 leakage = tasks.check_leakage(tasks.load_items(stage.artifact("01", "suite", "test.jsonl"))
                               + tasks.load_items(stage.artifact("01", "suite", "dev.jsonl")),
                               [m["content"] for r in dataset for m in r["prompt"][1:] + r["completion"]])
-print(f"leakage check: {leakage['keys']} held-out facts, none in {leakage['checked_texts']} training texts")
+print(f"leakage check: {leakage['keys']} test and dev facts, none in {leakage['checked_texts']} training texts")
 mix = pd.Series(dataset["strategy"]).value_counts()
 mix
 
@@ -83,7 +85,7 @@ stage.write_metrics({"rows": len(dataset), "instruction_leaks": len(leaks), "reb
 # results: `python -m orca2_kit run --resume <run dir> --exercise <id>` (its report sets the numbers
 # side by side). Or set `overrides` in the parameters cell above and rerun the notebooks named.
 #
-# **03.1 · A cautious system message for training** (reruns 03): `overrides =
+# **03.1 · Train under the cautious system message** (reruns 03): `overrides =
 # {"erasure.system_message": "cautious"}`
 # - *Predict:* Which columns of the dataset change?
 # - *Expected:* Only the system turn of every row changes: the same number of rows, the same strategy

@@ -43,6 +43,8 @@ stage = open_stage("04", params_path, run_dir, overrides)
 p = stage.params
 stage.artifact("03", "sft_dataset")
 print({k: v for k, v in p.train.model_dump().items() if v is not None})
+print(f"training seed (adapter initialisation, batch order): {p.train_seed()}"
+      + ("" if p.train.seed is not None else " — train.seed is null, so the profile's seed"))
 
 # %% [markdown]
 # ## Which tokens are trained?
@@ -67,6 +69,10 @@ metrics = json.loads((out / "train_metrics.json").read_text())
 fig, _ = plots.loss_curve(metrics["log_history"], stage.figures / "04_loss")
 
 # %% [markdown]
+# The log lines above count `tokens_read (prompt + answer)` (TRL's `num_tokens`): every token the
+# model read, the masked prompt included; the loss is on the answer's tokens only
+# (`tokens.completion_tokens` in the table above).
+#
 # Each point is the mean loss over the steps since the last one logged, and the batches are grouped
 # by length (so little compute goes to padding): a batch of short direct answers and a batch of long
 # step-by-step ones differ a lot in how hard their tokens are, so the curve jumps from point to point.
@@ -78,7 +84,7 @@ stage.write_metrics({"train_loss": metrics["train_loss"], "global_step": metrics
                      "padding_fraction": metrics["padding_fraction"],
                      "template_hash": metrics["template_hash"]})
 # wall-clock numbers apart: metrics.json is identical for the same seed, timings never are
-(stage.out / "timings.json").write_text(json.dumps({k: metrics[k] for k in ("train_runtime_s", "tokens_per_s")}))
+_ = (stage.out / "timings.json").write_text(json.dumps({k: metrics[k] for k in ("train_runtime_s", "tokens_per_s")}))
 
 # %% [markdown]
 # ## Try it
@@ -102,7 +108,7 @@ stage.write_metrics({"train_loss": metrics["train_loss"], "global_step": metrics
 #   student.
 #
 # **04.3 · Two epochs** (reruns 04-05): `overrides = {"train.epochs": 2}`
-# - *Predict:* Twice the steps; does the student keep improving on held-out tasks?
+# - *Predict:* Twice the steps; does the student keep improving on never-trained families?
 # - *Expected:* Twice the steps and about twice the training time; the training loss ends lower.
-#   Held-out accuracy improves less than the loss does, and may not improve at all: the answers follow
-#   a few fixed layouts per strategy, which one epoch already teaches.
+#   Accuracy on the never-trained families improves less than the loss does, and may not improve at
+#   all: the answers follow a few fixed layouts per strategy, which one epoch already teaches.

@@ -17,7 +17,8 @@
 # %% [markdown]
 # # 05 · Evaluation: is the student ahead of where it started?
 #
-# Zero-shot, greedy, on the **held-out test split** of the built-in tasks, the base model and the
+# Zero-shot, greedy, on the **test split** of the built-in tasks (items no model trained on; the
+# **never-trained families**, `tasks.heldout_families`, had no training items at all), the base model and the
 # fine-tuned student answer under each system message of the profile: **empty** (the paper's
 # zero-shot setting — an explicit empty system turn, so SmolLM2's template cannot slip in its
 # default) and **generic** (the one the student was trained with); the base model also under
@@ -82,7 +83,7 @@ best = builtin.best_base_message(dev_samples if len(dev_samples) else samples)
 print(f"the base at its best: '{best['system']}', the highest lenient accuracy on "
       + (f"the {best['n']} dev items" if len(dev_samples) else f"these {best['n']} items (eval.split is dev)")
       + " (" + ", ".join(f"{k} {v:.2f}" for k, v in best["lenient"].items()) + "; ties go to the first)")
-pd.DataFrame(skipped)
+pd.DataFrame(skipped) if skipped else None
 
 # %% [markdown]
 # ## The scores, read both ways
@@ -99,7 +100,7 @@ summary.round(3)
 
 # %%
 by_group = builtin.summarize(samples.assign(group=samples.trained.map({True: "trained families",
-                                                                        False: "held-out families"})),
+                                                                        False: "never-trained families"})),
                               by=("group", "model", "system"), seed=p.seed)
 by_group.round(3)
 
@@ -117,7 +118,7 @@ fig, _ = plots.base_vs_student(fam, stage.figures / "05_base_vs_student")
 # %%
 comparisons = pd.concat([builtin.comparisons(g, p.erasure.system_message, seed=p.seed, best=best["system"]).assign(items=name)
                          for name, g in [("all", samples), ("trained families", samples[samples.trained]),
-                                         ("held-out families", samples[~samples.trained])] if len(g)],
+                                         ("never-trained families", samples[~samples.trained])] if len(g)],
                         ignore_index=True)
 for r in comparisons[comparisons.difference.notna()].itertuples():
     print(f"{r.items:>18} | {r.comparison}: {r.difference:+.3f} (95% CI {r.ci_low:+.3f} to {r.ci_high:+.3f}, "
@@ -135,7 +136,7 @@ print(builtin.conclusion(comparisons))
 # 07 trains several seeds and puts that spread into its intervals). The intervals here redraw test
 # items only, so they cannot show how much of a difference is this seed's luck: a verdict here is
 # about this student, not about the recipe. The per-family plot shows where a difference comes from;
-# the held-out families are the paper's question — did the student learn a way of answering that
+# the never-trained families are the paper's question — did the student learn a way of answering that
 # carries over to tasks it never saw? A score *below* chance there (e.g. answering "Answer: 147 cm"
 # when asked who is taller) means the answer named no option at all, not that the model prefers the
 # wrong one. One item, both models, in full:
@@ -155,28 +156,31 @@ for r in samples[(samples.id == item.id) & (samples.system == p.erasure.system_m
 # `orca2_kit/evaluation/harness/tasks/` (each one is data: dataset loader, zero-shot prompt, the *strict* and
 # *lenient* answer filters — the same two readings as above, from the same code — and the metric).
 # Data comes from the data directory (`python -m orca2_kit data status` says which one and what is in
-# it); a benchmark without files there is skipped with the reason. `eval.harness.limit` documents per
+# it); a benchmark without files there is skipped, and one line says which and how to fetch them.
+# Without any, the cells below show nothing more. `eval.harness.limit` documents per
 # benchmark keep this chapter to minutes on a laptop: with a handful of documents an interval spans
 # most of the scale, so read the intervals, not the bars.
 
 # %%
 from orca2_kit.evaluation.harness import analysis, suite
+from orca2_kit.run import data
 
 data_dir = p.resolved_data_dir()
 benchmarks, skipped_benchmarks = suite.plan(p, data_dir)
-print(f"running: {', '.join(benchmarks) or 'nothing'} (limit {p.eval.harness.limit} documents each)")
-for s in skipped_benchmarks:
-    print(f"skipped {s['benchmark']}: {s['reason']}")
+if benchmarks:
+    print(f"running: {', '.join(benchmarks)} (limit {p.eval.harness.limit} documents each)")
+print(data.skipped_line(data.plan(p, [data.BENCH_STAGE]), data.BENCH_STAGE) or "every selected benchmark's data is here")
 
 # %%
 ph = suite.with_budget(p, max_new_tokens)  # harness budget 'auto': the same budget as the built-in items
-print(f"{ph.eval.harness.max_new_tokens} new tokens per answer")
+if benchmarks:
+    print(f"{ph.eval.harness.max_new_tokens} new tokens per answer")
 harness_run = suite.evaluate(ph, [("base", None), ("student", str(adapter))], stage.out / "harness", data_dir)
 harness_samples = analysis.load_samples(stage.out / "harness", load_tokenizer(student_path(p.student)),
                                         ph.eval.harness.max_new_tokens)
 harness_summary = analysis.summarize(harness_samples, seed=p.seed) if len(harness_samples) else pd.DataFrame()
 harness_summary.to_csv(stage.out / "harness_scores.csv", index=False)
-harness_summary.round(3)
+harness_summary.round(3) if len(harness_summary) else None
 
 # %% [markdown]
 # Lenient accuracy per benchmark under each system message, with 95% bootstrap intervals (documents
@@ -202,12 +206,12 @@ mc_summary = analysis.summarize_mc(analysis.load_mc_samples(stage.out / "harness
 mc_summary.to_csv(stage.out / "harness_mc_scores.csv", index=False)
 if len(mc_summary):
     fig, _ = plots.multiple_choice_forms(mc_summary, stage.figures / "05_multiple_choice_forms")
-mc_summary.round(3)
+mc_summary.round(3) if len(mc_summary) else None
 
 # %%
 harness_paired = pd.DataFrame([d for b in benchmarks if b != "mt_bench" for s in p.eval.system_messages
                                if (d := analysis.paired(harness_samples, b, s, seed=p.seed))])
-harness_paired.round(3)
+harness_paired.round(3) if len(harness_paired) else None
 
 # %% [markdown]
 # **Which strategy did the answers use?** Read from each answer's shape: numbered steps, a
@@ -218,7 +222,7 @@ harness_paired.round(3)
 mix = analysis.strategy_mix(harness_samples)
 # shares per benchmark, averaged over benchmarks (a strategy a benchmark's answers never used counts 0 there)
 (mix.pivot_table(index=["model", "system", "benchmark"], columns="strategy", values="share", aggfunc="sum",
-                 fill_value=0).groupby(["model", "system"]).mean().round(2) if len(mix) else mix)
+                 fill_value=0).groupby(["model", "system"]).mean().round(2) if len(mix) else None)
 
 # %% [markdown]
 # ### Beside the paper
@@ -231,7 +235,7 @@ paper = analysis.paper_results()
 table = analysis.with_reasoning_average(analysis.with_paper(harness_summary, paper)) if len(harness_summary) else pd.DataFrame()
 if len(table):
     fig, _ = plots.paper_side_by_side(table, stage.figures / "05_paper_side_by_side")
-table.round(1)
+table.round(1) if len(table) else None
 
 # %%
 if harness_run["mt_bench"]:
@@ -258,12 +262,12 @@ stage.write_metrics({"summary": summary.to_dict(orient="records"), "by_group": b
 #
 # **05.1 · Evaluate under the cautious system message too** (reruns 05): `overrides =
 # {"eval.system_messages": ["empty", "generic", "cautious"]}`
-# - *Predict:* The student was trained under the generic message; does the cautious one help or hurt
-#   it?
+# - *Predict:* The student was trained under the generic system message; does the cautious system
+#   message help or hurt it?
 # - *Expected:* A "cautious" row for each model and about a third more evaluation time. The other rows
-#   are unchanged (greedy decoding, same items); the student under "cautious", a message it never saw
-#   in training, is usually no better than under "generic" — compare them on lenient accuracy, within
-#   the intervals.
+#   are unchanged (greedy decoding, same items); the student under the cautious system message, which
+#   it never saw in training, is usually no better than under the generic one — compare them on
+#   lenient accuracy, within the intervals.
 #
 # **05.2 · The dev split instead of the test split** (reruns 05): `overrides = {"eval.split": "dev"}`
 # - *Predict:* Strategy selection chose strategies on these items; is the student's gap over the base

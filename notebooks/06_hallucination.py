@@ -58,23 +58,30 @@ print(items[0].query if items else "", "\n\nthe facts the checker knows:", items
 # %% [markdown]
 # ## Real data
 # Each real dataset comes from its `sources` entry (a local folder in the upstream format, or
-# `hf:<hub id>`), else from its folder in the data directory; one with neither is skipped. Sources
+# `hf:<hub id>`), else from its folder in the data directory; one with neither is skipped, and one
+# line says which and how to fetch them (then this notebook shows the built-in items only). Sources
 # longer than `max_source_tokens` are cut, and the judges check against what the model saw.
 
 # %%
+from orca2_kit.run import data
+
+missing = data.skipped_line(data.plan(p, [data.GROUNDED_STAGE]), data.GROUNDED_STAGE)
+if missing:
+    print(missing)
 tokenizer = load_tokenizer(student_path(p.student), p.student.revision)
 budget = grounded.source_budget(student_path(p.student), tokenizer, h.max_source_tokens, h.max_new_tokens)
 coverage = []
 for name in [d for d in h.datasets if d != "builtin"]:
     src = grounded.resolve_source(name, h.sources.get(name), p.resolved_data_dir())
     if src is None:
-        print(f"{name}: skipped (no source: set hallucination.sources.{name} or ORCA2_DATA_DIR)")
+        if not missing:  # said above, once, for every missing set
+            print(f"{name}: skipped (no source: set hallucination.sources.{name} or ORCA2_DATA_DIR)")
         continue
     real, n_cut = grounded.fit_sources(
         grounded.load_grounded(name, src, h.splits.get(name), h.n_real_items, p.seed), tokenizer, budget)
     items += real
     coverage.append({"dataset": name, "source": src, "items": len(real), "truncated": n_cut, "budget_tokens": budget})
-pd.DataFrame(coverage)
+pd.DataFrame(coverage) if coverage else None
 
 # %% [markdown]
 # ## Summaries: base and student, under every system message
@@ -162,7 +169,7 @@ rates[[c for c in cols + ["cut_by_limit", "cut_not_in_loop"] if c in rates]].rou
 # not at all when the sources were cut.
 
 # %%
-baseline[["dataset", "rate", "lo", "hi", "n", "n_wrong"]].round(3) if len(baseline) else "no real data"
+baseline[["dataset", "rate", "lo", "hi", "n", "n_wrong"]].round(3) if len(baseline) else None
 
 # %% [markdown]
 # ## Student minus base, on the same items
@@ -193,16 +200,24 @@ bins.pivot_table(index=["dataset", "bin"], columns=["model", "system"], values="
 # The published values (Figure 6; only those that could be read in a citable source, each with
 # its tag) against ours. The paper's models have 7-13 billion parameters and GPT-4 judged them;
 # ours has 135 million and the offline checker judges: the paper's bars are context, not a target.
+# The paper's values are rates on real data: a run without any shows its built-in rates alone.
 
 # %%
 paper = summarise.paper_fig6()
-print("\n".join([paper["source"], *[f"[{k}] {v}" for k, v in paper["sources"].items()], *paper["notes"]]))
+real_rates = rates[(rates.judge == "offline") & (rates.dataset != "builtin")]
+paper_values = pd.DataFrame(paper["values"]) if len(real_rates) else None
+if len(real_rates):
+    print("\n".join([paper["source"], *[f"[{k}] {v}" for k, v in paper["sources"].items()], *paper["notes"]]))
+else:
+    print("No comparison with the paper: its Figure 6 rates are on QMSum, ACI-Bench and MS MARCO, and this run "
+          "has none of them (see 'Real data skipped' above). The figure shows the built-in rates alone.")
 fig, _ = plots.hallucination_rates(rates[rates.judge == "offline"], stage.figures / "06_hallucination",
-                                   pd.DataFrame(paper["values"]), trained_with=p.erasure.system_message)
+                                   paper_values, trained_with=p.erasure.system_message)
 if judge_info:
     plots.hallucination_rates(rates[rates.judge == "llm"], stage.figures / "06_hallucination_llm_judge",
-                              pd.DataFrame(paper["values"]), f"LLM judge {h.judge.model}", p.erasure.system_message)
-pd.DataFrame(hm.paper_beside_ours(rates[rates.judge == "offline"].to_dict(orient="records"), paper["values"])).round(3)
+                              paper_values, f"LLM judge {h.judge.model}", p.erasure.system_message)
+(pd.DataFrame(hm.paper_beside_ours(real_rates.to_dict(orient="records"), paper["values"])).round(3)
+ if len(real_rates) else None)
 
 # %% [markdown]
 # ## The worst examples, wrong facts marked **[like this]**, with the checker's reason
@@ -210,17 +225,20 @@ pd.DataFrame(hm.paper_beside_ours(rates[rates.judge == "offline"].to_dict(orient
 # %%
 gen = samples[samples.model != "reference"].assign(spans=lambda d: d.offline_unsupported + d.support_unsupported)
 worst = gen[gen.offline_hallucinated].sort_values("n_wrong", ascending=False).head(6)
-with pd.option_context("display.max_colwidth", None):  # the whole summary, so every mark shows
-    display(pd.DataFrame({"dataset": worst.dataset, "model": worst.model, "system": worst.system,
-                          "summary": [summarise.highlight(s, u) for s, u in zip(worst.summary, worst.spans)],
-                          "why": worst.offline_reasons.map(lambda r: "; ".join(dict.fromkeys(r))),
-                          **({"LLM judge": worst.judge_verdict} if judge_info else {})}))
+if len(worst):
+    with pd.option_context("display.max_colwidth", None):  # the whole summary, so every mark shows
+        display(pd.DataFrame({"dataset": worst.dataset, "model": worst.model, "system": worst.system,
+                              "summary": [summarise.highlight(s, u) for s, u in zip(worst.summary, worst.spans)],
+                              "why": worst.offline_reasons.map(lambda r: "; ".join(dict.fromkeys(r))),
+                              **({"LLM judge": worst.judge_verdict} if judge_info else {})}))
+else:
+    print("No summary has a wrong fact the offline checker reads.")
 
 # %% [markdown]
-# Where the offline checker and the LLM judge disagree (empty without a judge):
+# Where the offline checker and the LLM judge disagree (nothing without a judge):
 
 # %%
-disagreement
+disagreement if len(disagreement) else None
 
 # %% [markdown]
 # ## How far to trust the checker: agreement with people

@@ -120,5 +120,5 @@ def announce(profile: str, log=print) -> dict:
             f"{rec['class']} machine (run {exp['run']}, {exp['gemm_fp32_gflops']:.0f} GFLOP/s there; "
             f"README: Measured)")
     else:
-        log(f"orca2-kit: no measured time of profile {profile} on a {rec['class']} machine yet")
+        log(f"orca2-kit: no measured time of profile {profile} on this class of machine ({rec['class']}) yet")
     return rec

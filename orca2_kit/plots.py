@@ -86,6 +86,11 @@ def loss_curve(log_history: list[dict], path):
             ax2 = ax1.twinx()
             sns.lineplot(data=logs, x="step", y="learning_rate", color="gray", ax=ax2, label="learning rate")
             ax2.grid(False)
+            # one legend for both axes: each twin draws its own in the same corner, the second on top
+            h1, l1 = ax1.get_legend_handles_labels()
+            h2, l2 = ax2.get_legend_handles_labels()
+            ax2.get_legend().remove()
+            ax1.legend(h1 + h2, l1 + l2, loc="upper right")
     ax1.set_title("SFT on the erased dataset (loss on teacher tokens only)")
     return fig, save(fig, path)
 
@@ -95,7 +100,7 @@ def base_vs_student(fam: pd.DataFrame, path):
     as a dashed tick per family, never-trained families marked."""
     fam = fam.copy()
     if "trained" in fam:
-        fam["family"] = [f if t else f"{f} (held out)" for f, t in zip(fam.family, fam.trained)]
+        fam["family"] = [f if t else f"{f} (never trained)" for f, t in zip(fam.family, fam.trained)]
     systems = list(dict.fromkeys(fam.system))
     families = list(dict.fromkeys(fam.family))
     fig, axes = plt.subplots(1, len(systems), figsize=(4.6 * len(systems), 0.5 * len(families) + 1.8), sharey=True,
@@ -112,7 +117,8 @@ def base_vs_student(fam: pd.DataFrame, path):
         ax.set_xlim(0, 1)
         ax.set_title(f"{system} system message")
         ax.set_xlabel("lenient accuracy, 95% CI (dashed: chance)")
-    fig.suptitle("Held-out built-in test items: base vs student", y=1.02)
+    fig.suptitle("Built-in test items (no model trained on them): base vs student; "
+                 "(never trained): a family with no training items at all", y=1.02)
     fig.tight_layout()
     return fig, save(fig, path)
 

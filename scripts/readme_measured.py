@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import shutil
 import sys
 from pathlib import Path
 
@@ -83,7 +84,7 @@ def run_section(run: Path) -> list[str]:
         lines = [f"{m}/{s} {r['lenient']:.2f} [{r['lenient_lo']:.2f}, {r['lenient_hi']:.2f}] (strict {r['strict']:.2f}, "
                  f"format-OK {r['format_ok']:.2f})" for (m, s), r in rows.items()]
         n = max((r["n"] for r in rows.values()), default=0)
-        out.append(f"- 05, held-out built-in test items (n={n}; chance "
+        out.append(f"- 05, built-in test items (n={n}; chance "
                    f"{next(iter(rows.values()))['chance']:.2f}), lenient accuracy [95% CI]: " + "; ".join(lines) + ".")
         best = m05.get("base_best")
         if best:
@@ -159,16 +160,45 @@ def study_section(study: Path) -> list[str]:
         rows = [r for r in metrics["scores"] if r["group"] == grp]
         out.append(f"- {grp} ({rows[0]['items']} items, chance {rows[0]['chance']:.2f}), lenient accuracy [95% CI]: "
                    + "; ".join(f"{r['arm']} {r['lenient']:.2f} [{r['lo']:.2f}, {r['hi']:.2f}]" for r in rows) + ".")
-    trained = set(_load(study / "01_strategy_selection" / "strategy_map.json"))
-    use: dict[str, list[float]] = {}
-    for r in metrics.get("uses_asked", []):
-        if r["family"] in trained and r.get("uses_asked") is not None:
-            use.setdefault(r["arm"], []).append(r["uses_asked"])
-    if use:
-        out.append(f"- Strategy use without being told (trained families, share of answers in the strategy the arm's "
-                   f"map asked for, mean over {len(trained)} families; figure `07_strategy_use`): "
-                   + "; ".join(f"{a} {sum(v) / len(v):.2f}" for a, v in use.items() if a != "base") + ".")
+    plan = metrics.get("plan") or {}
+    for q, pl in (plan.get("questions") or {}).items():
+        rows = [r for r in metrics.get("paired", []) if r.get("group") == q and not r.get("demonstration")]
+        if not rows:
+            continue
+        achieved = sorted(r["half_width"] for r in rows)[len(rows) // 2]
+        out.append(f"- {q}, each arm minus the recipe (paired, {rows[0]['items']} items, seeds {rows[0]['seeds']}; "
+                   f"95% interval, items resampled within families and seeds per arm): "
+                   + "; ".join(f"{r['arm']} {100 * r['difference']:+.1f} [{100 * r['lo']:+.1f}, {100 * r['hi']:+.1f}] "
+                               f"{r['verdict']}" for r in rows)
+                   + f". Achieved resolution ±{100 * achieved:.1f} points (median half-width); planned before the run "
+                     f"±{100 * pl['half_width']:.1f}, minimum detectable difference {100 * pl['mde']:.1f} points.")
+    rates = [r for r in metrics.get("strategy_use", []) if r["arm"] != "base"]
+    if rates:
+        out.append("- Strategy use without being told (share of all answers in the strategy the arm's map asked for, "
+                   "seeds pooled, Wilson 95%; figure `07_strategy_use`): "
+                   + "; ".join(f"{r['arm']} {r['uses_asked']:.2f} [{r['lo']:.2f}, {r['hi']:.2f}] (n {r['n']})"
+                               for r in rates) + ".")
     out.append("- What it found: " + " ".join(metrics["conclusion"].splitlines()))
+    return out
+
+
+def curve_section(curve_dir: Path) -> list[str]:
+    """The learning curve (`python -m orca2_kit learning-curve`): dev accuracy per training size, the rule, the pick."""
+    table = _load(curve_dir / "learning_curve" / "curve.json")
+    if not table:
+        return []
+    figure = curve_dir / "figures" / "learning_curve.png"
+    if figure.is_file():  # the README shows the figure of the run it quotes
+        (ROOT / "docs" / "figures").mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(figure, ROOT / "docs" / "figures" / "learning_curve.png")
+    out = ["### How much training data (`python -m orca2_kit learning-curve`)", "", *provenance(curve_dir, "Source"), "",
+           "![learning curve](docs/figures/learning_curve.png)", ""]
+    for row in table["sizes"]:
+        out.append(f"- {row['size']} training items per family: recipe dev accuracy {100 * row['accuracy']:.1f}% "
+                   f"[{100 * row['lo']:.1f}, {100 * row['hi']:.1f}] over {row['items']} items, seeds "
+                   + ", ".join(f"{100 * v:.1f}" for v in row["seed_accuracy"].values())
+                   + f"; {row['train_s']:.0f} s to train.")
+    out.append(f"- Rule, stated in the profile before the curve ran: {table['rule']} Picked: {table['pick']}.")
     return out
 
 
@@ -329,10 +359,51 @@ def _replace_block(path: Path, begin: str, end: str, lines: list[str]) -> bool:
     return True
 
 
+CLASS_WORDS = {"avx512-bf16": "native bf16 (AVX512-BF16/AMX)", "avx2": "AVX2 only, no native bf16",
+               "avx512": "AVX-512 without bf16", "other": "no AVX2"}
+
+
+def machine_classes(runs: list[Path]) -> list[str]:
+    """Notebook time per machine class, one row per run (the runner records the class it ran on), and
+    orca2_kit/data/expected_times.json, which the runner reads to say at start what to expect."""
+    table, rows = {}, []
+    for run in runs:
+        m = _load(run / "manifest.json")
+        mach, stages = m.get("machine") or {}, m.get("stages") or {}
+        if not mach or not stages:
+            print(f"warning: {run} has no machine record or no stages; left out of the class table", file=sys.stderr)
+            continue
+        total = sum(v.get("wall_s") or 0 for v in stages.values())
+        klass = mach["class"] + (" (emulated)" if mach.get("emulated") else "")
+        rows.append(f"| {klass}: {CLASS_WORDS.get(mach['class'], '')} | {mach.get('cpu')} | {mach.get('cores')} | "
+                    f"{mach.get('gemm_fp32_gflops', 0):.0f} | " + " | ".join(f"{(stages.get(k) or {}).get('wall_s', 0):.0f}"
+                                                                    for k in sorted(stages))
+                    + f" | **{total:.0f}** | `{m.get('run_id')}` ({'with' if (m.get('data') or {}).get('root') else 'without'} data) |")
+        table.setdefault(mach["class"], {})[m.get("profile")] = {
+            "notebook_s": round(total), "cores": mach.get("cores"), "gemm_fp32_gflops": mach.get("gemm_fp32_gflops", 0),
+            "run": m.get("run_id"), "emulated": mach.get("emulated"), "cpu": mach.get("cpu"),
+            "commit": ((m.get("git") or {}).get("commit") or "")[:10]}
+    if not rows:
+        return []
+    (ROOT / "orca2_kit" / "data" / "expected_times.json").write_text(json.dumps(table, indent=2, sort_keys=True) + "\n")
+    stages = sorted(_load(runs[0] / "manifest.json").get("stages") or {})
+    return ["### Time per machine class (`make reproduce`, notebook time in seconds)", "",
+            "The runner prints the class it is on at start, with the expected time from this table "
+            "(`orca2_kit/data/expected_times.json`, written by this script). An AVX2-only laptop is emulated with "
+            "`ORCA2_CPU_ISA=avx2 ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2 "
+            "CT2_FORCE_CPU_ISA=AVX2`: same cores, capped instruction sets, fp32; a real AVX2 laptop's memory and "
+            "clock differ, and an AMD one's MKL runs slower (README: Speed).", "",
+            "| class | CPU | cores | fp32 GEMM GFLOP/s | " + " | ".join(k[:2] for k in stages) + " | total | run |",
+            "|---|---|---:|---:|" + "---:|" * len(stages) + "---:|---|", *rows]
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="scripts/readme_measured.py")
     ap.add_argument("--run", type=Path, required=True)
     ap.add_argument("--study", type=Path)
+    ap.add_argument("--class-run", type=Path, nargs="*", default=[],
+                    help="runs of the same profile on other machine classes (e.g. the AVX2 emulation)")
+    ap.add_argument("--curve", type=Path, help="a learning-curve folder (python -m orca2_kit learning-curve)")
     ap.add_argument("--bench", type=Path, nargs="*", default=[])
     ap.add_argument("--extraction", type=Path, nargs="*", default=[])
     ap.add_argument("--readme", type=Path, default=ROOT / "README.md")
@@ -342,6 +413,11 @@ def main(argv=None) -> int:
             "Regenerate with `.venv/bin/python scripts/readme_measured.py --run <run dir> [--study <study dir>] "
             "[--bench outputs/benchmarks/*.json] [--extraction outputs/benchmarks/extraction_changes*.json]`.", ""]
     body += run_section(args.run)
+    classes = machine_classes([args.run, *args.class_run])
+    if classes:
+        body += [""] + classes
+    if args.curve:
+        body += [""] + curve_section(args.curve)
     if args.study:
         body += [""] + study_section(args.study)
     if args.extraction:

@@ -124,13 +124,24 @@ _SLOT_CUES = {
 }
 
 
-def _cue_distance(slot: str, m: Mention, toks: list[_Token], kinds_at: dict[int, str]) -> int | None:
-    cues = _SLOT_CUES.get(slot) or _SLOT_CUES.get(slot.split(".")[0] + ".*")
+def _cues(slot: str) -> tuple:
+    return _SLOT_CUES.get(slot) or _SLOT_CUES.get(slot.split(".")[0] + ".*") or ()
+
+
+def _cue_distance(slot: str, m: Mention, toks: list[_Token], kinds_at: dict[int, str],
+                  rivals: tuple = ()) -> int | None:
+    """Tokens from the mention to the nearest cue of `slot` in its sentence (None: no cue). A cue
+    right after a cue of a rival slot is that rival's compound, not a cue of its own: in "a follow-up
+    visit on Wednesday 25 July" the visit is the follow-up, so the date is the follow-up date."""
+    cues = _cues(slot)
     if not cues:
         return None
+    other = {c for r in rivals if r != slot for c in _cues(r)} - set(cues)
     best = None
     for k, t in enumerate(toks):
         if t.sentence != m.sentence or m.token <= k < m.end:
+            continue
+        if k and toks[k - 1].sentence == t.sentence and toks[k - 1].key in other:
             continue
         if t.key in cues or ("@" + kinds_at.get(k, "")) in cues:
             d = abs(k - m.token)
@@ -144,7 +155,7 @@ def _candidates(kind: str, slots: dict[str, str], m: Mention, toks, kinds_at) ->
     if m.role:  # a title names the role: "Dr Novak" is the doctor
         cands = [s for s in cands if s.startswith(m.role + ".")] or cands
     if len(cands) > 1 and kind != "number":  # a bare number has no cue of its own: any slot may be meant
-        dist = {s: _cue_distance(s, m, toks, kinds_at) for s in cands}
+        dist = {s: _cue_distance(s, m, toks, kinds_at, tuple(cands)) for s in cands}
         cued = [d for d in dist.values() if d is not None]
         if cued:
             cands = [s for s in cands if dist[s] == min(cued)]

@@ -88,6 +88,34 @@ def plan(params, stages) -> dict:
     return out
 
 
+_WHAT = {BENCH_STAGE: "benchmark", GROUNDED_STAGE: "grounded set"}
+
+
+def skipped_line(plan_: dict, stage: str) -> Optional[str]:
+    """One line for where a stage's real data would have shown: what it skips, why, and the command
+    that gets it; None when it skips nothing (or selects no real set). `plan_` is `plan(...)` or a
+    run manifest's "data" entry."""
+    part = plan_.get(stage) or {}
+    skip = part.get("skip") or {}
+    if not skip:
+        return None
+    data_dir = Path(plan_["data_dir"]) if plan_.get("data_dir") else None
+    what = _WHAT.get(stage, "set")
+    names = ", ".join(skip)
+    if data_dir is None:
+        found = str(plan_.get("found") or "none found")
+        why = f"no data directory found{found[len('none found'):]}" if found.startswith("none found") else \
+            f"no data directory: {found}"
+    elif len(set(skip.values())) == 1:
+        why = next(iter(skip.values()))
+    else:
+        why = f"not in {data_dir} (python -m orca2_kit data status says what each lacks)"
+    ran = part.get("run") or []
+    return (f"Real data skipped: {len(skip)} {what}{'s' if len(skip) != 1 else ''} ({names}): {why}"
+            + (f"; ran {', '.join(ran)}" if ran else "") + f". Get them: {_fetch_hint(list(skip), data_dir)}"
+            + (" (or point runs at a copy: python -m orca2_kit data use DIR)." if data_dir is None else "."))
+
+
 def announce(params, stages, log=print) -> dict:
     """Print, before stage 01, which benchmarks and grounded sets the run will use and which it skips
     (why, and how to get them); return the plan for the run manifest."""

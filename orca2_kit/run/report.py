@@ -15,6 +15,7 @@ import jinja2
 import pandas as pd
 import yaml
 
+from orca2_kit.run.data import skipped_line
 from orca2_kit.run.manifest import read_manifest
 from orca2_kit.pipeline import ALL_STAGES, STAGES
 from orca2_kit.paths import NOTEBOOKS_DIR
@@ -39,20 +40,28 @@ def _glance_05(m):
     return ""
 
 
+def _verdict(lo: float, hi: float, up: str, down: str) -> str:
+    """What an interval of a difference says: `up` when it lies above 0, `down` below, else undecided."""
+    return up if lo > 0 else down if hi < 0 else "not distinguishable"
+
+
 def _glance_06(m):
-    """Student minus base on the built-in documents, summaries with a wrong fact, paired, per message."""
-    rows = [r for r in m.get("paired_differences", []) if r.get("dataset") == "builtin" and r.get("judge") == "offline"
-            and r.get("metric") == "hallucinated" and r.get("diff") is not None]
-    parts = [f"{r['system']} {100 * r['diff']:+.0f} points (95% CI {100 * r['lo']:+.0f}..{100 * r['hi']:+.0f})" for r in rows]
-    if not parts:
+    """Student minus base on the built-in documents, summaries with a wrong fact, paired, per
+    message; fact recall beside it. Every interval carries its own verdict."""
+    def rows(metric):
+        return [r for r in m.get("paired_differences", []) if r.get("dataset") == "builtin"
+                and r.get("judge") == "offline" and r.get("metric") == metric and r.get("diff") is not None]
+
+    wrong, recall = rows("hallucinated"), rows("recall")
+    if not wrong:
         return ""
-    out = (f"summaries with a wrong fact, student - base (built-in, n={rows[0]['n_pairs']} pairs): " + ", ".join(parts)
-           + ("; not distinguishable" if all(r["lo"] <= 0 <= r["hi"] for r in rows) else ""))
-    recall = [r for r in m.get("paired_differences", []) if r.get("dataset") == "builtin" and r.get("judge") == "offline"
-              and r.get("metric") == "recall" and r.get("diff") is not None]
+    out = (f"summaries with a wrong fact, student - base (built-in, n={wrong[0]['n_pairs']} pairs): " + ", ".join(
+        f"{r['system']} {100 * r['diff']:+.0f} points (95% CI {100 * r['lo']:+.0f}..{100 * r['hi']:+.0f}): "
+        + _verdict(r["lo"], r["hi"], "more often wrong", "less often wrong") for r in wrong))
     if recall:  # a rate alone rewards saying nothing: what the summaries kept goes beside it
-        out += "; fact recall " + ", ".join(f"{r['system']} {100 * r['diff']:+.0f} ({100 * r['lo']:+.0f}..{100 * r['hi']:+.0f})"
-                                            for r in recall)
+        out += "; fact recall " + ", ".join(
+            f"{r['system']} {100 * r['diff']:+.0f} points ({100 * r['lo']:+.0f}..{100 * r['hi']:+.0f}): "
+            + _verdict(r["lo"], r["hi"], "keeps more facts", "keeps fewer facts") for r in recall)
     held = (m.get("checker_agreement") or {}).get("heldout") or {}
     if "caught_in_scope" in held:
         out += (f". The checker flags {held['caught_in_scope']}/{held['n_in_scope']} hand-labelled summaries with a wrong "
@@ -82,26 +91,80 @@ def glance(stage: str, metrics: dict) -> str:
 
 
 def _fmt(v):
+    """A cell as a reader reads it: numbers to three places, a list or mapping as plain words, not JSON."""
     if isinstance(v, float):
         return f"{v:.3f}"
-    if isinstance(v, (list, dict)):
-        return json.dumps(v)
+    if isinstance(v, dict):
+        return "; ".join(f"{k}: {_fmt(x)}" for k, x in v.items())
+    if isinstance(v, list):
+        return ", ".join(_fmt(x) for x in v)
     return "" if v is None else str(v)
 
 
-def metric_tables(metrics: dict) -> list[dict]:
-    """metrics.json as tables: the scalars in one, each mapping and each list of records in its own."""
+# Columns that say *which* row it is come first, in this order; then the row's size; then the
+# values, each followed by its interval and verdict. metrics.json stores keys sorted (for stable
+# diffs), which would put 'hi' before 'lo' and 'verdict' far from its number.
+_KEYS = ("items", "group", "dataset", "benchmark", "variant", "form", "family", "model", "baseline", "system", "judge",
+         "strategy", "metric", "comparison", "a", "b", "expected", "chosen", "challenger")
+_SIZES = ("n", "n_pairs")
+_VALUES = ("accuracy", "rate", "diff", "difference", "gain", "lenient", "strict", "acc", "acc_norm", "precision",
+           "recall", "format_ok", "acc_given_format_ok", "chance")
+_BARE = ("lo", "hi", "ci_low", "ci_high", "verdict", "why", "agrees")  # belong to the row's main value
+
+
+def _interval(c: str) -> tuple[str, ...]:
+    return tuple(f"{c}{s}" for s in ("_lo", "_hi", "_ci_low", "_ci_high"))
+
+
+def order_columns(cols: list[str]) -> list[str]:
+    """Keys, size, then each value with its own interval; the bare lo/hi (and verdict) after the
+    row's main value; everything else after, in its stored order."""
+    cols = list(cols)
+    bound = {x for c in cols for x in _interval(c) if x in cols}
+    values = [c for c in _VALUES if c in cols] + [c for c in cols if c not in _VALUES and c not in _KEYS
+                                                  and c not in _SIZES and c not in _BARE and c not in bound]
+    out = [c for c in _KEYS if c in cols] + [c for c in _SIZES if c in cols]
+    for i, c in enumerate(values):
+        out += [c] + [x for x in _interval(c) if x in cols]
+        if i == 0:
+            out += [b for b in _BARE if b in cols]
+    return out + [c for c in cols if c not in out]
+
+
+def _with_verdict(df: pd.DataFrame) -> pd.DataFrame:
+    """A difference with an interval and no verdict gets one: a reader should not have to work out
+    whether 0 is inside [-26, -1]."""
+    for value, lo, hi in (("diff", "lo", "hi"), ("difference", "ci_low", "ci_high")):
+        if {value, lo, hi} <= set(df.columns) and "verdict" not in df.columns:
+            df = df.assign(verdict=[("" if pd.isna(a) or pd.isna(b) else _verdict(a, b, "higher", "lower"))
+                                    for a, b in zip(df[lo], df[hi])])
+    return df
+
+
+def _records(rows: list[dict]) -> str:
+    df = _with_verdict(pd.DataFrame(rows))
+    df = df[order_columns(list(df.columns))]
+    return df.to_html(index=False, na_rep="", formatters={c: _fmt for c in df.columns}, classes="metrics", border=0)
+
+
+def metric_tables(metrics: dict, prefix: str = "") -> list[dict]:
+    """metrics.json as tables: the scalars in one, each mapping and each list of records in its own
+    (a mapping of mappings, e.g. the checker's agreement per label set, as one table a row each;
+    deeper ones as their own tables, titled 'outer · inner')."""
     scalars = {k: v for k, v in metrics.items() if not isinstance(v, (dict, list))}
-    tables = [{"title": "", "html": _kv(scalars)}] if scalars else []
+    tables = [{"title": prefix, "html": _kv(scalars)}] if scalars else []
     for k, v in metrics.items():
-        if isinstance(v, dict) and v:
-            tables.append({"title": k, "html": _kv(v)})
+        title = f"{prefix} · {k}" if prefix else k
+        if isinstance(v, dict) and v and all(isinstance(x, dict) for x in v.values()):
+            tables.append({"title": title, "html": _records([{"": key, **x} for key, x in v.items()])})
+        elif isinstance(v, dict) and v and any(isinstance(x, list) and x and isinstance(x[0], dict) for x in v.values()):
+            tables += metric_tables(v, title)
+        elif isinstance(v, dict) and v:
+            tables.append({"title": title, "html": _kv(v)})
         elif isinstance(v, list) and v and all(isinstance(r, dict) for r in v):
-            df = pd.DataFrame(v)
-            tables.append({"title": k, "html": df.to_html(index=False, na_rep="", formatters={c: _fmt for c in df.columns},
-                                                          classes="metrics", border=0)})
+            tables.append({"title": title, "html": _records(v)})
         elif isinstance(v, list) and v:
-            tables.append({"title": k, "html": _kv({k: v})})
+            tables.append({"title": "", "html": _kv({k: v})})
     return tables
 
 
@@ -151,6 +214,7 @@ def collect(run_dir: str | Path) -> dict:
     shown = ran if "07_ablation" in ran else list(STAGES)
     html_nbs = render_notebooks(run_dir, shown)
     stages, used = [], set()
+    data_plan = manifest.get("data") or {}  # what the run did with real data (run/data.py: plan)
     for s in shown:
         info = manifest.get("stages", {}).get(s, {})
         metrics_file = run_dir / s / "metrics.json"
@@ -167,7 +231,7 @@ def collect(run_dir: str | Path) -> dict:
             "notebook": f"{prefix}notebooks/{s}.ipynb" if (linked or nb.is_file()) else None,
             "notebook_html": f"{prefix}notebooks/{s}.html" if linked else html_nbs.get(s),
             "figures": [{"src": f"figures/{p.name}", "caption": p.stem[3:].replace("_", " ")} for p in figs],
-            "tables": metric_tables(metrics),
+            "tables": metric_tables(metrics), "data_note": skipped_line(data_plan, s),
         })
     exercise, exercises = manifest.get("exercise"), []
     if exercise:
@@ -188,6 +252,7 @@ def collect(run_dir: str | Path) -> dict:
     return {
         "run_dir": run_dir, "manifest": manifest, "params": params, "params_text": params_text, "stages": stages,
         "other_figures": [{"src": f"figures/{p.name}", "caption": p.stem.replace("_", " ")} for p in figures if p not in used],
+        "data_notes": [f"{s['name'][:2]}: {s['data_note']}" for s in stages if s["data_note"]],
         "exercise": exercise, "exercises": exercises, "versions": manifest.get("versions", {}),
         "manifest_text": json.dumps(slim, indent=2, default=str), "n_artifacts": len(manifest.get("artifacts", {})),
         "total_s": sum(v.get("wall_s") or 0 for k, v in manifest.get("stages", {}).items() if not v.get("linked_from_parent")),

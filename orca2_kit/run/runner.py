@@ -19,7 +19,7 @@ from orca2_kit.run.manifest import git_state, read_manifest, secret_values, vers
 from orca2_kit.run.manifest import write_manifest as _write_manifest
 from orca2_kit.run.interrupts import stop_on_signals
 from orca2_kit import machine
-from orca2_kit.run import records
+from orca2_kit.run import records, tidy
 from orca2_kit.run.lock import RunLock
 from orca2_kit.pipeline import STAGES, stage_name
 from orca2_kit.paths import REPO
@@ -347,7 +347,7 @@ def _run_stages(params: Params, run_dir: Path, stages: list[str], why: dict, res
             _report(run_dir, log)
             raise StageFailed(f"stage {stage} failed; the executed notebook with the error is {dst}\n"
                               f"{_last_error(e)}\nfix it, then resume: python -m orca2_kit {command} --resume {run_dir}") from None
-        wall = round(time.time() - t0, 1)
+        wall, _ = round(time.time() - t0, 1), tidy.progress_bars(dst)  # a bar is its final line, not every redraw
         manifest["stages"][stage].update(status="ok", wall_s=wall)
         write_manifest(run_dir, manifest)
         log(f"[{i}/{len(stages)}] {stage} done in {wall:.0f} s")

@@ -5,4 +5,5 @@
     probe.py   rule 'probe': what the student can *learn* in each strategy (a short LoRA per strategy)
 """
 from orca2_kit.selection.choose import (  # noqa: F401
-    METRIC, accuracy_table, cell_table, choose_expected, choose_strategies, paired_gain, run_strategy_grid, select)
+    METRIC, accuracy_table, cell_table, choose_expected, choose_strategies, grid_budgets, paired_gain,
+    run_strategy_grid, select, selection_budgets)

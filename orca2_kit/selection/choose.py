@@ -7,7 +7,7 @@ paper's question, rather than what the untrained base does when told; Orca 2 sec
 read leniently (orca2_kit.extract), so a strategy is not judged on the answer format.
 
 A handful of dev items per cell is noise: one item moves a cell by 1/n. So every cell carries a
-95% interval, and a family keeps the strategy its authors expected unless another strategy beats it
+95% Wilson interval (0 of 8 is [0.00, 0.32], not the point a bootstrap of eight zeros gives), and a family keeps the strategy its authors expected unless another strategy beats it
 on the *same* dev items by more than `margin` (the paired bootstrap interval's lower bound): the
 map changes only where the data says so. When the expected strategy is not a candidate, the best
 point estimate is taken (ties in catalogue order) and the row says so.
@@ -18,13 +18,36 @@ import numpy as np
 import pandas as pd
 
 from orca2_kit.scoring import cut_not_in_loop, score_rows
-from orca2_kit.stats import bootstrap_ci
+from orca2_kit.stats import bootstrap_ci, wilson
+from orca2_kit.generation import budgets as token_budgets
 from orca2_kit.generation import generate_detailed, messages
 from orca2_kit.strategies import teacher_instruction
 from orca2_kit.tasks import family_info
 from orca2_kit.tasks.base import TaskItem
 
 METRIC = "correct_lenient"
+
+
+def grid_budgets(used: dict[str, int]) -> dict[str, int]:
+    """The new-token budget of every strategy in the grid: the largest any candidate needs.
+
+    A strategy's own need is read off the reference teacher's answers in it, and a reference
+    `direct` answer is one line ("Answer: 8", a budget of ~40 tokens). But the *base* student told
+    to answer directly still shows its working on a word problem, and an answer cut
+    before it ends is scored wrong: direct would lose for our budget, not for its instruction
+    (one offline run: 7 of 8 arithmetic/direct answers cut while not looping). Giving every strategy the
+    same room also makes the paired comparison compare instructions only. The stop rule still ends
+    every answer at its 'Answer:' line, so only answers that keep going use the extra room."""
+    room = max(used.values())
+    return {s: room for s in used}
+
+
+def selection_budgets(p, tokenizer, train_items) -> tuple[dict[str, int] | None, dict[str, int]]:
+    """Notebook 01's budgets: (what each strategy's reference answers need, what the grid uses)."""
+    cand = p.strategy_selection.candidates
+    needed = token_budgets.strategy_budgets(tokenizer, train_items, cand, p.generation.budget_percentile,
+                                            p.generation.budget_margin)
+    return needed, grid_budgets(token_budgets.resolve(p.generation.max_new_tokens, needed, cand))
 
 
 def run_strategy_grid(model, tokenizer, items: list[TaskItem], candidates: list[str], budgets: dict[str, int],
@@ -41,10 +64,14 @@ def run_strategy_grid(model, tokenizer, items: list[TaskItem], candidates: list[
 
 
 def cell_table(grid: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
-    """Per (family, strategy): n, lenient accuracy with a 95% interval, format-OK, cut share."""
+    """Per (family, strategy): n, lenient accuracy with its 95% Wilson interval, format-OK, cut share.
+
+    Wilson, not a bootstrap: a cell is a rate of k right out of n, and a bootstrap of n equal values
+    is a point ([0, 0] at 0 of 8), which would claim a certainty eight items cannot give. `seed` is
+    kept for callers; the Wilson interval needs none."""
     rows = []
     for (fam, s), g in grid.groupby(["family", "strategy"], sort=False):
-        lo, hi = bootstrap_ci(g[METRIC], seed=seed)
+        lo, hi = wilson(int(g[METRIC].astype(bool).sum()), len(g))
         rows.append({"family": fam, "strategy": s, "n": len(g), "accuracy": g[METRIC].mean(), "lo": lo, "hi": hi,
                      "format_ok": g["format_ok"].mean(), "cut_by_limit": g["hit_limit"].mean(),
                      "cut_not_in_loop": cut_not_in_loop(g)})

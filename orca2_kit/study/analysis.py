@@ -19,6 +19,14 @@ from orca2_kit.study.intervals import cluster_difference, mean_interval, paired_
 HEADLINE = "trained families"
 DEMONSTRATION = 100  # real-benchmark documents under this: a demonstration of the pipeline, never a comparison
 
+# the part of the paper's claim each built-in arm takes away (the recipe minus that part)
+CLAIMS = {
+    "not_erased": "prompt erasure (training without the teacher's instruction) helps",
+    "direct_only": "teaching reasoning strategies beats teaching direct answers",
+    "one_strategy": "a strategy chosen per task beats one style for every task",
+    "expected_map": "the measured strategy choice beats the authors' expected map",
+}
+
 
 def _matrix(df: pd.DataFrame, metric: str) -> pd.DataFrame:
     """items x seeds of one arm (items missing for a seed are dropped), indexed by (cluster, id)."""
@@ -152,8 +160,27 @@ def conclusion(paired: pd.DataFrame, planned: dict | None = None, twins: dict[st
         parts = []
         for r in g.itertuples():
             pts = f"{100 * r.difference:+.1f} points [{100 * r.lo:+.1f}, {100 * r.hi:+.1f}]"
-            parts.append(f"{r.arm} {pts}: {r.verdict}")
+            parts.append(f"{r.arm} {pts}: {r.verdict}" + _claim(r.arm, r.verdict, r.half_width, int(r.items),
+                                                                 (planned or {}).get("margin", 0.10)))
         lines.append(f"{grp} ({int(g['items'].max())} items, seeds {g['seeds'].iloc[0]}): " + "; ".join(parts) + f". {res}.")
     lines += [f"{a}: not tested; it would train exactly like {b} (same strategy map, erasure and training)."
               for a, b in (twins or {}).items()]
     return "\n".join(lines)
+
+
+def _claim(arm: str, verdict: str, half_width: float, items: int, margin: float) -> str:
+    """What a verdict says of the claim the arm tests (arm = recipe minus one part), and for an
+    undecided one, about how many items would decide it at the achieved spread (item part only:
+    the seed part does not shrink with items, so this is a lower bound)."""
+    claim = CLAIMS.get(arm)
+    if not claim:
+        return ""
+    if verdict.startswith("worse"):
+        return f" (supports: {claim})"
+    if verdict.startswith("better"):
+        return f" (contradicts: {claim})"
+    if verdict.startswith("equivalent"):
+        return f" (no effect larger than {100 * margin:.0f} points: does not support '{claim}' at this scale)"
+    need = int(np.ceil(items * (half_width / (margin / 2)) ** 2))
+    return (f" (cannot decide '{claim}'; an interval of ±{50 * margin:.0f} points, enough to tell a {100 * margin:.0f}-point "
+            f"difference from none, needs about {need} items or more)")

@@ -3,6 +3,7 @@ checkpoint a killed run resumes from."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -38,6 +39,48 @@ def last_checkpoint(ckpt_dir: Path, made_from: str | None = None):
     return None
 
 
+_BAR = re.compile(r"^(?P<desc>.*?)\s*\d+%\|.*\|\s*(?P<n>\d+)/(?P<total>\d+)\b")
+_COUNTER = re.compile(r"^(?P<desc>.*?)\s*(?P<n>\d+)it \[[\d:]+")  # a bar without a total ("4it [00:10, ...]")
+
+
+class LogLines:
+    """What of the training process's output a reader sees: every line but blank ones, and of a
+    progress bar (tqdm redraws with \\r, read here as line breaks) one line every 5 s and its
+    finished line once, not each redraw nor the 0% line."""
+
+    def __init__(self, every_s: float = 5.0):
+        self.every_s, self.last, self.done, self.said = every_s, time.time(), set(), set()
+
+    def __call__(self, line: str):
+        line = line.rstrip()
+        if not line.strip():
+            return None
+        bar = _BAR.match(line)
+        counter = None if bar else _COUNTER.match(line)
+        if counter is not None:  # no end to wait for: every 5 s, never the same line twice
+            if line in self.said or time.time() - self.last <= self.every_s:
+                return None
+            self.last = time.time()
+            self.said.add(line)
+            return line
+        if bar is None:
+            # TRL's 'num_tokens' counts every token the model read, prompt included (the loss sees
+            # only the answer's): say so where the reader sees it
+            return line.replace("'num_tokens':", "'tokens_read (prompt + answer)':")
+        key = (bar["desc"], bar["total"])
+        if bar["n"] == "0":
+            return None
+        if bar["n"] == bar["total"]:
+            if key in self.done:
+                return None
+            self.done.add(key)
+            return line
+        if time.time() - self.last > self.every_s:
+            self.last = time.time()
+            return line
+        return None
+
+
 def launch(params_path: str | Path, run_dir: str | Path, launcher: str = "python", num_processes: int = 1,
            accelerate_config: str | None = None, log_file: str | Path | None = None) -> Path:
     """Start training as a subprocess (from notebook 04), streaming its output; raise on failure.
@@ -57,17 +100,15 @@ def launch(params_path: str | Path, run_dir: str | Path, launcher: str = "python
         cmd = [sys.executable] + module
     env = dict(os.environ, PYTHONUNBUFFERED="1", TOKENIZERS_PARALLELISM="false")
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
-    tail, shown = [], 0.0
+    tail, shown = [], LogLines()
     sink = open(log_file, "w") if log_file else None
-    for line in proc.stdout:  # tqdm redraws with \r (read as line breaks): show one every 5 s
+    for line in proc.stdout:
         tail = (tail + [line])[-40:]
         if sink:
             sink.write(line)
             continue
-        is_bar = "it/s]" in line or "s/it]" in line
-        if not is_bar or time.time() - shown > 5 or "100%" in line:
-            print(line.rstrip(), flush=True)
-            shown = time.time() if is_bar else shown
+        if (text := shown(line)) is not None:
+            print(text, flush=True)
     if sink:
         sink.close()
     if proc.wait() != 0:

@@ -1,37 +1,11 @@
 """Token budgets sized from the answers they must hold, and runaway loops told from answers still going (orca2_kit/generation/budgets.py)."""
 import numpy as np
-import pandas as pd
 from orca2_kit.generation import budgets
 from orca2_kit import tasks
 from orca2_kit.strategies import STRATEGIES
 from orca2_kit.teacher import reference
 
 ALL = list(STRATEGIES)
-
-
-def _training_texts(suite):
-    """Every text a student could train on: the training prompts and the teacher's answers in every strategy."""
-    return [it.prompt for it in suite["train"]] + [reference.render(it, s) for it in suite["train"] for s in ALL]
-
-
-def _grid(scores: dict[str, list[int]], family="arithmetic"):
-    rows = []
-    for s, col in scores.items():
-        for i, ok in enumerate(col):
-            rows.append({"id": f"{family}/dev/{i}", "family": family, "strategy": s, "correct_lenient": ok,
-                         "correct_strict": ok, "format_ok": True, "hit_limit": False})
-    return pd.DataFrame(rows)
-
-
-def _samples():
-    rows = []
-    for i in range(20):
-        for model, system, ok, fmt in (("base", "empty", i % 4 == 0, False), ("base", "none", i % 2 == 0, False),
-                                       ("student", "empty", i % 2 == 0, True), ("student", "generic", i < 15, True)):
-            rows.append({"model": model, "system": system, "id": f"f/test/{i}", "family": "f", "trained": True,
-                         "correct_lenient": ok, "correct_strict": ok and fmt, "format_ok": fmt, "hit_limit": i == 0,
-                         "chance": 0.5})
-    return pd.DataFrame(rows)
 
 
 def test_budgets_cover_the_answers_they_are_sized_from(smollm2_dir):

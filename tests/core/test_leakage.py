@@ -1,5 +1,4 @@
 """Held out means held out: no test or dev fact in any training text, held-out families with test items only."""
-import pandas as pd
 import pytest
 
 from orca2_kit import tasks
@@ -96,39 +95,5 @@ def test_heldout_families_get_test_items_only():
         load_params("offline", ["tasks.heldout_families=[wekday]"])
     with pytest.raises(ConfigError, match="every family is held out"):
         load_params("smoke", ["tasks.heldout_families=[arithmetic,sentiment,capital_recall]"])
-
-
-
-
-def _grid(scores: dict[str, list[int]], family="arithmetic"):
-    rows = []
-    for s, col in scores.items():
-        for i, ok in enumerate(col):
-            rows.append({"id": f"{family}/dev/{i}", "family": family, "strategy": s, "correct_lenient": ok,
-                         "correct_strict": ok, "format_ok": True, "hit_limit": False})
-    return pd.DataFrame(rows)
-
-
-
-
-
-
-def _samples():
-    rows = []
-    for i in range(20):
-        for model, system, ok, fmt in (("base", "empty", i % 4 == 0, False), ("base", "none", i % 2 == 0, False),
-                                       ("student", "empty", i % 2 == 0, True), ("student", "generic", i < 15, True)):
-            rows.append({"model": model, "system": system, "id": f"f/test/{i}", "family": "f", "trained": True,
-                         "correct_lenient": ok, "correct_strict": ok and fmt, "format_ok": fmt, "hit_limit": i == 0,
-                         "chance": 0.5})
-    return pd.DataFrame(rows)
-
-
-
-
-
-
-
-
 
 

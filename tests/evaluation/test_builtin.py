@@ -7,23 +7,8 @@ from orca2_kit.evaluation import builtin
 from orca2_kit import tasks
 from orca2_kit.config import ConfigError, load_params
 from orca2_kit.strategies import STRATEGIES
-from orca2_kit.teacher import reference
 
 ALL = list(STRATEGIES)
-
-
-def _training_texts(suite):
-    """Every text a student could train on: the training prompts and the teacher's answers in every strategy."""
-    return [it.prompt for it in suite["train"]] + [reference.render(it, s) for it in suite["train"] for s in ALL]
-
-
-def _grid(scores: dict[str, list[int]], family="arithmetic"):
-    rows = []
-    for s, col in scores.items():
-        for i, ok in enumerate(col):
-            rows.append({"id": f"{family}/dev/{i}", "family": family, "strategy": s, "correct_lenient": ok,
-                         "correct_strict": ok, "format_ok": True, "hit_limit": False})
-    return pd.DataFrame(rows)
 
 
 def _samples():

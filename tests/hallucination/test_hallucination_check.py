@@ -211,6 +211,22 @@ def test_the_subject_of_a_passive_verb_is_not_its_actor():
     assert _flags(item, f"{patient} prescribed {f['drug']}.") == {f["drug"]: "wrong_slot"}
 
 
+def test_a_follow_up_visit_date_is_the_follow_up_date():
+    """"a follow-up visit on Wednesday 25 July": "visit" is the follow-up here, not the visit's cue
+    (06 flagged exactly this summary of grounded-1234-0001 with the reason "... Wednesday is the
+    follow_up.weekday"). Putting the visit's own date on the follow-up is still caught."""
+    it = next(i for i in make_grounded_items(2, seed=1234) if i.id == "grounded-1234-0001")
+    f = dict(it.facts)
+    follow, visit = (f"{f[g + '.weekday']} {f[g + '.day']} {f[g + '.month']}" for g in ("follow_up", "visit"))
+    assert follow == "Wednesday 25 July" and follow in it.document
+    for text in (f"The patient has a follow-up visit on {follow}.",
+                 f"The patient will return for a follow-up visit on {follow}.",
+                 f"Dr {f['doctor.last']} booked a follow-up appointment for {follow}."):
+        assert _flags(it, text) == {}, text
+    assert set(_flags(it, f"The patient has a follow-up visit on {visit}.").values()) == {"wrong_slot"}
+    assert set(_flags(it, f"The patient visited Dr {f['doctor.last']} on {follow}.").values()) == {"wrong_slot"}
+
+
 def test_lower_case_may_is_not_the_month_and_one_is_not_a_number():
     item, _ = _item("meeting")
     assert not check_summary(item, "The team may need more time. No one objected.").hallucinated

@@ -111,10 +111,64 @@ def test_the_overview_states_paired_differences_not_raw_rates():
               "hi": hi, "n_pairs": 12} for s, d, lo, hi in [("empty", 0.0, -0.25, 0.25), ("generic", -0.08, -0.42, 0.25)]]
     text = glance("06_hallucination", {"paired_differences": pairs, "rates": [{"model": "base", "rate": 0.42}]})
     assert text == ("summaries with a wrong fact, student - base (built-in, n=12 pairs): empty +0 points (95% CI "
-                    "-25..+25), generic -8 points (95% CI -42..+25); not distinguishable")
-    # with recall and the checker's hand-labelled catches, both go beside the rate
-    recall = [dict(pairs[0], metric="recall", diff=-0.16, lo=-0.30, hi=-0.03)]
+                    "-25..+25): not distinguishable, generic -8 points (95% CI -42..+25): not distinguishable")
+    # with recall and the checker's hand-labelled catches, both go beside the rate, each interval
+    # with its own verdict (issue 27: "-13 [-26, -1]" was listed after "not distinguishable" without one)
+    recall = [dict(pairs[0], metric="recall", diff=-0.13, lo=-0.26, hi=-0.01),
+              dict(pairs[1], metric="recall", diff=0.02, lo=-0.1, hi=0.12)]
     held = {"heldout": {"caught_in_scope": 11, "n_in_scope": 15, "caught": 13, "n_hallucinated": 29}}
     text = glance("06_hallucination", {"paired_differences": pairs + recall, "checker_agreement": held})
-    assert text.endswith("; fact recall empty -16 (-30..-3). The checker flags 11/15 hand-labelled summaries with a "
+    assert text.endswith("; fact recall empty -13 points (-26..-1): keeps fewer facts, generic +2 points (-10..+12): "
+                         "not distinguishable. The checker flags 11/15 hand-labelled summaries with a "
                          "wrong fact of its kinds, 13/29 with any unsupported claim: a lower bound")
+    worse = [dict(pairs[0], diff=0.3, lo=0.1, hi=0.5)]
+    assert "+30 points (95% CI +10..+50): more often wrong" in glance("06_hallucination", {"paired_differences": worse})
+
+
+def test_report_tables_read_as_tables_not_json(tmp_path):
+    """Nested metrics become tables or plain words, never a JSON dump; columns say which row first,
+    then n, then each value beside its interval and verdict, not in alphabetical order."""
+    from orca2_kit.run.report import metric_tables, order_columns
+
+    rates = {"cut_by_limit": 0.0, "dataset": "builtin", "hi": 0.45, "judge": "offline", "lo": 0.05, "model": "base",
+             "n": 12, "n_wrong": 0.5, "n_wrong_hi": 1.0, "n_wrong_lo": 0.1, "rate": 0.2, "system": "empty"}
+    assert order_columns(list(rates)) == ["dataset", "model", "system", "judge", "n", "rate", "lo", "hi",
+                                          "cut_by_limit", "n_wrong", "n_wrong_lo", "n_wrong_hi"]
+    metrics = {"max_new_tokens": 200, "rates": [rates],
+               "paired_differences": [{"diff": -0.13, "hi": -0.01, "lo": -0.26, "metric": "recall", "n_pairs": 12}],
+               "harness": {"summary": [{"benchmark": "gsm8k", "lenient": 0.5, "n": 2}], "skipped": [],
+                           "paired": [{"benchmark": "gsm8k", "ci_high": 0.5, "ci_low": -0.5, "difference": 0.0}]},
+               "checker_agreement": {"dev": {"caught": 9, "n": 48}, "heldout": {"caught": 13, "n": 48}},
+               "budgets": {"direct": 216}, "system_messages": ["empty", "generic"]}
+    tables = metric_tables(metrics)
+    html = "\n".join(t["html"] for t in tables)
+    assert not re.search(r'[\[{]\s*(?:&#34;|&quot;|")', html), "JSON inline"
+    titles = [t["title"] for t in tables]
+    assert {"rates", "paired_differences", "harness · summary", "harness · paired", "checker_agreement"} <= set(titles)
+    paired = next(t["html"] for t in tables if t["title"] == "paired_differences")
+    assert "<th>verdict</th>" in paired and "<td>lower</td>" in paired
+    assert "<td>not distinguishable</td>" in next(t["html"] for t in tables if t["title"] == "harness · paired")
+    assert "empty, generic" in html
+
+
+def test_the_overview_says_when_real_data_was_skipped(tmp_path):
+    """A run without data: the overview and the 05/06 sections say once what was skipped and the
+    command that gets it (issue 27: the overview never said real data was skipped)."""
+    from orca2_kit.run.report import collect
+
+    plan = {"data_dir": None, "found": "none found (looked at: params data_dir, $ORCA2_DATA_DIR)",
+            "05_benchmark_eval": {"run": [], "skip": {"gsm8k": "no data directory", "mmlu": "no data directory"}},
+            "06_hallucination": {"run": [], "skip": {"qmsum": "no data directory"}}}
+    (tmp_path / "manifest.json").write_text(json.dumps({"run_id": "x", "data": plan, "stages": {}}))
+    ctx = collect(tmp_path)
+    notes = ctx["data_notes"]
+    assert len(notes) == 2 and notes[0].startswith("05: Real data skipped: 2 benchmarks (gsm8k, mmlu): no data "
+                                                   "directory found (looked at")
+    assert "python -m orca2_kit data fetch --only gsm8k,mmlu" in notes[0] and "--only qmsum" in notes[1]
+    by = {s["name"]: s["data_note"] for s in ctx["stages"]}
+    assert by["01_strategy_selection"] is None and "qmsum" in by["06_hallucination"]
+    # with every set present, nothing is said
+    plan["05_benchmark_eval"] = {"run": ["gsm8k"], "skip": {}}
+    plan["06_hallucination"] = {"run": ["qmsum"], "skip": {}}
+    (tmp_path / "manifest.json").write_text(json.dumps({"run_id": "x", "data": plan, "stages": {}}))
+    assert collect(tmp_path)["data_notes"] == []

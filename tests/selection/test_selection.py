@@ -4,14 +4,8 @@ import pytest
 from orca2_kit import selection
 from orca2_kit.config import load_params
 from orca2_kit.strategies import STRATEGIES
-from orca2_kit.teacher import reference
 
 ALL = list(STRATEGIES)
-
-
-def _training_texts(suite):
-    """Every text a student could train on: the training prompts and the teacher's answers in every strategy."""
-    return [it.prompt for it in suite["train"]] + [reference.render(it, s) for it in suite["train"] for s in ALL]
 
 
 def _grid(scores: dict[str, list[int]], family="arithmetic"):
@@ -20,17 +14,6 @@ def _grid(scores: dict[str, list[int]], family="arithmetic"):
         for i, ok in enumerate(col):
             rows.append({"id": f"{family}/dev/{i}", "family": family, "strategy": s, "correct_lenient": ok,
                          "correct_strict": ok, "format_ok": True, "hit_limit": False})
-    return pd.DataFrame(rows)
-
-
-def _samples():
-    rows = []
-    for i in range(20):
-        for model, system, ok, fmt in (("base", "empty", i % 4 == 0, False), ("base", "none", i % 2 == 0, False),
-                                       ("student", "empty", i % 2 == 0, True), ("student", "generic", i < 15, True)):
-            rows.append({"model": model, "system": system, "id": f"f/test/{i}", "family": "f", "trained": True,
-                         "correct_lenient": ok, "correct_strict": ok and fmt, "format_ok": fmt, "hit_limit": i == 0,
-                         "chance": 0.5})
     return pd.DataFrame(rows)
 
 
@@ -50,7 +33,16 @@ def test_cells_carry_intervals():
     cells = selection.cell_table(_grid({"step_by_step": [1, 0] * 5, "direct": [1] * 10}))
     r = cells.set_index("strategy").loc["step_by_step"]
     assert r.n == 10 and r.accuracy == 0.5 and r.lo < 0.5 < r.hi
-    assert cells.set_index("strategy").loc["direct", "lo"] == 1.0
+    # 10 of 10 is not a certainty: a Wilson interval, not the point a bootstrap of ten ones gives
+    assert 0.6 < cells.set_index("strategy").loc["direct", "lo"] < 1.0
+
+
+def test_a_cell_of_zero_right_is_not_a_point():
+    """0 of 8 right reads [0.00, 0.32] (Wilson), as in 06, not [0.00, 0.00]."""
+    cells = selection.cell_table(_grid({"step_by_step": [0] * 8, "direct": [1] * 8})).set_index("strategy")
+    zero, full = cells.loc["step_by_step"], cells.loc["direct"]
+    assert zero.lo == 0.0 and 0.3 < zero.hi < 0.35
+    assert full.hi == 1.0 and 0.65 < full.lo < 0.7
 
 
 @pytest.mark.slow
@@ -78,3 +70,25 @@ def test_probe_rule_on_the_smoke_profile(tmp_path):
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["rule"] == "probe" and len(metrics["cells"]) == 2 * len(candidates)
     assert all(c["lo"] <= c["accuracy"] <= c["hi"] for c in metrics["cells"])
+
+
+@pytest.mark.slow
+def test_a_direct_answer_fits_its_budget_in_the_grid(smollm2_dir):
+    """01's budgets let the base student's direct answers finish: on the offline profile's arithmetic
+    dev items, told to answer directly, it still shows its working, and a budget read off one-line
+    reference answers cut 7 of 8 of them while not looping (main before issue 27)."""
+    from orca2_kit import tasks
+    from orca2_kit.config import StudentConfig
+    from orca2_kit.models import load_student
+
+    p = load_params("offline")
+    suite = tasks.load_suite(p.tasks, p.seed)
+    model, tok = load_student(StudentConfig(source="local", name_or_path=str(smollm2_dir)), "cpu")
+    needed, used = selection.selection_budgets(p, tok, suite["train"])
+    assert used["direct"] >= needed["step_by_step"]  # the room of the longest layout, for every strategy
+    dev = [it for it in suite["dev"] if it.family == "arithmetic"]
+    grid = selection.run_strategy_grid(model, tok, dev, ["direct"], used, batch_size=8)
+    cut = (grid.hit_limit & ~grid.cut_in_loop).mean()
+    assert cut <= 1 / 8, f"{cut:.0%} of direct answers cut while not looping under {used['direct']} tokens:\n" \
+                         + "\n---\n".join(grid.output)
+

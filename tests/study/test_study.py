@@ -139,3 +139,18 @@ def test_the_smoke_study_against_a_real_teacher_then_a_rerun_sends_nothing(serve
         assert {p: p.stat().st_mtime for p in trained_at} == trained_at  # nothing retrained
         nb = (run_dir / "notebooks" / "07_ablation.ipynb").read_text()
         assert "trained already, reused" in nb and "training on" not in nb
+
+
+def test_the_conclusion_names_the_claim_each_verdict_bears_on():
+    """arm = recipe minus one part: an arm worse than the recipe supports that part's claim, a better
+    one contradicts it, and an undecided one says how many items would decide it."""
+    def one(arm, effect, noise=0.05, n_items=20):
+        p = study_analysis.paired_vs(_pooled(effect, noise, n_items=n_items).replace({"arm": {"arm": arm}})
+                                     .assign(cluster=lambda d: d.family), margin=0.1)
+        return study_analysis.conclusion(p.assign(group="g", demonstration=False), {"margin": 0.1})
+
+    assert "(contradicts: prompt erasure" in one("not_erased", 0.3)
+    assert "(supports: teaching reasoning strategies" in one("direct_only", -0.3)
+    undecided = one("one_strategy", 0.0, n_items=5)
+    assert "not distinguishable" in undecided and "(cannot decide 'a strategy chosen per task" in undecided
+    assert "needs about" in undecided and "items or more" in undecided

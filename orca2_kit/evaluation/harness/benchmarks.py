@@ -327,14 +327,14 @@ def load_docs(name: str, data_dir: Optional[str | Path] = None) -> list[dict]:
 
 def available(data_dir: Optional[str | Path]) -> dict[str, str]:
     """For every benchmark: 'ok' if its local files are there, else a one-line reason."""
-    out = {}
+    out, none = {}, "no data directory (set data_dir or ORCA2_DATA_DIR; the hub is not reachable offline)"
     for name, bench in BENCHMARKS.items():
         if data_dir is None:
-            out[name] = "no data directory (set data_dir or ORCA2_DATA_DIR; the hub is not reachable offline)"
+            out[name] = none
         elif local_files(bench, Path(data_dir)):
             out[name] = "ok"
         else:
             out[name] = f"no {' or '.join(bench.local)} under {data_dir}"
     mt = Path(data_dir) / MT_BENCH_FILES[0] if data_dir else None
-    out["mt_bench"] = "ok" if mt and mt.is_file() else f"no {MT_BENCH_FILES[0]} under {data_dir}"
+    out["mt_bench"] = none if mt is None else "ok" if mt.is_file() else f"no {MT_BENCH_FILES[0]} under {data_dir}"
     return out
