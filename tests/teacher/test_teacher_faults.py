@@ -32,7 +32,9 @@ def _cfg(base_url, model, tmp_path, **kw):
 def test_thirty_percent_faults_lose_nothing_and_answer_nothing_twice(server, tmp_path):
     items = _items(6)  # 18 requests
     with FaultProxy(server["url"], fault_rate=0.3, seed=3, hang_s=9) as proxy:
-        df = run_teacher(_cfg(proxy.url + "/v1", server["model"], tmp_path), items, SMAP, tmp_path / "run")
+        # verify none: this is about transport faults; a 16-token answer cut before its 'Answer:' line
+        # would be refused by the reference check and look like a lost request
+        df = run_teacher(_cfg(proxy.url + "/v1", server["model"], tmp_path, verify="none"), items, SMAP, tmp_path / "run")
     assert sum(proxy.counts[f] for f in ("429", "500", "timeout")) > 0  # faults were injected
     assert len(df) == len(items)  # none lost: every request has a row
     assert all((a is not None) or r for a, r in zip(df.answer, df.reason))  # answered, or failed with a reason
