@@ -5,7 +5,10 @@ upload/content, batches create/retrieve/list, in OpenAI's documented shapes): ea
 lines are sent one by one to the real upstream server, and the output file holds its real answers
 and usage. It records every batch created, with its lines, so a test can show that a batch was
 never submitted twice and what it held. `create_delay_s` holds the reply to a create *after* the
-batch exists, so a test can kill the client in exactly the window between the two.
+batch exists, so a test can kill the client in exactly the window between the two; `gate` (an
+Event, open by default) holds every batch "in_progress" until it is set, so a test can act while a
+batch is out; `strip_usage` leaves the usage out of the output lines (`usage` keeps what the
+upstream reported: what a provider bills).
 """
 from __future__ import annotations
 
@@ -19,9 +22,12 @@ from tests.loopback import Handler, LoopbackServer
 
 
 class BatchAPI(LoopbackServer):
-    def __init__(self, upstream: str, create_delay_s: float = 0.0):
+    def __init__(self, upstream: str, create_delay_s: float = 0.0, strip_usage: bool = False):
         self.upstream = upstream.rstrip("/")
-        self.create_delay_s = create_delay_s
+        self.create_delay_s, self.strip_usage = create_delay_s, strip_usage
+        self.gate = threading.Event()
+        self.gate.set()
+        self.usage: list[dict] = []
         self.files: dict[str, bytes] = {}
         self.batches: dict[str, dict] = {}  # id -> batch object (insertion order: creation order)
         self.lines: dict[str, list[dict]] = {}  # batch id -> its request lines
@@ -36,6 +42,7 @@ class BatchAPI(LoopbackServer):
     def _work(self, bid: str) -> None:
         b, out = self.batches[bid], []
         b.update(status="in_progress", in_progress_at=int(time.time()))
+        self.gate.wait()
         for line in self.lines[bid]:
             req = urllib.request.Request(self.upstream + "/chat/completions", data=json.dumps(line["body"]).encode(),
                                          headers={"Content-Type": "application/json"})
@@ -43,6 +50,10 @@ class BatchAPI(LoopbackServer):
                 with urllib.request.urlopen(req, timeout=300) as r:
                     body, code = json.loads(r.read()), r.status
                 b["request_counts"]["completed"] += 1
+                with self.lock:
+                    self.usage.append(body.get("usage") or {})
+                if self.strip_usage:
+                    body.pop("usage", None)
             except Exception as e:  # noqa: BLE001 — recorded as the line's error, as the Batch API does
                 body, code = {"error": {"message": str(e)}}, 500
                 b["request_counts"]["failed"] += 1

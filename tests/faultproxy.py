@@ -8,6 +8,12 @@ down for kill tests). It counts what it did, which request bodies it forwarded s
 test can show that no request was answered twice), the usage of every answer it forwarded (what a
 provider would bill), and the Authorization headers it saw (so a test can show the key really
 travelled, and only there).
+
+Servers that misbehave about money (issue 29), each forwarding to the real server, which bills:
+"overlong" ignores the request's max_tokens (asks the upstream for `overlong_factor` times as many),
+"no_usage" answers without a usage field, "502_after" answers 502 Bad Gateway after the upstream
+answered (a gateway that timed out on a finished request), and "echo_error" answers 400 with a long
+error page that echoes the request's Authorization header.
 """
 from __future__ import annotations
 
@@ -21,22 +27,23 @@ import urllib.request
 
 from tests.loopback import Handler, LoopbackServer
 
-FAULTS = ("429", "500", "timeout", "malformed", "truncated")
+FAULTS = ("429", "500", "timeout", "malformed", "truncated", "overlong", "no_usage", "502_after", "echo_error")
 
 
 class FaultProxy(LoopbackServer):
     def __init__(self, upstream: str, fault_rate: float = 0.3, seed: int = 0, hang_s: float = 3.0,
-                 faults=("429", "500", "timeout"), schedule=(), delay_s: float = 0.0):
+                 faults=("429", "500", "timeout"), schedule=(), delay_s: float = 0.0, overlong_factor: int = 8):
         unknown = (set(faults) | set(schedule)) - set(FAULTS) - {"forward"}
         if unknown:
             raise ValueError(f"unknown faults {sorted(unknown)}; known: {FAULTS}")
         self.upstream, self.rate, self.hang_s, self.faults = upstream.rstrip("/"), fault_rate, hang_s, faults
-        self.schedule, self.delay_s = collections.deque(schedule), delay_s
+        self.schedule, self.delay_s, self.overlong_factor = collections.deque(schedule), delay_s, overlong_factor
         self.rng = random.Random(seed)
         self.counts: collections.Counter = collections.Counter()
         self.forwarded: collections.Counter = collections.Counter()  # body hash -> successful answers
         self.auth: collections.Counter = collections.Counter()  # Authorization headers seen
         self.usage: list[dict] = []  # the usage of every answer forwarded successfully (what a provider bills)
+        self.latency: collections.defaultdict = collections.defaultdict(list)  # body hash -> seconds per answer
         super().__init__()
 
     @property
@@ -79,6 +86,9 @@ class FaultProxy(LoopbackServer):
                     return self.reply(500, b'{"error": {"message": "server error"}}', json_type)
                 if action == "malformed":  # a gateway's HTML error page, served as 200 JSON
                     return self.reply(200, b"<html><body>502 Bad Gateway</body></html>", json_type)
+                if action == "echo_error":  # an error page that echoes what it was sent, key included
+                    page = f"<html>bad request; you sent {self.headers.get('Authorization')}" + "<p>x</p>" * 2000
+                    return self.reply(400, json.dumps({"error": {"message": page}}).encode(), json_type)
                 if action == "timeout":
                     time.sleep(proxy.hang_s)  # longer than the client's timeout: it gives up and retries
                     try:
@@ -87,17 +97,31 @@ class FaultProxy(LoopbackServer):
                         return None
                 if proxy.delay_s:
                     time.sleep(proxy.delay_s)
-                code, data = proxy._forward(self.path, body)
+                sent = body
+                if action == "overlong":  # the server ignores max_tokens: it writes (and bills) more
+                    req = json.loads(body)
+                    req["max_tokens"] = int(req.get("max_tokens") or 16) * proxy.overlong_factor
+                    sent = json.dumps(req).encode()
+                t0 = time.monotonic()
+                code, data = proxy._forward(self.path, sent)
+                took = time.monotonic() - t0 + proxy.delay_s
                 if action == "truncated":  # promise the whole body, send half, drop the connection
                     self.close_connection = True
                     return self.reply(code, data[: len(data) // 2], json_type, length=len(data))
                 if code == 200:
                     with proxy.lock:
                         proxy.forwarded[hashlib.sha256(body).hexdigest()] += 1
+                        proxy.latency[hashlib.sha256(body).hexdigest()].append(took)
                         try:
                             proxy.usage.append(json.loads(data).get("usage") or {})
                         except ValueError:
                             proxy.usage.append({})
+                    if action == "502_after":  # the upstream did (and billed) the work; the gateway gave up
+                        return self.reply(502, b"<html>502 Bad Gateway</html>", [("Content-Type", "text/html")])
+                    if action == "no_usage":
+                        reply = json.loads(data)
+                        reply.pop("usage", None)
+                        data = json.dumps(reply).encode()
                 self.reply(code, data, json_type)
 
         return ProxyHandler

@@ -3,13 +3,21 @@
 Resumable and never submitted twice: `batch.json` is written *before* anything is uploaded, with
 a token that also goes into the batch's metadata, so a rerun after a crash anywhere (even between
 creating the batch and recording its id) finds the batch again by its token instead of paying
-for a new one. Answers land in the same SQLite cache as online answers, keyed the same way, so the
-rest of the stage does not care how they were obtained; a batch left by a run with other params
-is still collected (its answers are valid for their own keys) before what is missing is sent.
+for a new one. The batch is also recorded in the response cache until it is collected, and the
+cache's lock is held from submission until collection: another run on the cache (another run
+folder, the study) waits, or, if this run stopped while its batch was out, collects that batch
+itself, instead of submitting the same requests again.
+
+Answers land in the same SQLite cache as online answers, under the key each request was submitted
+with (its custom_id), so the rest of the stage does not care how they were obtained, and a batch
+left by a run with other params is collected under *its* params (a gpt-4o-mini answer is never
+stored as gpt-4o's) before what the current params still miss is submitted.
 
 The budget: the batch's worst case (every line at its input bound and max_tokens) is reserved
 before it is submitted, and only the lines that fit are submitted; the others are recorded as
-failed with the reason. When the output arrives, the reservation is settled at the reported usage.
+failed with the reason. When the output arrives, each answered line is charged its reported usage,
+or its worst case if it reports none (it was served, so it is billed), and the reservation is
+released.
 """
 from __future__ import annotations
 
@@ -17,8 +25,12 @@ import json
 import time
 import uuid
 from pathlib import Path
+from typing import Optional
 
 from tqdm.auto import tqdm
+
+from orca2_kit.client.cache import request_key
+from orca2_kit.client.limits import max_input_tokens
 
 DONE = {"completed", "failed", "expired", "cancelled"}
 TOKEN_KEY = "orca2_kit_token"
@@ -41,8 +53,11 @@ def batch_lines(client, convs: list[list[dict]], samples: int) -> list[dict]:
     return lines
 
 
-def store_output(client, output_jsonl: str, requests: dict[str, dict]) -> dict[str, str]:
-    """Put every answered line of a batch output file into the cache; return {custom_id: error}."""
+def store_output(client, output_jsonl: str, requests: dict[str, dict], endpoint: Optional[str] = None) -> dict[str, str]:
+    """Put every answered line of a batch output file into the cache, under the key its request
+    was submitted with, at `endpoint` (default: the client's); charge each answered line. Returns
+    {custom_id: error}."""
+    endpoint = endpoint or client.endpoint
     errors = {}
     for line in output_jsonl.splitlines():
         if not line.strip():
@@ -50,19 +65,26 @@ def store_output(client, output_jsonl: str, requests: dict[str, dict]) -> dict[s
         rec = json.loads(line)
         cid, resp = rec.get("custom_id"), rec.get("response") or {}
         body = resp.get("body") or {}
-        if rec.get("error") or resp.get("status_code", 200) != 200 or not body.get("choices"):
+        if rec.get("error") or resp.get("status_code", 200) != 200:
             errors[cid] = json.dumps(rec.get("error") or body.get("error") or {"status_code": resp.get("status_code")})
-            continue
-        text = body["choices"][0]["message"].get("content")
-        if text is None:
-            errors[cid] = "empty response"
             continue
         req = requests.get(cid, {}).get("body")
         if req is None:
             errors[cid] = "an answer to a request this batch did not hold"
             continue
-        client.store(req["messages"], req.get("seed", 0), text, body.get("usage"), req)
-        client.budget.add(body.get("usage"))
+        msgs, usage = req["messages"], body.get("usage")
+        bound = (max_input_tokens(msgs), req["max_tokens"])
+        client.budget.add(usage, client.budget.worst_case(msgs, req["max_tokens"]), bound)  # served: billed
+        text = body["choices"][0]["message"].get("content") if body.get("choices") else None
+        if text is None:
+            errors[cid] = "empty response"
+            continue
+        sampling = {k: v for k, v in req.items() if k not in ("model", "messages", "seed")}
+        sample = req.get("seed", 0)
+        if request_key(req["model"], msgs, sampling, sample, endpoint) != cid:
+            errors[cid] = "an answer whose request does not match its id (not stored)"
+            continue
+        client.cache.put(cid, req["model"], req, text, usage, endpoint, request_key(req["model"], msgs, sampling, sample))
     return errors
 
 
@@ -138,62 +160,84 @@ def _collect(client, state: dict, out_dir: Path) -> dict[str, str]:
             if batch.status in DONE:
                 break
             time.sleep(client.cfg.batch_poll_s)
-    client.budget.release(state.get("reserved_usd", 0.0))  # settled line by line at the reported usage
     errors = {}
-    if batch.output_file_id:
-        out = client.call(lambda api: api.files.content(batch.output_file_id)).text
-        errors.update(store_output(client, out, requests))
-    if batch.error_file_id:
-        err = client.call(lambda api: api.files.content(batch.error_file_id)).text
-        errors.update(store_output(client, err, requests))
+    for file_id in (batch.output_file_id, batch.error_file_id):
+        if file_id:
+            text = client.call(lambda api: api.files.content(file_id)).text
+            errors.update(store_output(client, text, requests, state.get("endpoint")))
     if batch.status != "completed":
         errors.setdefault("_batch", f"batch ended with status {batch.status}")
     return errors
 
 
+def _finish(client, path: Path, log, reserved: Optional[float] = None) -> dict[str, str]:
+    """Submit (if it is not yet) and collect the batch `path` records; `reserved`: what this process
+    reserved for it (None: a batch a stopped run left, whose reservation is taken over if it is on
+    this run's ledger). The record is then renamed batch-<id>.json and dropped from the cache."""
+    state = json.loads(path.read_text())
+    state.setdefault("input", "batch_input.jsonl")  # a batch.json written before tokens
+    if reserved is None:
+        mine = state.get("ledger") == str(client.budget.ledger) or (
+            "ledger" not in state and path.name == "batch.json")  # written before batches named their ledger
+        reserved = client.budget.claim(state.get("reserved_usd", 0.0)) if mine else 0.0
+    _submit(client, state, path, log)
+    errors = _collect(client, state, path.parent)
+    client.budget.release(reserved)  # each answered line was charged as it was stored
+    path.replace(path.with_name(f"batch-{state['batch_id']}.json"))  # collected: never collected again
+    if state.get("token"):
+        client.cache.batch_collected(state["token"])
+    return errors
+
+
+def _leftovers(client, own: Path, log) -> list[Path]:
+    """The batches to collect before submitting: this folder's, then any other run's on this cache."""
+    found = []
+    if own.exists():
+        state = json.loads(own.read_text())
+        if state.get("token") or state.get("batch_id"):  # else nothing was submitted: it is replaced
+            found.append(own)
+    for token, where in client.cache.pending_batches().items():
+        path = Path(where)
+        if path.resolve() == own.resolve():
+            continue
+        if not path.is_file():
+            log(f"teacher batch: the record of batch {token[:12]} ({path}) is gone (its folder was removed?); "
+                "its requests are submitted again if still missing")
+            client.cache.batch_collected(token)
+            continue
+        log(f"teacher batch: collecting the batch another run left on this cache ({path}) before submitting anything")
+        found.append(path)
+    return found
+
+
 def run_batch(client, convs: list[list[dict]], samples: int, out_dir: Path, log=print) -> dict[str, str]:
-    """Collect an earlier batch if one was left, then submit one for everything still uncached
-    that fits the budget, wait for it, cache its answers. Returns {custom_id: error}."""
+    """Collect every batch left uncollected on this cache, then submit one for everything still
+    uncached that fits the budget, wait for it, cache its answers. Returns {custom_id: error}.
+    The cache's lock is held until then (see the module docstring)."""
     out_dir = Path(out_dir)
-    state_path = out_dir / "batch.json"
+    own = out_dir / "batch.json"
     errors: dict[str, str] = {}
-    leftover = False
-    with client.cache.sending(log):
-        if state_path.exists():
-            state = json.loads(state_path.read_text())
-            state.setdefault("input", "batch_input.jsonl")  # a batch.json written before tokens
-            if not state.get("token") and not state.get("batch_id"):
-                state = None  # nothing was submitted
-        else:
-            state = None
-        if state is None:
-            lines = batch_lines(client, convs, samples)
-            if not lines:
-                return {}
-            lines, over, reserved = within_budget(client, lines)
-            for x in over:
-                errors[x["custom_id"]] = f"budget exhausted ({client.budget.describe()}): not submitted"
-            if over:
-                log(f"teacher batch: {len(lines)} of {len(lines) + len(over)} requests fit the budget "
-                    f"(their worst case ${reserved:.4f}); the other {len(over)} are not submitted")
-            if not lines:
-                return errors
-            token = uuid.uuid4().hex
-            state = {"token": token, "input": f"batch_input-{token[:12]}.jsonl", "requests": len(lines),
-                     "reserved_usd": reserved, "status": "new", "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-            (out_dir / state["input"]).write_text("".join(json.dumps(x) + "\n" for x in lines))
-            _save(state_path, state)
-        else:
-            leftover = True
-            client.budget.claim(state.get("reserved_usd", 0.0))
-        _submit(client, state, state_path, log)
-    errors.update(_collect(client, state, out_dir))
-    done = out_dir / f"batch-{state['batch_id']}.json"
-    state_path.replace(done)  # collected: a rerun submits only what is still missing, if anything
-    if leftover:  # an earlier run's batch (perhaps made with other params): now send what is still missing
-        missing = batch_lines(client, convs, samples)
-        if missing:
-            log(f"teacher batch: {len(missing)} requests are not answered by the earlier batch {state['batch_id']}; "
-                "submitting them")
-            return run_batch(client, convs, samples, out_dir, log)
+    with client.cache.sending(log), client.budget.exclusive():
+        for path in _leftovers(client, own, log):
+            errors.update(_finish(client, path, log))
+        lines = batch_lines(client, convs, samples)
+        if not lines:
+            return errors
+        lines, over, reserved = within_budget(client, lines)
+        for x in over:
+            errors[x["custom_id"]] = (f"budget stopped: {client.budget.why_stopped()}" if client.budget.tripped else
+                                      f"budget exhausted ({client.budget.describe()}): not submitted")
+        if over:
+            log(f"teacher batch: {len(lines)} of {len(lines) + len(over)} requests fit the budget "
+                f"(their worst case ${reserved:.4f}); the other {len(over)} are not submitted")
+        if not lines:
+            return errors
+        token = uuid.uuid4().hex
+        state = {"token": token, "input": f"batch_input-{token[:12]}.jsonl", "requests": len(lines),
+                 "reserved_usd": reserved, "endpoint": client.endpoint, "model": client.cfg.model,
+                 "ledger": str(client.budget.ledger), "status": "new", "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+        (out_dir / state["input"]).write_text("".join(json.dumps(x) + "\n" for x in lines))
+        _save(own, state)
+        client.cache.batch_pending(token, own.resolve())
+        errors.update(_finish(client, own, log, reserved))
     return errors

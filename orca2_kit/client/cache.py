@@ -78,6 +78,10 @@ class ResponseCache:
             self.db.execute("ALTER TABLE responses ADD COLUMN base_key TEXT")
             self.db.execute("UPDATE responses SET base_key = key")
         self.db.execute("CREATE INDEX IF NOT EXISTS responses_base_key ON responses(base_key)")
+        # Batches submitted through this cache and not collected yet (token -> the batch's state file):
+        # a run on this cache collects them before it submits anything, so a run that stopped while
+        # its batch was out is never submitted again by another run folder (client/batch.py)
+        self.db.execute("CREATE TABLE IF NOT EXISTS batches (token TEXT PRIMARY KEY, state TEXT, created REAL)")
         self.db.commit()
 
     def get(self, key: str) -> Optional[str]:
@@ -102,6 +106,18 @@ class ResponseCache:
         self.db.execute("INSERT OR IGNORE INTO responses VALUES (?,?,?,?,?,?,?,?)",
                         (key, model, json.dumps(request, ensure_ascii=False), response, json.dumps(usage or {}),
                          time.time(), endpoint, base_key or key))
+        self.db.commit()
+
+    def pending_batches(self) -> dict[str, str]:
+        """{token: state file} of the batches submitted through this cache and not yet collected."""
+        return dict(self.db.execute("SELECT token, state FROM batches ORDER BY created").fetchall())
+
+    def batch_pending(self, token: str, state: str | Path) -> None:
+        self.db.execute("INSERT OR REPLACE INTO batches VALUES (?,?,?)", (token, str(state), time.time()))
+        self.db.commit()
+
+    def batch_collected(self, token: str) -> None:
+        self.db.execute("DELETE FROM batches WHERE token=?", (token,))
         self.db.commit()
 
     def __len__(self) -> int:
@@ -134,13 +150,13 @@ class ResponseCache:
         dest.parent.mkdir(parents=True, exist_ok=True)
         out = sqlite3.connect(dest)
         self.db.backup(out)
+        out.execute("DROP TABLE IF EXISTS batches")  # this machine's batches and folders stay here
         if keys is not None:
             out.execute("CREATE TEMP TABLE keep (key TEXT PRIMARY KEY)")
             out.executemany("INSERT OR IGNORE INTO keep VALUES (?)", [(k,) for k in keys])
             out.execute("DELETE FROM responses WHERE key NOT IN (SELECT key FROM keep)")
-            out.commit()
-            out.execute("VACUUM")  # the deleted rows must not linger in free pages
         out.commit()
+        out.execute("VACUUM")  # what was deleted must not linger in free pages
         out.close()
         return dest
 

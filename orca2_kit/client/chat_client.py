@@ -5,7 +5,12 @@ and their answer is fanned out. Failed attempts are retried with exponential bac
 Retry-After (`max_retries`), here rather than inside the SDK so that the budget sees every
 attempt: each attempt reserves its worst case before it is sent (see limits.Budget), an attempt
 the server answered with an error is released, and one that got no answer (a timeout, a dropped
-connection: the server may have done and billed the work) is charged whole.
+connection) or a gateway's error (502, 504, 52x: the server behind it may have done and billed the
+work) is charged whole, and its retry reserves again. Once the budget trips (the endpoint billed
+past a reservation) no attempt is sent, retries included.
+
+An error reply is recorded as its status and the first words of its message, never the body
+verbatim (a server's error page may be long, or echo what it was sent).
 
 Every answer goes through the SQLite cache, so a rerun (or a crash and rerun) repeats no
 answered request, and `replay_only` answers from the cache alone and fails clearly on a miss.
@@ -27,7 +32,11 @@ from orca2_kit.client.cache import ResponseCache, normalise_endpoint, request_ke
 from orca2_kit.client.limits import Budget, RateLimiter, estimate_tokens, max_input_tokens
 
 RETRY_STATUS = (408, 409, 429)  # and every 5xx, as the openai SDK retries
+# A gateway (a load balancer, Cloudflare, a proxy) answers these when the server behind it failed to
+# reply in time or reply well: the server may have finished, and billed, the work
+GATEWAY_STATUS = (502, 504, 520, 522, 524)
 MAX_RETRY_AFTER_S = 60.0
+MAX_ERROR_CHARS = 200
 
 
 class CacheMiss(RuntimeError):
@@ -50,6 +59,20 @@ def api_key(cfg: TeacherConfig) -> str:
         raise RuntimeError(f"teacher.api_key_env: the environment variable {cfg.api_key_env} is not set; "
                            f"export it, or set teacher.replay_only: true to answer from a cache file")
     return key
+
+
+def error_text(e: BaseException, secret: Optional[str] = None) -> str:
+    """`Kind (HTTP status): message`, the message clipped and with the key (if it came back) blanked."""
+    status = getattr(e, "status_code", None)
+    body = getattr(e, "body", None)
+    msg = body.get("message") if isinstance(body, dict) and isinstance(body.get("message"), str) else \
+        getattr(e, "message", None) or str(e)
+    msg = " ".join(str(msg).split())
+    if secret:
+        msg = msg.replace(secret, "***")
+    if len(msg) > MAX_ERROR_CHARS:
+        msg = msg[:MAX_ERROR_CHARS] + "..."
+    return f"{type(e).__name__}" + (f" (HTTP {status})" if status else "") + f": {msg}"
 
 
 def _retry_after(headers) -> Optional[float]:
@@ -81,6 +104,10 @@ class TeacherClient:
         self.batch_errors: dict[str, str] = {}  # cache key -> why the batch did not answer it
         self.limiter = RateLimiter(cfg.requests_per_minute, cfg.tokens_per_minute)
         self.budget = Budget(cfg.budget_usd, cfg.price_input_per_mtok, cfg.price_output_per_mtok, ledger)
+        if self.budget.resume_if_covered(cfg.max_tokens):
+            log(f"teacher: max_tokens {cfg.max_tokens} now covers what the endpoint billed past its reservation "
+                "earlier in this run; sending again")
+        self._told = False  # the budget's trip is logged once
         self._key = None if cfg.replay_only else api_key(cfg)  # fails early, before any work
         self._client = None  # one AsyncOpenAI per event loop: its connection pool is bound to the loop
 
@@ -138,44 +165,64 @@ class TeacherClient:
     async def _attempts(self, msgs: list[dict], sample_index: int, worst: float, state: dict) -> Reply:
         import openai
 
+        bound = (max_input_tokens(msgs), self.cfg.max_tokens)
         for attempt in range(self.cfg.max_retries + 1):
             last = attempt == self.cfg.max_retries
             if state["reserved"] is None:
                 if not self.budget.reserve(worst):
-                    return Reply(None, error=f"budget exhausted ({self.budget.describe()}; this request may "
-                                             f"cost up to ${worst:.4f})")
+                    return Reply(None, error=self._refused(worst))
                 state["reserved"] = worst
-            await self.limiter.acquire(max_input_tokens(msgs) + self.cfg.max_tokens)
+            await self.limiter.acquire(bound[0] + bound[1])
+            if self.budget.tripped is not None:  # tripped while this attempt waited: it is not sent
+                self.budget.release(state["reserved"])
+                state["reserved"] = None
+                return Reply(None, error=self._refused(worst))
             self.attempts += 1
             try:
                 resp = await self._client.chat.completions.create(model=self.cfg.model, messages=msgs, **self.sampling)
-            except openai.APIStatusError as e:  # the server answered with an error: nothing was served
+            except openai.APIStatusError as e:
+                if e.status_code in GATEWAY_STATUS:  # the server behind the gateway may have done the work
+                    self.budget.charge(state["reserved"])
+                    state["reserved"] = None
                 if not last and (e.status_code in RETRY_STATUS or e.status_code >= 500):
                     await asyncio.sleep(_backoff(attempt, e.response.headers))
-                    continue  # the reservation carries over to the next attempt
-                self.budget.release(state["reserved"])
-                state["reserved"] = None
-                return Reply(None, error=f"{type(e).__name__}: {e}")
+                    continue  # the reservation (if still held) carries over to the next attempt
+                if state["reserved"] is not None:  # the server itself answered with an error: nothing was served
+                    self.budget.release(state["reserved"])
+                    state["reserved"] = None
+                return Reply(None, error=error_text(e, self._secret))
             except openai.APIConnectionError as e:  # no answer (timeout, dropped connection): maybe billed
                 self.budget.charge(state["reserved"])
                 state["reserved"] = None
                 if not last:
                     await asyncio.sleep(_backoff(attempt))
                     continue
-                return Reply(None, error=f"{type(e).__name__}: {e}")
+                return Reply(None, error=error_text(e, self._secret))
             except Exception as e:  # noqa: BLE001 — an answer that could not be read (malformed): served, so paid
                 self.budget.charge(state["reserved"])
                 state["reserved"] = None
-                return Reply(None, error=f"{type(e).__name__}: {e}")
+                return Reply(None, error=error_text(e, self._secret))
             usage = resp.usage.model_dump() if getattr(resp, "usage", None) else None
-            self.budget.settle(state["reserved"], usage)
+            self.budget.settle(state["reserved"], usage, bound)
             state["reserved"] = None
+            if self.budget.tripped is not None and not self._told:
+                self._told = True
+                self.log(f"teacher: stopped sending: {self.budget.why_stopped()}")
             text = resp.choices[0].message.content if resp.choices else None
             if text is None:
                 return Reply(None, error="empty response")
             self.store(msgs, sample_index, text, usage, {"messages": msgs, **self.sampling, "sample": sample_index})
             return Reply(text)
         raise AssertionError("unreachable: the last attempt returns")
+
+    @property
+    def _secret(self) -> Optional[str]:
+        return self._key if self.cfg.api_key_env else None  # blanked wherever a server echoes it
+
+    def _refused(self, worst: float) -> str:
+        if self.budget.tripped is not None:
+            return f"budget stopped: {self.budget.why_stopped()}"
+        return f"budget exhausted ({self.budget.describe()}; this request may cost up to ${worst:.4f})"
 
     async def _many(self, convs: list[list[dict]], samples: int, desc: str) -> list[list[Reply]]:
         if not self.send:
@@ -261,7 +308,9 @@ class TeacherClient:
         the cache's lock, so a second run on this cache waits, then reads what this one paid for."""
         if not self.send or not self.uncached(convs, samples):
             return _run_sync(self._many(convs, samples, desc))
-        with self.cache.sending(self.log):
+        with self.cache.sending(self.log), self.budget.exclusive():
+            if self.budget.tripped is not None:
+                self.log(f"teacher: not sending: {self.budget.why_stopped()}")
             return _run_sync(self._many(convs, samples, desc))
 
 

@@ -4,12 +4,15 @@ The budget is a reservation system: before a request is sent, its worst case (an
 its input tokens at the input price, plus `max_tokens` at the output price) is reserved; when the
 answer arrives the reservation is settled at the usage the endpoint reports. A request that would
 not fit beside everything already spent and reserved is not sent, so spend stays under the cap
-at any concurrency.
+at any concurrency, as long as the endpoint bills no more than that worst case; what happens when
+it bills more (and the bound the cap then guarantees) is in Budget's docstring.
 """
 from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
+import fcntl
 import json
 import os
 import time
@@ -62,17 +65,47 @@ class Budget:
     reported usage, `charge` it whole (the endpoint may have billed an answer we never read), or
     `release` it (the endpoint answered with an error: nothing was served).
 
-    With a `ledger` file, spend and open reservations survive a crash: a rerun of the stage starts
-    from what was spent before, and counts reservations left open by a killed process as spent."""
+    The bound it guarantees. A request is sent only if its worst case fits beside everything spent
+    and reserved, so while the endpoint bills no more than a request's worst case (its input bound
+    and `max_tokens`), spend never passes the cap, at any concurrency. An endpoint may bill more (it
+    ignores `max_tokens`, bills hidden reasoning tokens, counts more input than the request has
+    bytes): the first settle past its reservation *trips* the budget, and from then on no request
+    is sent (reserve refuses, and the client checks before every attempt, retries included). Spend
+    then stays under cap + the excess of the requests already in flight at that moment (at most
+    max_concurrency of them), and the ledger keeps the trip, so a rerun sends nothing either until
+    `max_tokens` covers what the endpoint was seen to bill (`resume_if_covered`).
+
+    With a `ledger` file, spend, open reservations and a trip survive a crash: a rerun starts from
+    what was spent before, and counts reservations left open by a killed process as spent.
+    `exclusive()` holds the ledger's lock and rereads it: two processes on one ledger (a notebook
+    run by hand beside the runner) take turns, and neither overwrites the other's spend."""
 
     def __init__(self, cap_usd: Optional[float], price_in: float, price_out: float, ledger: Optional[Path] = None):
         self.cap, self.price_in, self.price_out = cap_usd, price_in, price_out
         self.spent = self.reserved = 0.0
         self.carried = 0.0  # reservations a stopped process left open: counted as spent until claimed
+        self.tripped: Optional[dict] = None  # set when the endpoint billed past a reservation: nothing more is sent
         self.ledger = Path(ledger) if ledger else None
+        self._load()
+
+    def _load(self) -> None:
         if self.ledger is not None and self.ledger.is_file():
             before = json.loads(self.ledger.read_text())
             self.spent, self.carried = float(before.get("spent_usd", 0.0)), float(before.get("reserved_usd", 0.0))
+            self.tripped = before.get("tripped") or self.tripped
+
+    @contextlib.contextmanager
+    def exclusive(self):
+        """Hold `<ledger>.lock` and start from what the ledger says (another process may have spent)."""
+        if self.ledger is None:
+            yield
+            return
+        self.ledger.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.ledger.with_name(self.ledger.name + ".lock"), "a+") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or by the OS if we die
+            if self.reserved == 0:  # nothing of ours in flight: the file is the whole truth
+                self._load()
+            yield
 
     def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
         return (prompt_tokens * self.price_in + completion_tokens * self.price_out) / 1e6
@@ -94,25 +127,29 @@ class Budget:
         """Spent, counting reservations left open by a stopped process as spent."""
         return self.spent + self.carried
 
-    def claim(self, amount: float) -> None:
-        """Take over a reservation a stopped process left open (a submitted batch we resume)."""
+    def claim(self, amount: float) -> float:
+        """Take over a reservation a stopped process left open (a submitted batch we resume); returns
+        the amount now reserved by this process."""
         moved = min(amount, self.carried)
         self.carried -= moved
         self.reserved += moved
         self._save()
+        return moved
 
     def reserve(self, amount: float) -> bool:
-        if not self.fits(amount):
+        if self.tripped is not None or not self.fits(amount):
             return False
         self.reserved += amount
         self._save()
         return True
 
-    def settle(self, reserved: float, usage: Optional[dict]) -> None:
-        """The answer arrived: pay what it cost (the whole reservation if no usage was reported)."""
+    def settle(self, reserved: float, usage: Optional[dict], bound: Optional[tuple[int, int]] = None) -> None:
+        """The answer arrived: pay what it cost (the whole reservation if no usage was reported).
+        `bound`: the request's (input bound, max_tokens), recorded if it billed past them."""
         real = self.usage_cost(usage)
         self.reserved -= reserved
         self.spent += reserved if real is None else real
+        self._check(reserved, real, usage, bound)
         self._save()
 
     def charge(self, reserved: float) -> None:
@@ -122,16 +159,49 @@ class Budget:
         self.reserved -= reserved
         self._save()
 
-    def add(self, usage: Optional[dict]) -> None:
-        """Spend reported after the fact (a Batch API output line, reserved as a whole batch)."""
+    def add(self, usage: Optional[dict], worst: float, bound: Optional[tuple[int, int]] = None) -> None:
+        """Spend reported after the fact (a Batch API output line, reserved as a whole batch): its
+        usage, or its worst case when the line reports none (it was served, so it is billed)."""
         real = self.usage_cost(usage)
-        if real is not None:
-            self.spent += real
-            self._save()
+        self.spent += worst if real is None else real
+        self._check(worst, real, usage, bound)
+        self._save()
+
+    def _check(self, reserved: float, real: Optional[float], usage: Optional[dict], bound) -> None:
+        """Trip on the first answer billed past its reservation (see the class docstring)."""
+        if self.cap is None or self.tripped is not None or real is None or real <= reserved * (1 + 1e-9) + 1e-12:
+            return
+        max_in, max_out = bound or (None, None)
+        self.tripped = {"billed_usd": real, "reserved_usd": reserved, "prompt_tokens": usage["prompt_tokens"],
+                        "completion_tokens": usage["completion_tokens"], "input_bound": max_in, "max_tokens": max_out}
+
+    def why_stopped(self) -> str:
+        t = self.tripped
+        if t is None:
+            return ""
+        over_input = t["input_bound"] is not None and t["prompt_tokens"] > t["input_bound"]
+        fix = ("it counts more input tokens than the request has bytes, which no max_tokens covers: use another "
+               "endpoint" if over_input else
+               f"raise teacher.max_tokens to at least {t['completion_tokens']} (each request then reserves what this "
+               "endpoint bills), or use an endpoint that honours max_tokens")
+        return (f"the endpoint billed ${t['billed_usd']:.4f} ({t['prompt_tokens']} input, {t['completion_tokens']} "
+                f"output tokens) for a request reserved at ${t['reserved_usd']:.4f} (at most {t['input_bound']} input, "
+                f"{t['max_tokens']} output tokens), so nothing more is sent on this budget ({self.describe()}); {fix}")
+
+    def resume_if_covered(self, max_tokens: int) -> bool:
+        """Clear a recorded trip if `max_tokens` now covers what the endpoint billed (a rerun with a
+        raised max_tokens); True if it was cleared."""
+        t = self.tripped
+        if t is None or t["completion_tokens"] > max_tokens or \
+                (t["input_bound"] is not None and t["prompt_tokens"] > t["input_bound"]):
+            return False
+        self.tripped = None
+        self._save()
+        return True
 
     @property
     def exhausted(self) -> bool:
-        return self.cap is not None and self.total >= self.cap
+        return self.tripped is not None or (self.cap is not None and self.total >= self.cap)
 
     def describe(self) -> str:
         return f"spent ${self.total:.4f}, ${self.reserved:.4f} reserved, of ${self.cap}"
@@ -141,5 +211,5 @@ class Budget:
             return
         tmp = self.ledger.with_name(self.ledger.name + ".tmp")
         tmp.write_text(json.dumps({"spent_usd": self.spent, "reserved_usd": max(0.0, self.reserved + self.carried),
-                                   "cap_usd": self.cap}))
+                                   "cap_usd": self.cap, "tripped": self.tripped}))
         os.replace(tmp, self.ledger)

@@ -18,7 +18,8 @@ from orca2_kit.config.core import GenerationConfig, StudentConfig, TasksConfig  
 from orca2_kit.config.erasure import ErasureConfig  # noqa: F401
 from orca2_kit.config.evaluation import BENCHMARK_KEYS, EndpointConfig, EvalConfig, HarnessConfig  # noqa: F401
 from orca2_kit.config.hallucination import HallucinationConfig, JudgeConfig  # noqa: F401
-from orca2_kit.config.load import PATH_KEYS, absolute_paths, dump_params, load_params, load_raw, resolve_profile_path  # noqa: F401
+from orca2_kit.config.load import (  # noqa: F401
+    PATH_KEYS, absolute_paths, deep_merge, dump_params, load_params, load_raw, resolve_profile_path)
 from orca2_kit.config.messages import format_errors  # noqa: F401
 from orca2_kit.config.overrides import apply_overrides, parse_override  # noqa: F401
 from orca2_kit.config.params import Params  # noqa: F401

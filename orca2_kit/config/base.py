@@ -48,4 +48,15 @@ def is_loopback(base_url: Optional[str]) -> bool:
         return False
 
 
+def key_in_clear(base_url: Optional[str], api_key_env: Optional[str], what: str = "") -> Optional[str]:
+    """The error line if a key would travel unencrypted: plain http to a host that is not this machine."""
+    from urllib.parse import urlsplit
+
+    if not base_url or api_key_env is None or urlsplit(base_url).scheme.lower() != "http" or is_loopback(base_url):
+        return None
+    return (f"{what}base_url: '{shown(base_url)}' is plain http to another machine, and {what}api_key_env "
+            f"{api_key_env} would send that key to it unencrypted (anyone on the way can read it); use https://, "
+            f"or {what}api_key_env: null if the server needs no key")
+
+
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # what api_key_env must look like: a variable's NAME, never a key

@@ -5,7 +5,7 @@ from typing import Literal, Optional, Union
 
 from pydantic import Field, model_validator
 
-from orca2_kit.config.base import ENV_NAME, Budget, Section, SystemMessage
+from orca2_kit.config.base import ENV_NAME, Budget, Section, SystemMessage, key_in_clear
 
 
 BENCHMARK_KEYS = ("agieval", "bbh", "drop", "crass", "race", "gsm8k", "mmlu", "arc_easy", "arc_challenge",
@@ -24,6 +24,8 @@ class EndpointConfig(Section):
             raise ValueError("base_url: and model must be given together")
         if self.api_key_env is not None and not ENV_NAME.fullmatch(self.api_key_env):
             raise ValueError("api_key_env: must be the NAME of an environment variable, not a key")
+        if (clear := key_in_clear(self.base_url, self.api_key_env)) is not None:
+            raise ValueError(clear)
         return self
 
 

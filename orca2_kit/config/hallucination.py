@@ -4,9 +4,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal, Optional
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
-from orca2_kit.config.base import ENV_NAME, Section, SystemMessage
+from orca2_kit.config.base import ENV_NAME, Section, SystemMessage, key_in_clear
 
 
 GroundedDataset = Literal["builtin", "qmsum", "aci_bench", "ms_marco"]
@@ -32,6 +32,12 @@ class JudgeConfig(Section):
         if v is not None and not ENV_NAME.fullmatch(v):
             raise ValueError("must be the NAME of an environment variable (e.g. OPENAI_API_KEY), not a key")
         return v
+
+    @model_validator(mode="after")
+    def _key_over_https(self):
+        if (clear := key_in_clear(self.base_url, self.api_key_env)) is not None:
+            raise ValueError(clear)
+        return self
 
 
 class HallucinationConfig(Section):

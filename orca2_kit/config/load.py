@@ -34,10 +34,11 @@ def resolve_profile_path(profile: str | os.PathLike) -> Path:
     return cand
 
 
-def _deep_merge(base: dict, over: dict) -> dict:
+def deep_merge(base: dict, over: dict) -> dict:
+    """`over` on top of `base`, section by section (a profile on top of the one it extends)."""
     out = dict(base)
     for k, v in over.items():
-        out[k] = _deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+        out[k] = deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
     return out
 
 
@@ -81,7 +82,7 @@ def load_raw(path: Path, _seen: tuple = ()) -> dict:
     parent = data.pop("extends", None)
     if parent is None:
         return data
-    return _deep_merge(load_raw(_parent_profile(path, str(parent)), _seen + (path,)), data)
+    return deep_merge(load_raw(_parent_profile(path, str(parent)), _seen + (path,)), data)
 
 
 # Every params key that holds a path (dotted; '*' is every value of a mapping). Paths are made

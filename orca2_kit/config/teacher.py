@@ -6,7 +6,7 @@ from typing import Literal, Optional, Union
 
 from pydantic import Field, model_validator
 
-from orca2_kit.config.base import ENV_NAME, Section, Strategy, is_loopback, shown
+from orca2_kit.config.base import ENV_NAME, Section, Strategy, is_loopback, key_in_clear, shown
 
 
 class TeacherConfig(Section):
@@ -26,7 +26,7 @@ class TeacherConfig(Section):
     # USD per million tokens, for the dry-run estimate and the budget cap (0: free / local server)
     price_input_per_mtok: float = Field(0.0, ge=0)
     price_output_per_mtok: float = Field(0.0, ge=0)
-    budget_usd: Optional[float] = Field(None, gt=0)  # never spend more than this (worst cases are reserved first)
+    budget_usd: Optional[float] = Field(None, gt=0)  # spend cap: worst cases are reserved first (client/limits.py: the bound)
     free: bool = False  # true: the endpoint costs nothing, so no prices are needed (e.g. your own vLLM server)
     dry_run: bool = False  # print the plan (requests, tokens, cost) and stop before any call
     samples: int = Field(1, ge=1, description="answers per task (sample index is part of the cache key)")
@@ -65,4 +65,14 @@ class TeacherConfig(Section):
                 "this machine, so it may be paid: set teacher.price_input_per_mtok and teacher.price_output_per_mtok "
                 "(USD per million tokens, from your provider's price page) so the plan and budget_usd can count "
                 "the cost, or teacher.free: true if it costs nothing")
+        if self.kind == "openai" and not self.replay_only:
+            if (clear := key_in_clear(self.base_url, self.api_key_env)) is not None:
+                raise ValueError(clear)
+            if self.budget_usd is not None and not (self.price_input_per_mtok and self.price_output_per_mtok):
+                raise ValueError(
+                    f"budget_usd: ${self.budget_usd} is counted at teacher.price_input_per_mtok "
+                    f"({self.price_input_per_mtok}) and teacher.price_output_per_mtok ({self.price_output_per_mtok}), "
+                    "so with a price of 0 it caps nothing; set both prices (USD per million tokens, from the "
+                    "provider's price page; a tunnel on this machine to a paid API has them too), or leave "
+                    "budget_usd out for an endpoint that costs nothing")
         return self

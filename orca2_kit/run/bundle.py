@@ -9,11 +9,7 @@ laptop draws the same items) and the run's params, turned into a replay-only pro
 written beside it): send it by another channel, so `unbundle --sha256` detects tampering, not
 just damage.
 
-`unbundle(archive, dest)` on another machine checks the archive's sha256 (when given) and every
-file's, refuses links and paths outside `dest`, unpacks, and writes a profile (`workshop.yaml`)
-whose student is the unpacked model and whose teacher answers from the unpacked cache only. The
-archive's params are not trusted: every endpoint, key name and outside path in them is dropped and
-the teacher is forced to replay-only, so a bundle cannot make a laptop send anything anywhere.
+`unbundle(archive, dest)` (run/unbundle.py) receives one on another machine and trusts nothing in it.
 """
 from __future__ import annotations
 
@@ -22,20 +18,18 @@ import shutil
 import tarfile
 import time
 from pathlib import Path
-from typing import Optional
 
 import yaml
 from tqdm.auto import tqdm
 
-from orca2_kit.config import ACCELERATE_CONFIGS, ConfigError, load_params
+from orca2_kit.config import ConfigError, load_params
 from orca2_kit.fingerprint import sha256_file
 from orca2_kit.run.manifest import git_state, read_manifest
 from orca2_kit.models import student_path
 from orca2_kit.client.cache import normalise_endpoint
 from orca2_kit.paths import REPO
+from orca2_kit.run.unbundle import FORMAT, INDEX, check_name, check_suite, unbundle  # noqa: F401 (unbundle, check_suite: here too)
 
-FORMAT = 1
-INDEX = "bundle.json"
 
 
 def _student_dir(params) -> Path:
@@ -62,6 +56,7 @@ def bundle(run_dir: str | Path, dest: str | Path | None = None, name: str = "wor
     from orca2_kit.client.cache import ResponseCache
 
     t0 = time.time()
+    check_name(name, "bundle")
     run_dir = Path(run_dir).resolve()
     if not (run_dir / "params.yaml").is_file():
         raise ConfigError(f"bundle: '{run_dir}' is not a run directory (no params.yaml)")
@@ -162,141 +157,3 @@ def bundle(run_dir: str | Path, dest: str | Path | None = None, name: str = "wor
         f"bundle: sha256 {digest}\n  send it by another channel than the archive; unpack with:\n"
         f"  python -m orca2_kit unbundle {dest.name} <folder> --sha256 {digest}")
     return dest
-
-
-def unbundle(archive: str | Path, dest: str | Path, profile_out: str | Path | None = None, log=print,
-             sha256: Optional[str] = None) -> Path:
-    """Check, unpack and write a replay-only profile; return the profile's path."""
-    archive, dest = Path(archive).resolve(), Path(dest).resolve()
-    if not archive.is_file():
-        raise FileNotFoundError(f"unbundle: no such bundle '{archive}'")
-    if dest.exists() and any(dest.iterdir()):
-        raise FileExistsError(f"unbundle: '{dest}' is not empty; pick a new folder")
-    digest = sha256_file(archive)
-    if sha256 is not None and digest != sha256.strip().lower():
-        raise ConfigError(f"unbundle: the sha256 of '{archive.name}' is {digest}, not the {sha256.strip()} you were given: "
-                          "it is not the bundle that was made (tampered with, or damaged); nothing was unpacked")
-    if sha256 is None:
-        log(f"unbundle: sha256 {digest}; compare it with the one printed when the bundle was made "
-            "(or pass --sha256 to check it)")
-    tmp = dest.with_name(f".{dest.name}.unpacking")
-    try:
-        with tarfile.open(archive, "r:gz") as tar:
-            first = tar.next()
-            if first is None or first.name != INDEX:
-                raise ConfigError(f"unbundle: '{archive.name}' is not an orca2-kit bundle (no {INDEX} first)")
-            index = json.load(tar.extractfile(first))
-            if index.get("format") != FORMAT:
-                raise ConfigError(f"unbundle: bundle format {index.get('format')} is not {FORMAT}; "
-                                  "unbundle it with the orca2-kit version that made it")
-            for m in tar.getmembers():  # plain files and folders inside dest, nothing else
-                kind = "a symlink" if m.issym() else "a hard link" if m.islnk() else None if m.isfile() or m.isdir() \
-                    else "a special file"
-                if kind or Path(m.name).is_absolute() or ".." in Path(m.name).parts:
-                    raise ConfigError(f"unbundle: '{m.name}' in '{archive.name}' is "
-                                      f"{kind or 'a path outside the folder'}; a bundle holds only plain files "
-                                      "inside it. Refused; nothing was unpacked")
-            shutil.rmtree(tmp, ignore_errors=True)
-            tar.extractall(tmp, filter="data")  # a second guard: absolute paths, '..', links out of tmp
-    except (tarfile.TarError, EOFError, OSError) as e:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise ConfigError(f"unbundle: '{archive.name}' is damaged or not a .tar.gz ({e})") from None
-    found = {str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file()} - {INDEX}
-    if found != set(index["files"]):
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise ConfigError(f"unbundle: files differ from the bundle's index: {sorted(found ^ set(index['files']))}")
-    for rel, want in tqdm(index["files"].items(), desc="checking"):
-        if sha256_file(tmp / rel) != want:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise ConfigError(f"unbundle: '{rel}' does not match its sha256 in the bundle; the bundle is damaged")
-    try:
-        params = replay_params(yaml.safe_load((tmp / "params.yaml").read_text()) or {}, dest, tmp)
-    except ConfigError:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    if dest.exists():
-        dest.rmdir()
-    tmp.replace(dest)
-
-    out = Path(profile_out).resolve() if profile_out else dest / f"{index['name']}.yaml"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(f"# written by `python -m orca2_kit unbundle {archive.name}`: replay-only, no network\n"
-                   + yaml.safe_dump(params, sort_keys=False))
-    try:  # the profile must validate here and now, not in a notebook
-        load_params(out)
-    except ConfigError as e:
-        raise ConfigError(f"{e}\n(the bundle was made by orca2-kit commit {index.get('kit_commit')}; "
-                          "check out that commit, or a newer one, to run it)") from None
-    log(f"unbundle: {len(index['files'])} files checked into {dest}; source run {index['source_run']['run_id']}, "
-        f"{index['teacher']['cached_answers']} cached teacher answers\nrun it with:\n"
-        f"  python -m orca2_kit run --profile {out}")
-    return out
-
-
-# Keys that reach the network or name a credential, wherever they sit in the params.
-NETWORK_KEYS = ("base_url", "api_key_env", "cache_path", "hub_id", "sources")
-
-
-def replay_params(params: dict, dest: Path, unpacked: Optional[Path] = None) -> dict:
-    """The archive's params, made safe to run on this machine: replay-only teacher, no endpoint,
-    no key name, no path outside `dest` (checked against `unpacked`, where the files are now)."""
-    if not isinstance(params, dict):
-        raise ConfigError("unbundle: the bundle's params.yaml is not a mapping")
-    unpacked = unpacked or dest
-
-    def scrub(node):
-        if isinstance(node, dict):
-            for k in list(node):
-                if k in NETWORK_KEYS:
-                    node.pop(k)
-                else:
-                    scrub(node[k])
-        elif isinstance(node, list):
-            for x in node:
-                scrub(x)
-
-    scrub(params)
-    params.pop("data_dir", None)  # this machine's data, if any, comes from its own environment
-    dtype = (params.get("student") or {}).get("dtype")
-    params["student"] = {"source": "local", "name_or_path": str(dest / "model"), **({"dtype": dtype} if dtype else {})}
-    t = params.setdefault("teacher", {})
-    for k in ("mode", "dry_run", "budget_usd", "free"):
-        t.pop(k, None)
-    if t.get("kind") == "openai":
-        t.update(replay_only=True, api_key_env=None, cache_path=str(dest / "teacher_cache.sqlite"))
-    elif t.get("kind") not in (None, "reference"):
-        raise ConfigError(f"unbundle: teacher.kind '{t.get('kind')}' in the bundle is not one a replay can run")
-    tasks = params.get("tasks") or {}
-    if tasks.get("source") == "hub":
-        raise ConfigError("unbundle: the bundle's tasks come from the hub; a bundle carries its tasks as files")
-    h = params.get("hallucination") or {}
-    h.pop("judge", None)
-    if h.get("support_model") not in (None, "package"):
-        h.pop("support_model")
-    harness = (params.get("eval") or {}).get("harness") or {}
-    harness.pop("judge", None)
-    harness.pop("endpoint", None)
-    if harness.get("backend") == "chat":
-        harness.pop("backend")
-    train = params.get("train") or {}
-    if train.get("accelerate_config") and not (ACCELERATE_CONFIGS / f"{train['accelerate_config']}.yaml").is_file():
-        train.pop("accelerate_config")  # only a shipped config's name travels
-    for key, sub in (("tasks", "path"), ("erasure", "system_message_file")):
-        section = params.get(key) or {}
-        if section.get(sub):
-            rel = Path(str(section[sub]))
-            inside = (unpacked / rel).resolve()
-            if rel.is_absolute() or not inside.is_relative_to(unpacked.resolve()) or not inside.exists():
-                raise ConfigError(f"unbundle: {key}.{sub} '{rel}' in the bundle's params is not a file inside the "
-                                  "bundle; refused, nothing was unpacked")
-            section[sub] = str(dest / rel)
-    return params
-
-
-def check_suite(bundle_dir: str | Path, run_dir: str | Path) -> list[str]:
-    """Suite files of a run that differ from the bundle's (empty: the seed drew the same items)."""
-    bundle_dir, run_dir = Path(bundle_dir), Path(run_dir)
-    names = sorted(p.name for p in (bundle_dir / "suite").glob("*.jsonl"))
-    return [n for n in names if sha256_file(bundle_dir / "suite" / n)
-            != sha256_file(run_dir / "01_strategy_selection" / "suite" / n)]

@@ -6,6 +6,7 @@ two paths as parameters — never a secret; keys stay in the environment.
 """
 from __future__ import annotations
 
+import os
 import re
 import time
 from pathlib import Path
@@ -268,8 +269,8 @@ def run(profile: str, overrides: Optional[list[str]] = None, only: Optional[str]
         except OSError as e:
             raise OutputNotWritable(f"cannot create the run directory {run_dir} ({e.strerror}); choose another --out") from None
     lock = RunLock(run_dir).acquire(log)  # one runner per run folder
-    try:
-        with stop_on_signals(log) as interrupted:
+    try:  # the notebooks' kernels inherit the lock's token: they hold this folder through the runner
+        with lock.lent_to_children(), stop_on_signals(log) as interrupted:
             return _run_stages(params, run_dir, stages, why, bool(resume), log, interrupted, pipeline)
     finally:
         lock.release()

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from orca2_kit.pipeline import stage_name
+from orca2_kit.run.lock import hold_for_notebook
 
 
 
@@ -44,12 +45,15 @@ class Stage:
 
 
 def open_stage(name: str, params_path: str, run_dir: str, overrides: list[str] | None = None) -> Stage:
-    """The first call of every notebook: validate params, seed everything, make the folders."""
+    """The first call of every notebook: validate params, take the run folder's lock (a notebook run
+    by hand; under the runner, the runner holds it), seed everything, make the folders."""
     from orca2_kit.config import load_params
 
     params = load_params(params_path, overrides or [])
-    seed_everything(params.seed)
     stage = Stage(params=params, run_dir=Path(run_dir).resolve(), name=stage_name(name))
+    stage.run_dir.mkdir(parents=True, exist_ok=True)
+    hold_for_notebook(stage.run_dir)  # never beside a runner: they would share spend.json and the stage folders
+    seed_everything(params.seed)
     stage.out.mkdir(parents=True, exist_ok=True)
     stage.figures.mkdir(parents=True, exist_ok=True)
     return stage

@@ -114,7 +114,7 @@ def test_a_profile_copied_out_of_params_finds_its_parent_by_name(tmp_path, monke
 def test_a_paid_teacher_needs_prices_or_free(tmp_path):
     assert "teacher.price_input_per_mtok" in _error("teacher.kind=openai", "teacher.model=gpt-4o-mini")
     ok = load_params("offline", ["teacher.kind=openai", "teacher.model=m", "teacher.base_url=http://10.0.0.5:8000/v1",
-                                 "teacher.free=true"])
+                                 "teacher.free=true", "teacher.api_key_env=null"])
     assert ok.teacher.free
     local = load_params("offline", ["teacher.kind=openai", "teacher.model=m", "teacher.base_url=http://localhost:8000/v1"])
     assert local.teacher.price_input_per_mtok == 0  # a server on this machine is free

@@ -150,7 +150,7 @@ def test_notebook_05_runs_both_forms_where_the_backend_can_score_them():
     assert ll == ["mmlu", "hellaswag", "crass"] and mc == ["mmlu", "hellaswag"] and skipped == []
     assert suite.loglikelihood_plan(load_params("offline", {"eval.harness.standard_mc": False}), bench)[1] == []
     chat = load_params("offline", {"eval.harness.backend": "chat", "eval.harness.endpoint.base_url": "http://x/v1",
-                                   "eval.harness.endpoint.model": "m"})
+                                   "eval.harness.endpoint.model": "m", "eval.harness.endpoint.api_key_env": None})
     ll, mc, skipped = suite.loglikelihood_plan(chat, bench)
     assert ll == mc == [] and len(skipped) == 5 and "cannot score log-likelihoods" in skipped[0]["reason"]
 

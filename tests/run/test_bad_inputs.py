@@ -168,6 +168,20 @@ CASES = {
         lambda t, m: ("smoke", ["eval.harness.backend=chat", "eval.harness.endpoint={base_url: 'https://llm.example.org/v1', "
                                 "model: m, api_key_env: ORCA2_TEST_UNSET_KEY}"], [], {}),
         ["eval.harness.endpoint.api_key_env: environment variable ORCA2_TEST_UNSET_KEY is not set"]),
+    # issue 29
+    "a budget that zero prices cannot count": (
+        lambda t, m: ("smoke", ["teacher.kind=openai", "teacher.model=m", "teacher.base_url=http://127.0.0.1:9/v1",
+                                "teacher.api_key_env=null", "teacher.budget_usd=5"], [], {}),
+        ["teacher.budget_usd", "price of 0 it caps nothing"]),
+    "a budget on a free endpoint": (
+        lambda t, m: ("smoke", ["teacher.kind=openai", "teacher.model=m", "teacher.free=true", "teacher.budget_usd=5"],
+                      [], {}), ["teacher.budget_usd", "price of 0 it caps nothing"]),
+    "a key over plain http to another machine": (
+        lambda t, m: ("smoke", OPENAI + ["teacher.base_url=http://llm.example.org/v1"], [], {}),
+        ["teacher.base_url", "plain http to another machine", "OPENAI_API_KEY", "use https://"]),
+    "a judge's key over plain http to another machine": (
+        lambda t, m: ("smoke", ["hallucination.judge={model: j, base_url: 'http://10.1.2.3:8000/v1'}"], [], {}),
+        ["hallucination.judge", "plain http to another machine", "api_key_env: null"]),
     "a profile that is not UTF-8": (lambda t, m: (_latin1_profile(t), [], [], {}),
                                     ["mine.yaml' is not UTF-8 text (byte 0xe9", "save it as UTF-8"]),
     "a task file that is not UTF-8": (lambda t, m: ("smoke", _latin1_tasks(t), [], {}),

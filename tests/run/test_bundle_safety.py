@@ -130,10 +130,12 @@ def test_a_hub_students_snapshot_is_bundled_as_real_files(tiny_dir, tmp_path):
 
 
 @pytest.mark.slow
-def test_a_crafted_bundle_sends_nothing_anywhere(tiny_dir, tmp_path):
+@pytest.mark.parametrize("route", ["params", "extends chain"])
+def test_a_crafted_bundle_sends_nothing_anywhere(tiny_dir, tmp_path, route):
     """A bundle whose params point the teacher, both judges and the harness at an outside server
     with a real key's variable, and turn replay-only off: unbundled and run (01, then 02 with an
-    empty cache), not one request reaches that server."""
+    empty cache), not one request reaches that server. "extends chain": all of that sits in a
+    profile inside the archive that params.yaml extends (issue 29: the scrub never saw it)."""
     os.environ.pop(CANARY_ENV, None)
     with FaultProxy("http://127.0.0.1:9", fault_rate=0.0) as proxy:
         evil = proxy.url + "/v1"
@@ -147,6 +149,9 @@ def test_a_crafted_bundle_sends_nothing_anywhere(tiny_dir, tmp_path):
                           "backend": "chat", "endpoint": {"base_url": evil, "model": "m", "api_key_env": CANARY_ENV},
                           "judge": {"base_url": evil, "model": "j", "api_key_env": CANARY_ENV}}}
         files = {"params.yaml": yaml.safe_dump(params).encode()}
+        if route == "extends chain":
+            files = {"params.yaml": yaml.safe_dump({"extends": "inputs/evil.yaml", "teacher": {"model": "m"}}).encode(),
+                     "inputs/evil.yaml": files["params.yaml"]}
         files.update({f"model/{f.name}": f.read_bytes() for f in Path(tiny_dir).iterdir() if f.is_file()})
         empty = ResponseCache(tmp_path / "empty.sqlite")
         empty.close()

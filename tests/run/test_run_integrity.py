@@ -51,6 +51,46 @@ def test_a_second_runner_on_a_run_folder_is_refused(tmp_path, capsys):
         holder.wait()
 
 
+OPEN = ("import sys, time\nfrom orca2_kit.run.stage import open_stage\nopen_stage('01', 'smoke', sys.argv[1])\n"
+        "print('opened', flush=True)\ntime.sleep(120)\n")
+
+
+def test_a_notebook_run_by_hand_takes_the_run_lock(tmp_path, capsys, monkeypatch):
+    """open_stage, the first call of every notebook, holds the run folder for its kernel's life (issue
+    29: notebooks by hand shared spend.json with a runner): a runner beside it is refused, naming the
+    kernel; a second notebook of the folder opens too (they share it); a notebook is refused beside
+    a runner, except the runner's own notebooks (its lock's token in their environment)."""
+    from orca2_kit.run.lock import HOLDER_ENV, RunInUse
+    from orca2_kit.run.stage import open_stage
+
+    run = _finished_run(tmp_path)
+    monkeypatch.delenv(HOLDER_ENV, raising=False)
+    env = {k: v for k, v in os.environ.items() if k != HOLDER_ENV}
+    kernels = [subprocess.Popen([sys.executable, "-c", OPEN, str(run)], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                                env={**env, "PYTHONPATH": str(ROOT)}) for _ in range(2)]
+    try:
+        assert [k.stdout.readline().strip() for k in kernels] == ["opened", "opened"]
+        assert main(["run", "--resume", str(run), "--set", "train.epochs=2"]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.count("\n") == 0 and "is open in a notebook kernel run by hand (pid" in err, err
+        assert not (run / "notebooks").exists()  # nothing ran
+    finally:
+        for k in kernels:
+            k.kill()
+            k.wait()
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(run)], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                              env={**env, "PYTHONPATH": str(ROOT)})
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(RunInUse, match=f"in use by another runner \\(pid {holder.pid}"):
+            open_stage("01", "smoke", str(run))
+        monkeypatch.setenv(HOLDER_ENV, json.loads((run / ".lock").read_text())["token"])
+        assert open_stage("01", "smoke", str(run)).run_dir == run  # the runner's own notebook: no deadlock
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 def test_a_stale_lock_is_taken_over_and_a_finished_run_reruns_nothing(tmp_path):
     """The runner holding the lock was killed (its pid is gone): the next runner takes the lock
     over and says so. Everything is up to date, so nothing runs: a rerun of a finished study

@@ -32,16 +32,21 @@ def _cfg(base_url, model, tmp_path, **kw):
 def test_thirty_percent_faults_lose_nothing_and_answer_nothing_twice(server, tmp_path):
     items = _items(6)  # 18 requests
     with FaultProxy(server["url"], fault_rate=0.3, seed=3, hang_s=9) as proxy:
-        df = run_teacher(_cfg(proxy.url + "/v1", server["model"], tmp_path), items, SMAP, tmp_path / "run")
+        # verify none: this is about transport faults; a 16-token answer cut before its 'Answer:' line
+        # would be refused by the reference check and look like a lost request
+        df = run_teacher(_cfg(proxy.url + "/v1", server["model"], tmp_path, verify="none"), items, SMAP, tmp_path / "run")
     assert sum(proxy.counts[f] for f in ("429", "500", "timeout")) > 0  # faults were injected
     assert len(df) == len(items)  # none lost: every request has a row
     assert all((a is not None) or r for a, r in zip(df.answer, df.reason))  # answered, or failed with a reason
     answered = df.answer.notna().sum()
     assert answered >= len(items) - 1  # retries with backoff get (nearly) everything through
-    # answered once each: one cached answer per answered request, one row per request
+    # answered once each, counted where a provider counts: the server answered each request once (a
+    # fault never reaches it), except one it took longer than the client's 8 s timeout to answer (the
+    # client gave up and asked again: that answer was charged, never recorded); every other was recorded
+    again = {h: n - 1 for h, n in proxy.forwarded.items() if n > 1}
+    assert all(sum(t >= 7.5 for t in proxy.latency[h]) >= n for h, n in again.items()), (again, dict(proxy.latency))
+    assert sum(proxy.forwarded.values()) - sum(again.values()) == answered, proxy.forwarded
     assert len(ResponseCache(tmp_path / "cache.sqlite")) == answered and df.id.is_unique
-    # (the server itself may compute an answer twice when it is slower than the client's timeout:
-    # the client then retries; its first answer is dropped, never recorded)
 
 
 def test_unreachable_endpoint_records_every_failure(tmp_path):

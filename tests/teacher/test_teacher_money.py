@@ -58,16 +58,18 @@ def test_budget_is_never_exceeded_at_concurrency_8(server, tmp_path):
         cfg = _cfg(proxy.url + "/v1", server["model"], tmp_path / "c.sqlite", price_input_per_mtok=price_in,
                    price_output_per_mtok=price_out, budget_usd=cap)
         df = run_teacher(cfg, _items(4), SMAP, tmp_path / "run")
-    billed = sum(((u.get("prompt_tokens") or 0) * price_in + (u.get("completion_tokens") or 0) * price_out) / 1e6
-                 for u in proxy.usage)
-    assert len(proxy.usage) == _posts(proxy) >= 1, "every request sent was answered (nothing in flight was lost)"
-    assert billed <= cap, f"spent ${billed:.4f} past the cap ${cap:.4f} ({len(proxy.usage)} answers)"
-    assert df.reason.str.startswith("budget exhausted").sum() == len(df) - len(proxy.usage)
-    stats = json.loads((tmp_path / "run" / "teacher_stats.json").read_text())
-    assert stats["spent_usd"] == pytest.approx(billed, rel=1e-6)  # the budget counted what was billed
-    # a rerun in the same run folder continues from what was spent: the cap holds across reruns
-    again = run_teacher(cfg, _items(4), SMAP, tmp_path / "run")
-    assert again.answer.notna().sum() == len(proxy.usage) and _posts(proxy) == len(proxy.usage)
+        billed = sum(((u.get("prompt_tokens") or 0) * price_in + (u.get("completion_tokens") or 0) * price_out) / 1e6
+                     for u in proxy.usage)
+        assert len(proxy.usage) == _posts(proxy) >= 1, "every request sent was answered (nothing in flight was lost)"
+        assert billed <= cap, f"spent ${billed:.4f} past the cap ${cap:.4f} ({len(proxy.usage)} answers)"
+        assert df.reason.str.startswith("budget exhausted").sum() == len(df) - len(proxy.usage)
+        stats = json.loads((tmp_path / "run" / "teacher_stats.json").read_text())
+        assert stats["spent_usd"] == pytest.approx(billed, rel=1e-6)  # the budget counted what was billed
+        # a rerun in the same run folder continues from what was spent: the cap holds across reruns
+        # (checked while the proxy still counts: a rerun that forgot the spend would send more)
+        sent = _posts(proxy)
+        again = run_teacher(cfg, _items(4), SMAP, tmp_path / "run")
+        assert _posts(proxy) == sent and again.answer.notna().sum() == len(proxy.usage)
 
 
 def test_plan_counts_draft_refine_second_round(tmp_path):
