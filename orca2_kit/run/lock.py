@@ -58,10 +58,25 @@ class RunLock:
             self._write(f, {"holder": NOTEBOOK})
             fcntl.flock(f, fcntl.LOCK_SH)
         except RunInUse:
-            f = self._open(fcntl.LOCK_SH)  # other notebooks have it (fine); a runner has it: RunInUse
-            self._file = f
+            self._file = self._share_beside_notebooks()
         self.shared = True
         return self
+
+    def _share_beside_notebooks(self, wait_s: float = 10.0):
+        """A shared hold beside other notebooks (fine); beside a runner, RunInUse. A notebook that
+        opens at the same moment holds the lock exclusively for as long as it takes to write its
+        record and turn the lock into a shared one (not atomic: flock releases, then shares): that
+        moment is waited out, a runner's hold is not."""
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                return self._open(fcntl.LOCK_SH)
+            except RunInUse:
+                with open(self.path, "a+") as g:
+                    owner = _read(g)
+                if (owner.get("pid") and owner.get("holder") != NOTEBOOK) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def _open(self, mode: int):
         for _ in range(5):

@@ -138,3 +138,21 @@ def test_sigterm_marks_the_run_interrupted_and_stops_the_teacher(server, tmp_pat
         assert m["stages"]["01_strategy_selection"]["status"] == "ok" and (run_dir / "report.html").is_file()
         assert "interrupted: stage 02_teacher_prompting was stopped by SIGTERM" in (tmp_path / "run.log").read_text()
         assert not (run_dir / ".lock").exists()
+
+
+SHARE = ("import sys, time\nfrom orca2_kit.run.lock import RunLock\nRunLock(sys.argv[1]).share()\n"
+         "print('opened', flush=True)\ntime.sleep(2)\n")
+
+
+def test_notebooks_opening_at_the_same_moment_all_share_the_lock(tmp_path):
+    """A notebook turns its exclusive hold into a shared one (flock releases, then shares): another
+    notebook opening in that moment must wait it out, not take it for a runner and fail. Eight
+    kernels at once, three times (on the unfixed code about one open in five failed)."""
+    for trial in range(3):
+        run = tmp_path / f"run{trial}"
+        run.mkdir()
+        kernels = [subprocess.Popen([sys.executable, "-c", SHARE, str(run)], cwd=ROOT, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+                   for _ in range(8)]
+        outs = [k.communicate(timeout=60) for k in kernels]
+        assert [o.strip() for o, _ in outs] == ["opened"] * 8, [e[-300:] for o, e in outs if o.strip() != "opened"]
