@@ -275,7 +275,30 @@ def bench_offline(d: dict) -> str:
     return out + _load_avg(d) + "."
 
 
-BENCH = {"train_throughput": bench_train, "generation_throughput": bench_generation, "harness_vs_kit": bench_harness,
+def bench_engine(d: dict) -> str:
+    mach = d.get("machine") or {}
+    parts = []
+    for budget, r in (d.get("budgets") or {}).items():
+        secs = {e: (r.get(e) or {}).get("seconds") for e in ("ctranslate2", "continuous", "hf")}
+        parts.append(f"budget {budget}: CTranslate2 {secs['ctranslate2']:.0f} s, the kit's decoder {secs['continuous']:.0f} s, "
+                     f"plain generate {secs['hf']:.0f} s")
+    return (f"`benchmarks/scoring_engine.py` ({d['prompts']} of 05's prompts, fp32, {d['threads']} threads, class "
+            f"{mach.get('class', '?')}{' (emulated)' if mach.get('emulated') else ''}): " + "; ".join(parts)
+            + f": the engine at **{d['speedup_vs_hf']:.2f}x** the kit's decoder ({d['speedup_vs_plain_generate']:.2f}x "
+            f"plain generate), conversion {d['conversion_s']:.0f} s, identical texts {pct(d['identical_text_fraction'])}, "
+            f"same verdicts {pct(d['same_verdict_fraction'])}. On this Intel CPU the kit's decoder is faster, so "
+            "`generation.engine: auto` keeps it here and picks CTranslate2 on AMD CPUs (orca2_kit/generation/engine.py)"
+            + _load_avg(d) + ".")
+
+
+def bench_setup(d: dict) -> str:
+    a, b = d["commits"]
+    return (f"`benchmarks/setup_time.py` (a new clone's `scripts/setup.sh`, empty pip and uv caches): `{a}` (pip) "
+            f"{d['median_s'][a]:.0f} s, `{b}` (uv) {d['median_s'][b]:.0f} s: **{d['ratio_first_to_second']:.1f}x**"
+            + _load_avg(d) + ".")
+
+
+BENCH = {"scoring_engine": bench_engine, "setup_time": bench_setup, "train_throughput": bench_train, "generation_throughput": bench_generation, "harness_vs_kit": bench_harness,
          "teacher_concurrency": bench_teacher, "offline_profile": bench_offline}
 
 
