@@ -56,10 +56,12 @@ print(f"{len(items)} test items ({len(held)} of never-trained families: {p.tasks
 
 # %% [markdown]
 # The token budget comes from the teacher's accepted answers (a high percentile of their lengths
-# plus a margin): long enough for the longest strategy the student learned, so a cut-off answer
-# is rare — the tables report how rare (*cut_by_limit*), and how many of those cuts stopped an
-# answer that was still making progress (*cut_not_in_loop*) rather than a runaway loop ("1, 2, 3,
-# ...", the same step again and again) that no budget would end.
+# plus a margin): long enough for the longest answer the teacher wrote in any strategy. An answer
+# can still be cut: the tables give the share (*cut_by_limit*, per model) and how many of those cuts
+# stopped an answer that was still making progress (*cut_not_in_loop*) rather than a runaway loop
+# ("1, 2, 3, ...", the same step again and again) that no budget would end. Read every score beside
+# its cut share: a student that loops on many items scores low for looping, which is a finding
+# about what it learned, not a measurement artefact, but it is not the same as a wrong answer.
 
 # %%
 answers = pd.read_json(stage.artifact("02", "answers.jsonl"), lines=True)

@@ -22,7 +22,7 @@ from orca2_kit.paths import REPO
 
 REPO_ROOT = REPO
 ENV = "ORCA2_DATA_DIR"
-FETCH = "python -m orca2_kit data fetch"
+FETCH = ".venv/bin/python -m orca2_kit data fetch"
 
 
 # --------------------------------------------------------------------------- finding the directory

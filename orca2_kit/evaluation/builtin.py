@@ -117,8 +117,9 @@ def conclusion(comparisons: pd.DataFrame) -> str:
     found = best[best.verdict != "not distinguishable"]
     parts = "; ".join(f"{r.items} {span(r)}" for r in best.itertuples())
     if len(found):
-        head = ("The student is " + "; ".join(f"{r.verdict} on {r.items}" for r in found.itertuples())
-                + " of the base model at its best message, on lenient accuracy (the answer committed to, in any form): ")
+        head = ("Against the base model at its best message, on lenient accuracy (the answer committed to, in any "
+                f"form), the student is " + "; ".join(f"{r.verdict} on {r.items}" for r in found.itertuples())
+                + f" ({len(found)} of the {len(best)} comparisons below; the rest are not distinguishable): ")
     else:
         head = ("In this run the student cannot be told apart from the base model at its best message on lenient "
                 "accuracy (the answer committed to, in any form): ")

@@ -19,6 +19,7 @@ from orca2_kit.run.manifest import git_state, read_manifest, secret_values, vers
 from orca2_kit.run.manifest import write_manifest as _write_manifest
 from orca2_kit.run.interrupts import stop_on_signals
 from orca2_kit import machine
+from orca2_kit.run import kernels
 from orca2_kit.run import records, tidy
 from orca2_kit.run.lock import RunLock
 from orca2_kit.pipeline import STAGES, stage_name
@@ -328,7 +329,7 @@ def _run_stages(params: Params, run_dir: Path, stages: list[str], why: dict, res
         try:
             pm.execute_notebook(str(src), str(dst), parameters={"params_path": str(params_path), "run_dir": str(run_dir)},
                                 cwd=str(NOTEBOOKS), kernel_name="python3", progress_bar=True, log_output=False,
-                                kernel_manager_class=ipc_kernel_manager())
+                                kernel_manager_class=kernels.ipc_kernel_manager())
         except (Exception, KeyboardInterrupt) as e:
             if interrupted["signal"] or isinstance(e, KeyboardInterrupt):
                 signame = interrupted["signal"] or "SIGINT"
@@ -367,21 +368,6 @@ def _run_stages(params: Params, run_dir: Path, stages: list[str], why: dict, res
     log(f"orca2-kit: finished in {total:.0f} s of notebook time; manifest {run_dir / 'manifest.json'}")
     _report(run_dir, log)
     return run_dir
-
-
-def ipc_kernel_manager():
-    """A kernel manager that talks to the kernel over local IPC sockets (in Jupyter's runtime folder)
-    instead of TCP ports on loopback: nothing else on the machine can connect to the kernel, and the
-    kernel does not warn, in every executed notebook, that its TCP traffic is unencrypted."""
-    from jupyter_client.manager import AsyncKernelManager
-    from traitlets import default
-
-    class IPCKernelManager(AsyncKernelManager):
-        @default("transport")
-        def _transport_default(self):
-            return "ipc"
-
-    return IPCKernelManager
 
 
 def _report(run_dir: Path, log=print) -> None:

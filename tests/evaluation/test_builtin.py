@@ -85,4 +85,4 @@ def test_chance_counts_known_candidates_and_the_conclusion_follows_the_intervals
     text = builtin.conclusion(pd.DataFrame(rows))
     assert text.startswith("In this run the student cannot be told apart") and "a format gain, not an ability" in text
     rows[0].update(ci_low=0.02, verdict="ahead")
-    assert builtin.conclusion(pd.DataFrame(rows)).startswith("The student is ahead on all")
+    assert builtin.conclusion(pd.DataFrame(rows)).startswith("Against the base model at its best message") and "the student is ahead on all" in builtin.conclusion(pd.DataFrame(rows))

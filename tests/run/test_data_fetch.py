@@ -393,7 +393,7 @@ def test_announce_says_what_runs_and_how_to_get_the_rest(no_user_setting, real_d
     lines: list[str] = []
     plan = run_data.announce(load_params("smoke"), STAGES, log=lines.append)
     assert plan["data_dir"] is None and plan["05_benchmark_eval"]["run"] == []
-    assert lines[-2] == "  get them: python -m orca2_kit data fetch --only gsm8k,mmlu,truthfulqa,qmsum"
+    assert lines[-2] == "  get them: .venv/bin/python -m orca2_kit data fetch --only gsm8k,mmlu,truthfulqa,qmsum"
     assert "skips 3: gsm8k, mmlu, truthfulqa" in lines[1] and "data use DIR" in lines[-1]
     monkeypatch.setenv("ORCA2_DATA_DIR", str(real_data))
     lines.clear()
@@ -401,7 +401,7 @@ def test_announce_says_what_runs_and_how_to_get_the_rest(no_user_setting, real_d
     assert plan["05_benchmark_eval"] == {"run": ["gsm8k"], "skip": {"hellaswag": available(real_data)["hellaswag"]}}
     assert plan["06_hallucination"] == {"run": ["qmsum"], "skip": {}}
     assert lines[0] == f"orca2-kit: real data: {real_data} ($ORCA2_DATA_DIR)"
-    assert lines[-1] == f"  get them: python -m orca2_kit data fetch --dest {real_data} --only hellaswag"
+    assert lines[-1] == f"  get them: .venv/bin/python -m orca2_kit data fetch --dest {real_data} --only hellaswag"
     assert run_data.announce(load_params("smoke"), ["03_prompt_erasure"], lines.append).keys() == {"data_dir", "found"}
 
 
@@ -411,5 +411,5 @@ def test_status_lists_every_set_with_its_reason(no_user_setting, real_data, caps
     assert "  benchmark gsm8k          ok" in out and "  grounded  qmsum          ok" in out
     assert "  benchmark hellaswag      no hellaswag/*.jsonl under" in out
     assert "  grounded  ms_marco       no ms_marco/ under" in out
-    assert f"get the missing ones: python -m orca2_kit data fetch --dest {real_data} --only " in out
+    assert f"get the missing ones: .venv/bin/python -m orca2_kit data fetch --dest {real_data} --only " in out
     assert "LogiQA CC BY-NC-SA 4.0" in out and "CC BY 4.0 (attribution required" in out

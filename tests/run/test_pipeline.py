@@ -27,6 +27,11 @@ def test_six_executed_notebooks_figures_and_manifest(smoke_run):
         errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
         assert not errors, s
         assert (smoke_run / s / "metrics.json").is_file(), s
+    # and drawn on the page, not only saved (MPLBACKEND=Agg, as CI sets it, must not leave pages blank)
+    drawn = {s for s in STAGES for c in nbformat.read(smoke_run / "notebooks" / f"{s}.ipynb", as_version=4).cells
+             if c.cell_type == "code" for o in c.get("outputs", []) if "image/png" in o.get("data", {})}
+    assert {"01_strategy_selection", "02_teacher_prompting", "04_sft_training", "05_benchmark_eval",
+            "06_hallucination"} <= drawn, drawn
     figs = {p.stem for p in (smoke_run / "figures").glob("*.png")}
     assert {"01_strategy_heatmap", "02_accept_rates", "04_loss", "05_base_vs_student", "06_hallucination"} <= figs
     m = json.loads((smoke_run / "manifest.json").read_text())
