@@ -102,7 +102,8 @@ def describe(measure: bool = True) -> dict:
 
     rec = {"class": cpu_class(), "cpu": cpu_model(), "cores": os.cpu_count(), "threads": torch.get_num_threads(),
            "native_bf16": native_bf16(), "emulated": emulated_isa(),
-           "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
+           "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+           "load_average_at_start": [round(x, 2) for x in os.getloadavg()]}  # other work slows a run: say so
     if measure:
         rec["gemm_fp32_gflops"] = round(gemm_gflops(), 1)
     return rec

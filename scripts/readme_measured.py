@@ -401,7 +401,9 @@ def machine_classes(runs: list[Path]) -> list[str]:
         rows.append(f"| {klass}: {CLASS_WORDS.get(mach['class'], '')} | {mach.get('cpu')} | {mach.get('cores')} | "
                     f"{mach.get('gemm_fp32_gflops', 0):.0f} | " + " | ".join(f"{(stages.get(k) or {}).get('wall_s', 0):.0f}"
                                                                     for k in sorted(stages))
-                    + f" | **{total:.0f}** | `{m.get('run_id')}` ({'with' if (m.get('data') or {}).get('root') else 'without'} data) |")
+                    + f" | **{total:.0f}** | `{m.get('run_id')}` ({'with' if (m.get('data') or {}).get('root') else 'without'} data"
+                    + (f"; load average {mach['load_average_at_start'][0]:.1f} at start" if mach.get("load_average_at_start")
+                       else "; load not recorded") + ") |")
         table.setdefault(mach["class"], {})[m.get("profile")] = {
             "notebook_s": round(total), "cores": mach.get("cores"), "gemm_fp32_gflops": mach.get("gemm_fp32_gflops", 0),
             "run": m.get("run_id"), "emulated": mach.get("emulated"), "cpu": mach.get("cpu"),
