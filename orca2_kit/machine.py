@@ -25,34 +25,28 @@ EXPECTED_TIMES = PACKAGE_DATA / "expected_times.json"
 EMULATE = "ORCA2_CPU_ISA"  # 'avx2': behave as on an AVX2-only CPU (see the module docstring)
 
 
-def cpu_flags() -> set[str]:
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return set()
-    line = next((ln for ln in text.splitlines() if ln.startswith("flags")), "")
-    return set(line.split(":", 1)[-1].split())
-
-
-def cpu_model() -> str:
+def _cpuinfo(key: str) -> str:
+    """The first value of `key` in /proc/cpuinfo ('' where it is absent or unreadable)."""
     try:
         for ln in Path("/proc/cpuinfo").read_text().splitlines():
-            if ln.startswith("model name"):
-                return ln.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def cpu_vendor() -> str:
-    """'GenuineIntel', 'AuthenticAMD', ... ('' where /proc/cpuinfo does not say)."""
-    try:
-        for ln in Path("/proc/cpuinfo").read_text().splitlines():
-            if ln.startswith("vendor_id"):
+            if ln.startswith(key):
                 return ln.split(":", 1)[1].strip()
     except OSError:
         pass
     return ""
+
+
+def cpu_flags() -> set[str]:
+    return set(_cpuinfo("flags").split())
+
+
+def cpu_model() -> str:
+    return _cpuinfo("model name") or platform.processor() or platform.machine()
+
+
+def cpu_vendor() -> str:
+    """'GenuineIntel', 'AuthenticAMD', ... ('' where /proc/cpuinfo does not say)."""
+    return _cpuinfo("vendor_id")
 
 
 def emulated_isa() -> str | None:

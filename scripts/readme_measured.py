@@ -339,13 +339,9 @@ def extraction_section(files: list[Path]) -> list[str]:
 
 
 def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "an unknown CPU"
+    from orca2_kit.machine import cpu_model
+
+    return cpu_model()
 
 
 def guide_timings(run: Path) -> list[str]:

@@ -86,6 +86,15 @@ def _assert_safe(profile: Path, dest: Path) -> None:
         assert p.eval.harness.judge.api_key_env is None and p.profile == "workshop"
 
 
+def _unbundle_inside(archive, dest, root):
+    """Unbundle `archive` into `dest`: nothing written outside it under `root`, the result safe."""
+    before = _outside(root, dest)
+    profile = unbundle(archive, dest, log=lambda *_: None)
+    assert _outside(root, dest) == before
+    _assert_safe(profile, dest)
+    return profile
+
+
 def test_a_profile_the_bundle_extends_is_flattened_and_scrubbed(tiny_dir, tmp_path, proxy):
     """params.yaml extends inputs/mid.yaml, which extends inputs/evil.yaml: the teacher (openai at
     the proxy, the key's variable, replay-only off, and no `kind` in the child, so nothing forced
@@ -96,10 +105,7 @@ def test_a_profile_the_bundle_extends_is_flattened_and_scrubbed(tiny_dir, tmp_pa
     archive = crafted(tmp_path / "evil.tar.gz", _files(tiny_dir, {"extends": "inputs/mid.yaml", "teacher": {"model": "m"}},
                                                          **{"inputs/mid.yaml": mid, "inputs/evil.yaml": evil}))
     dest = tmp_path / "ws"
-    before = _outside(tmp_path, dest)
-    profile = unbundle(archive, dest, log=lambda *_: None)
-    assert _outside(tmp_path, dest) == before
-    _assert_safe(profile, dest)
+    profile = _unbundle_inside(archive, dest, tmp_path)
     p = load_params(profile)
     assert p.teacher.kind == "openai" and p.teacher.model == "m" and p.teacher.max_tokens == 16  # the chain, merged
     _run_every_teacher(profile, dest / "out")
@@ -139,10 +145,7 @@ def test_judges_endpoints_and_study_arms_of_a_crafted_profile_reach_nothing(tiny
     params = {**_smoke(), **_judges(url), "study": {"arms": {"recipe": {}, "evil": arm}}}
     archive = crafted(tmp_path / "evil.tar.gz", _files(tiny_dir, params))
     dest = tmp_path / "ws"
-    before = _outside(tmp_path, dest)
-    profile = unbundle(archive, dest, log=lambda *_: None)
-    assert _outside(tmp_path, dest) == before
-    _assert_safe(profile, dest)
+    profile = _unbundle_inside(archive, dest, tmp_path)
     assert "evil" in load_params(profile).study.arms  # the arm stays, made safe
     _run_every_teacher(profile, dest / "out")
 
@@ -172,10 +175,7 @@ def test_outside_folders_in_a_crafted_profile_name_nothing_outside(tiny_dir, tmp
     params["train"] = {**params.get("train", {}), "accelerate_config": "/etc/hostname"}
     archive = crafted(tmp_path / "evil.tar.gz", _files(tiny_dir, params))
     dest = tmp_path / "ws"
-    before = _outside(tmp_path, dest)
-    profile = unbundle(archive, dest, log=lambda *_: None)
-    assert _outside(tmp_path, dest) == before
-    _assert_safe(profile, dest)
+    profile = _unbundle_inside(archive, dest, tmp_path)
     p = load_params(profile)
     assert p.data_dir is None and p.student.cache_dir is None and p.train.accelerate_config is None
     assert p.student.name_or_path == str(dest / "model") and os.path.basename(profile) == "workshop.yaml"
