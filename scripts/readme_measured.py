@@ -277,18 +277,25 @@ def bench_offline(d: dict) -> str:
 
 def bench_engine(d: dict) -> str:
     mach = d.get("machine") or {}
+    names = {"openvino": "OpenVINO GenAI", "ctranslate2": "CTranslate2", "continuous": "the kit's decoder",
+             "hf": "plain generate"}
     parts = []
     for budget, r in (d.get("budgets") or {}).items():
-        secs = {e: (r.get(e) or {}).get("seconds") for e in ("ctranslate2", "continuous", "hf")}
-        parts.append(f"budget {budget}: CTranslate2 {secs['ctranslate2']:.0f} s, the kit's decoder {secs['continuous']:.0f} s, "
-                     f"plain generate {secs['hf']:.0f} s")
+        parts.append(f"budget {budget}: " + ", ".join(f"{names[e]} {r[e]['seconds']:.0f} s" for e in names if e in r))
+    chosen = d.get("engine", "openvino")
+    first = next(iter((d.get("budgets") or {}).values()), {})
+    share = (first.get(chosen) or {}).get("share_of_gemm_peak")
+    conv = d.get("conversion_s") or {}
+    conv = conv.get(chosen) if isinstance(conv, dict) else conv
     return (f"`benchmarks/scoring_engine.py` ({d['prompts']} of 05's prompts, fp32, {d['threads']} threads, class "
             f"{mach.get('class', '?')}{' (emulated)' if mach.get('emulated') else ''}): " + "; ".join(parts)
-            + f": the engine at **{d['speedup_vs_hf']:.2f}x** the kit's decoder ({d['speedup_vs_plain_generate']:.2f}x "
-            f"plain generate), conversion {d['conversion_s']:.0f} s, identical texts {pct(d['identical_text_fraction'])}, "
-            f"same verdicts {pct(d['same_verdict_fraction'])}. On this Intel CPU the kit's decoder is faster, so "
-            "`generation.engine: auto` keeps it here and picks CTranslate2 on AMD CPUs (orca2_kit/generation/engine.py)"
-            + _load_avg(d) + ".")
+            + f": {names.get(chosen, chosen)} (the default engine) at **{d['speedup_vs_hf']:.2f}x** the kit's decoder "
+            f"({d['speedup_vs_plain_generate']:.2f}x plain generate"
+            + (f"; CTranslate2 {d['ctranslate2_speedup_vs_continuous']:.2f}x" if "ctranslate2_speedup_vs_continuous" in d else "")
+            + f"), one-time export {conv:.0f} s, identical texts {pct(d['identical_text_fraction'])}, same verdicts "
+            f"{pct(d['same_verdict_fraction'])}"
+            + (f", {pct(share)} of the best fp32 GEMM rate measured in the same run (budget {next(iter(d['budgets']))})"
+               if share is not None else "") + _load_avg(d) + ".")
 
 
 def bench_setup(d: dict) -> str:

@@ -6,13 +6,17 @@
 #   TORCH_INDEX_URL  extra index for torch, e.g. https://download.pytorch.org/whl/cpu on a Linux laptop
 #                    (PyPI's Linux torch wheels are CUDA builds of several GB)
 #   PYTHON           the interpreter to build .venv from (3.10+; the lock was resolved for CPython 3.11)
+#   ORCA2_EXPORT_ENV=0  skip .venv-export (then students are decoded by CTranslate2 or the kit's decoder)
 # A folder of local wheels that pip is told about (PIP_FIND_LINKS) is offered to uv too (UV_FIND_LINKS).
+# Then .venv-export, from requirements-export.lock: optimum-intel, which exports each student to OpenVINO
+# once (orca2_kit/generation/ov_convert.py) and needs a transformers older than the kit's; torch is the
+# same build, shared through uv's cache.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 TORCH_SPEC=${TORCH_SPEC:-torch==2.13.0}
 stamp=.venv/.orca2-setup
-want="$(cat pyproject.toml requirements.lock scripts/setup.sh | sha256sum | cut -c1-16)-$TORCH_SPEC"
+want="$(cat pyproject.toml requirements.lock requirements-export.lock scripts/setup.sh | sha256sum | cut -c1-16)-$TORCH_SPEC-${ORCA2_EXPORT_ENV:-1}"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then exit 0; fi
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 # uv itself, at the locked version, with the interpreter's own pip (the one thing pip installs)
@@ -35,6 +39,12 @@ if [ -n "$problems" ]; then
   exit 1
 fi
 .venv/bin/python scripts/lock.py check
+if [ "${ORCA2_EXPORT_ENV:-1}" != 0 ]; then
+  [ -x .venv-export/bin/python ] || .venv/bin/uv venv --quiet --python .venv/bin/python .venv-export
+  uvx() { .venv/bin/uv pip "$1" --python .venv-export/bin/python --quiet "${@:2}"; }
+  uvx install ${TORCH_INDEX_URL:+--extra-index-url "$TORCH_INDEX_URL"} "$TORCH_SPEC"
+  uvx install --no-deps -r requirements-export.lock
+fi
 .venv/bin/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (orca2-kit)" >/dev/null
 echo "$want" > "$stamp"
 echo "orca2-kit: environment ready in .venv"

@@ -82,11 +82,12 @@ class GenerationConfig(Section):
     # prompt, so every laptop and batch size gives the same scores), the model's bf16/fp16 on GPUs.
     # Training may use another dtype (student.dtype).
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
-    # Which engine decodes every greedy generation (orca2_kit/generation/engine.py). auto: CTranslate2
-    # for an fp32 student on the CPU (the student converted once per fingerprint; same texts as the
-    # kit's decoder, faster), else the kit's continuous-batching decoder, with one line saying why;
-    # continuous: the kit's decoder (the reference); hf: plain model.generate.
-    engine: Literal["auto", "ctranslate2", "continuous", "hf"] = "auto"
+    # Which engine decodes every greedy generation (orca2_kit/generation/engine.py). auto: OpenVINO
+    # GenAI for an fp32 student on the CPU (the student exported once per fingerprint; same texts as
+    # the kit's decoder, faster), else CTranslate2 on AMD CPUs, else the kit's continuous-batching
+    # decoder, with one line saying why; openvino / ctranslate2: that engine; continuous: the kit's
+    # decoder (the reference); hf: plain model.generate.
+    engine: Literal["auto", "openvino", "ctranslate2", "continuous", "hf"] = "auto"
     # New tokens per strategy in 01 (the strategy grid). auto: a high percentile of the reference
     # teacher's answers in that strategy, plus a margin (orca2_kit/generation/budgets.py), so no strategy is cut
     # before its 'Answer:' line; an int: that many for every strategy (checked against the need).

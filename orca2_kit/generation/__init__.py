@@ -2,7 +2,9 @@
 
     chat.py     rendering prompts and the system messages of a run
     generate.py generate / generate_detailed: one call for every scored generation
-    engine.py   generation.engine: which engine decodes (CTranslate2 or the kit's decoder), and `decode`
+    engine.py   generation.engine: which engine decodes (OpenVINO, CTranslate2 or the kit's decoder), and `decode`
+    convert_cache.py   where a converted student is kept (one conversion per weights fingerprint)
+    ov_convert.py / ov_decode.py   the student exported to OpenVINO once; greedy on OpenVINO GenAI
     ct2_convert.py / ct2_decode.py   the student converted to CTranslate2 once; greedy on it
     greedy.py   the continuous-batching decoder (the reference engine)
     hf.py       plain `model.generate` batches (the library's path, for models greedy.py does not support)

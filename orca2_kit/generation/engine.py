@@ -2,18 +2,20 @@
 through: `decode` (generate.generate_detailed for 01, 05, 06, the study and the probe; the harness's
 orca2-hf `generate_until`).
 
-    ctranslate2  CTranslate2 (a PyPI wheel, in the lock): the student converted to fp32 once per
-                 fingerprint (ct2_convert.py), decoded on the CPU (ct2_decode.py). Chosen after
-                 measuring CTranslate2, OpenVINO GenAI and ONNX Runtime GenAI on 05's workload
-                 (benchmarks/scoring_engine.py has the record).
+    openvino     OpenVINO GenAI's continuous-batching pipeline (openvino-genai, in the lock): the
+                 student exported to OpenVINO IR fp32 once per fingerprint (ov_convert.py, by
+                 optimum-intel in .venv-export), decoded on the CPU (ov_decode.py). The fastest
+                 measured on 05's workload (benchmarks/scoring_engine.py), identical texts.
+    ctranslate2  CTranslate2 (in the lock): the student converted to fp32 once per fingerprint
+                 (ct2_convert.py), decoded on the CPU (ct2_decode.py).
     continuous   the kit's continuous-batching decoder (greedy.py), the reference.
     hf           plain `model.generate` (hf.py).
-    auto         the one measured faster on this kind of CPU: ctranslate2 on AMD CPUs (where torch's
-                 MKL sgemm runs at half the cores' speed: the issue's AVX2 EPYC decoded 05's prompts
-                 1.61x faster with it, identical texts) for an fp32 model CTranslate2 converts; the
-                 continuous decoder elsewhere (on the devs' Intel Xeon, AVX-512, CTranslate2 took 1.3x
-                 the decoder's time: benchmarks/scoring_engine.py). An engine that cannot run the
-                 model falls back with one line saying why.
+    auto         openvino where it can run (installed, an export environment, an fp32 model on the
+                 CPU); else ctranslate2 on AMD CPUs (where torch's MKL sgemm runs at half the cores'
+                 speed, the issue's AVX2 EPYC decoded 05's prompts 1.61x faster with it, while on
+                 the devs' Intel Xeon it was slower than the kit's decoder); else the continuous
+                 decoder. An engine that cannot run the model falls back with one line saying why;
+                 ORCA2_ENGINE_AUTO=openvino|ctranslate2|continuous forces auto's choice.
 
 Log-likelihood scoring (the harness's multiple-choice and log-likelihood variants) stays on the
 HF model: only greedy generation goes through an engine.
@@ -23,42 +25,42 @@ The engine a model uses is set where it is loaded (models.load_student(engine=..
 """
 from __future__ import annotations
 
+import os
 import sys
 from typing import Callable, Optional, Sequence
 
 from orca2_kit.generation import greedy
 from orca2_kit.generation.greedy import Finished
 
-ENGINES = ("auto", "ctranslate2", "continuous", "hf")
+ENGINES = ("auto", "openvino", "ctranslate2", "continuous", "hf")
 _SAID: set[str] = set()  # fallback lines already printed in this process (one line, not one per call)
 
 
 def _say(line: str) -> None:
     if line not in _SAID:
         _SAID.add(line)
-        print(line, file=sys.stderr, flush=True)
+        _log(line)
 
 
-def engine_is_faster_here() -> bool:
-    """Whether CTranslate2 was measured faster than the continuous decoder on this kind of CPU (AMD;
-    see the module docstring). ORCA2_ENGINE_AUTO=ctranslate2|continuous overrides the guess."""
-    import os
+def _log(line: str) -> None:
+    """A line on stderr of its own, also when a progress bar is drawn there."""
+    from tqdm.auto import tqdm
 
+    tqdm.write(line, file=sys.stderr)
+
+
+def auto_order() -> list[str]:
+    """The engines auto tries, in order (see the module docstring). ORCA2_ENGINE_AUTO forces one."""
     from orca2_kit.machine import cpu_vendor
 
     forced = os.environ.get("ORCA2_ENGINE_AUTO", "").strip().lower()
-    if forced in ("ctranslate2", "continuous"):
-        return forced == "ctranslate2"
-    return cpu_vendor() == "AuthenticAMD"
+    if forced in ("openvino", "ctranslate2", "continuous"):
+        return [forced]
+    return ["openvino"] + (["ctranslate2"] if cpu_vendor() == "AuthenticAMD" else []) + ["continuous"]
 
 
-def ct2_problem(model) -> Optional[str]:
-    """None when CTranslate2 can decode this model as the kit scores it; else why not."""
-    from orca2_kit.generation.ct2_convert import supported_architecture
-
-    why = supported_architecture(model)
-    if why:
-        return why
+def _cpu_problem(model) -> Optional[str]:
+    """None when the model is what both engines run (fp32, on the CPU, decoder-only); else why not."""
     import torch
 
     p = next(model.parameters())
@@ -71,45 +73,71 @@ def ct2_problem(model) -> Optional[str]:
     return None
 
 
+def problem(model, engine: str) -> Optional[str]:
+    """None when `engine` (openvino or ctranslate2) can decode this model as the kit scores it; else why not."""
+    if engine == "openvino":
+        from orca2_kit.generation.ov_convert import problem as ov_problem
+
+        return _cpu_problem(model) or ov_problem()
+    from orca2_kit.generation.ct2_convert import supported_architecture
+
+    return supported_architecture(model) or _cpu_problem(model)
+
+
 def resolve(model, engine: str = "auto") -> str:
-    """The engine that will decode this model: 'ctranslate2', 'continuous' or 'hf'. 'auto' (or no
-    choice) takes the model's `orca2_engine` from its load; an engine that cannot run it falls back,
-    with one line naming the reason and the fallback."""
+    """The engine that will decode this model: 'openvino', 'ctranslate2', 'continuous' or 'hf'.
+    'auto' (or no choice) takes the model's `orca2_engine` from its load; an engine that cannot run
+    it falls back, with one line naming the reason and the fallback."""
     if engine not in ENGINES:
         raise ValueError(f"generation.engine: '{engine}' is not one of {', '.join(ENGINES)}")
     if engine == "auto":
         engine = getattr(model, "orca2_engine", None) or "auto"
     if engine == "hf":
         return "hf"
-    if engine == "auto" and not engine_is_faster_here():
-        return "continuous" if greedy.supported(model) else "hf"
-    if engine in ("auto", "ctranslate2"):
-        why = ct2_problem(model)
+    fallback = "continuous" if greedy.supported(model) else "hf"
+    tries = auto_order() if engine == "auto" else [engine]
+    first_why = None
+    for e in tries:
+        if e == "continuous":
+            break
+        why = problem(model, e)
         if why is None:
-            return "ctranslate2"
-        fallback = "continuous" if greedy.supported(model) else "hf"
-        _say(f"generation.engine: {'auto' if engine == 'auto' else engine} -> {fallback} decoder: {why}")
-        return fallback
-    return engine if greedy.supported(model) else "hf"
+            return e
+        first_why = first_why or why
+    if first_why:
+        _say(f"generation.engine: {engine} -> {fallback} decoder: {first_why}")
+    return fallback
 
 
 def decode(model, tokenizer, prompts: Sequence[Sequence[int]], limits: Sequence[int], slots: int, eos_ids: set[int],
            pad_id: int, stop: Optional[Callable[[int, list[int]], bool]] = None,
            on_finish: Optional[Callable[[int], None]] = None, groups: Optional[Sequence] = None,
-           engine: str = "ctranslate2") -> list[Finished]:
+           engine: str = "openvino") -> list[Finished]:
     """Greedy completions of tokenised prompts (greedy.greedy's contract) on `engine`, a resolved
-    name ('ctranslate2' or 'continuous'; see `resolve`)."""
+    name ('openvino', 'ctranslate2' or 'continuous'; see `resolve`). An export that fails falls
+    back to the continuous decoder with one line."""
     if not len(prompts):
         return []
-    if engine == "ctranslate2":
-        import torch
+    import torch
 
+    if engine == "openvino":
+        from orca2_kit.generation.ov_convert import ExportFailed, converted
+        from orca2_kit.generation.ov_decode import greedy_ov
+
+        try:
+            folder = converted(model, tokenizer, log=_log)
+        except ExportFailed as e:
+            _say(f"generation.engine: openvino -> continuous decoder: {e}")
+            engine = "continuous"
+        else:
+            return greedy_ov(str(folder), torch.get_num_threads(), prompts, limits, slots, eos_ids, stop, on_finish)
+    if engine == "ctranslate2":
         from orca2_kit.generation.ct2_convert import converted
         from orca2_kit.generation.ct2_decode import generator, greedy_ct2
 
-        folder = converted(model, tokenizer, log=lambda s: print(s, file=sys.stderr, flush=True))
+        folder = converted(model, tokenizer, log=_log)
         gen = generator(str(folder), torch.get_num_threads())
         return greedy_ct2(gen, tokenizer, prompts, limits, slots, eos_ids, stop, on_finish)
     if engine != "continuous":
-        raise ValueError(f"decode: engine '{engine}' is not ctranslate2 or continuous (resolve it first)")
+        raise ValueError(f"decode: engine '{engine}' is not openvino, ctranslate2 or continuous (resolve it first)")
     return greedy.greedy(model, prompts, limits, slots, eos_ids, pad_id, stop, on_finish, groups)

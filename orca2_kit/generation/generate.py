@@ -27,8 +27,8 @@ def generate_detailed(model, tokenizer, conversations: Sequence[list[dict]],
     """Greedy completions for chat conversations; results in input order.
 
     `max_new_tokens` may differ per conversation (e.g. short for direct answers). `batch_size`:
-    how many conversations are computed at once. `engine` (engine.py): "ctranslate2" (the student
-    converted once, decoded by CTranslate2), "continuous" (greedy.py: a finished row leaves the batch
+    how many conversations are computed at once. `engine` (engine.py): "openvino" / "ctranslate2" (the
+    student converted once, decoded by OpenVINO GenAI / CTranslate2), "continuous" (greedy.py: a finished row leaves the batch
     and the next prompt takes its slot; the reference), "hf" (`model.generate` on batches grouped by
     limit and length), "auto": the model's `generation.engine` from its load, else the fastest that
     supports it.

@@ -8,7 +8,7 @@ template renders it as empty (`generation.empty_system_check`); a template that 
 refused with the reason, and the caller reports the variant as not possible.
 
     orca2-hf     transformers (CPU or GPU), optional PEFT adapter (HFLM's `peft=`); greedy
-                 `generate_until` requests run on the kit's generation engine (CTranslate2 or the
+                 `generate_until` requests run on the kit's generation engine (OpenVINO, CTranslate2 or the
                  continuous-batching decoder: orca2_kit/generation/engine.py), everything else
                  (log-likelihoods, sampling) is HFLM's, on the HF model
     orca2-vllm   vLLM on GPUs, LoRA adapters served without merging (`lora_local_path=`)
@@ -59,7 +59,7 @@ class SystemProtocol:
 @register_model("orca2-hf")
 class Orca2HFLM(SystemProtocol, HFLM):
     """HFLM whose greedy generation runs on the kit's engine (generation/engine.py; "auto": the
-    model's generation.engine, else CTranslate2 where it supports the model, else the continuous
+    model's generation.engine, else the fastest engine that supports the model, else the continuous
     decoder): the same tokens per document as HFLM's `model.generate` (in fp32; tested), without
     computing finished rows until the batch's longest one ends. `engine="hf"` keeps HFLM's own loop; `stop_after_answer` also ends a document once
     its 'Answer: ...' line is complete (the kit's rule; off by default: the harness's own stop
