@@ -16,6 +16,7 @@ import pandas as pd
 import yaml
 
 from orca2_kit.run.data import skipped_line
+from orca2_kit.selection.choose import summary as summary_01
 from orca2_kit.run.manifest import read_manifest
 from orca2_kit.pipeline import ALL_STAGES, STAGES
 from orca2_kit.paths import NOTEBOOKS_DIR
@@ -71,7 +72,8 @@ def _glance_06(m):
 
 # A stage's headline number for the overview; a metric that a notebook stopped writing just drops out.
 GLANCE = {
-    "01": lambda m: f"{len(m['strategy_map'])} families mapped; {_pct(m['agreement_with_expected'])} as the authors expected",
+    # not "100% as the authors expected": at 8 dev items a cell, keeping it by default is what the rule almost always does
+    "01": lambda m: summary_01(m["choice"], m.get("cells") or []),
     "02": lambda m: f"{_pct(m['accept_rate'])} of {m['n_answers']} teacher answers accepted"
                     + (f"; {m['cache_hits']} from the cache, {m['requests_sent']} sent" if m.get("cache_hits") or m.get("requests_sent") else ""),
     "03": lambda m: f"{m['rows']} training rows ({m.get('variant', 'erased')}), {m['instruction_leaks']} with "

@@ -172,3 +172,20 @@ def test_the_overview_says_when_real_data_was_skipped(tmp_path):
     plan["06_hallucination"] = {"run": ["qmsum"], "skip": {}}
     (tmp_path / "manifest.json").write_text(json.dumps({"run_id": "x", "data": plan, "stages": {}}))
     assert collect(tmp_path)["data_notes"] == []
+
+
+def test_the_01_box_says_kept_by_default_not_as_the_authors_expected():
+    """Issue 27: "100% as the authors expected" at n=8 per cell is near-guaranteed by the
+    keep-by-default rule; the box says what the rule did and flags a family where nothing scored."""
+    from orca2_kit.run.report import glance
+
+    why = "kept the authors' strategy by default: no challenger's lower bound is above +0.00 (...)"
+    choice = [{"family": f, "expected": "step_by_step", "chosen": "step_by_step", "why": why} for f in ("arithmetic", "sort_list")]
+    cells = [{"family": f, "strategy": s, "n": 8, "accuracy": a} for f, a0 in (("arithmetic", 0.25), ("sort_list", 0.0))
+             for s, a in (("direct", a0), ("step_by_step", 0.0))]
+    m = {"agreement_with_expected": 1.0, "strategy_map": {"arithmetic": "step_by_step", "sort_list": "step_by_step"},
+         "choice": choice, "cells": cells}
+    text = glance("01_strategy_selection", m)
+    assert "as the authors expected" not in text and "100%" not in text
+    assert text == ("2 families: kept the authors' strategy by default for 2 (no challenger's lower bound beat it); "
+                    "nothing could be decided for sort_list (every strategy scored 0)")
