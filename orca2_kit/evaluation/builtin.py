@@ -143,14 +143,33 @@ def paired_difference(samples: pd.DataFrame, system_a: str, system_b: str | None
     items, with a paired bootstrap CI (items redrawn within their families)."""
     system_b = system_b or system_a
     xa = samples[(samples.model == a) & (samples.system == system_a)].set_index("id")
-    x = xa[metric].astype(float)
-    y = samples[(samples.model == b) & (samples.system == system_b)].set_index("id")[metric].astype(float)
-    d = (x - y).dropna()
+    xb = samples[(samples.model == b) & (samples.system == system_b)].set_index("id")
+    d = (xa[metric].astype(float) - xb[metric].astype(float)).dropna()
     if not len(d):
         return {}
     lo, hi = bootstrap_ci(d, seed=seed, strata=xa.loc[d.index, "family"].to_numpy() if "family" in xa else None)
+    # each side's share of answers the token budget cut, on these pairs: a cut answer is the budget's
+    # as much as the model's, and the two models can be cut very differently
+    cut = {f"{k}_cut_by_limit": float(x.loc[d.index, "hit_limit"].astype(bool).mean()) if "hit_limit" in x else None
+           for k, x in (("a", xa), ("b", xb))}
     return {"a": f"{a} / {system_a}", "b": f"{b} / {system_b}", "metric": metric, "difference": float(d.mean()),
-            "ci_low": lo, "ci_high": hi, "n": int(len(d))}
+            "ci_low": lo, "ci_high": hi, "n": int(len(d)), **cut}
+
+
+def cut_line(r) -> str:
+    """A comparison row's cut shares in words: 'cut by the budget: student 0.52, base 0.06'."""
+    r = r if isinstance(r, dict) else r._asdict()
+    if r.get("a_cut_by_limit") is None or r.get("b_cut_by_limit") is None or pd.isna(r["a_cut_by_limit"]):
+        return ""
+    return (f"cut by the budget: {r['a'].split(' / ')[0]} {r['a_cut_by_limit']:.2f}, "
+            f"{r['b'].split(' / ')[0]} {r['b_cut_by_limit']:.2f}")
+
+
+def cut_by_model(samples: pd.DataFrame) -> dict:
+    """Per model, the share of its answers the budget cut and the share cut while not in a loop
+    (pooled over models these hide that one model is cut far more often than the other)."""
+    return {"cut_by_limit": {m: float(g.hit_limit.astype(bool).mean()) for m, g in samples.groupby("model", sort=False)},
+            "cut_not_in_loop": {m: cut_not_in_loop(g) for m, g in samples.groupby("model", sort=False)}}
 
 
 def verdict(diff: dict) -> str:

@@ -86,3 +86,16 @@ def test_chance_counts_known_candidates_and_the_conclusion_follows_the_intervals
     assert text.startswith("In this run the student cannot be told apart") and "a format gain, not an ability" in text
     rows[0].update(ci_low=0.02, verdict="ahead")
     assert builtin.conclusion(pd.DataFrame(rows)).startswith("Against the base model at its best message") and "the student is ahead on all" in builtin.conclusion(pd.DataFrame(rows))
+
+
+def test_each_comparison_carries_both_sides_cut_shares():
+    """Issue 27: beside each paired comparison, the share of each model's answers the budget cut (on
+    the paired items); the stage's cut share is recorded per model, not pooled."""
+    s = _samples()
+    s["hit_limit"] = [(r.model == "student" and i % 2 == 0) or (r.model == "base" and i % 10 == 0)
+                      for i, r in zip(s.index // 4, s.itertuples())]
+    c = builtin.comparisons(s, "generic").set_index("comparison")
+    row = c.loc["student (generic) vs base at its best (none, chosen on these items)"]
+    assert row.a_cut_by_limit == 0.5 and row.b_cut_by_limit == 0.1
+    assert builtin.cut_line(row.to_dict() | {"a": row.a, "b": row.b}) == "cut by the budget: student 0.50, base 0.10"
+    assert builtin.cut_by_model(s)["cut_by_limit"] == {"base": 0.1, "student": 0.5}
