@@ -104,6 +104,16 @@ def summarize(samples: pd.DataFrame, by=("model", "system"), seed: int = 0) -> p
     return pd.DataFrame(rows)
 
 
+def readable(table: pd.DataFrame, places: int = 3) -> pd.DataFrame:
+    """An evaluation table as a notebook shows it: rounded, and where no answer was format-OK the
+    accuracy among them says so instead of NaN (the stored table keeps NaN)."""
+    out = table.round(places)
+    if "acc_given_format_ok" in out:
+        out["acc_given_format_ok"] = [("—, no format-OK answers" if pd.isna(v) else v)
+                                      for v in out["acc_given_format_ok"].astype(object)]
+    return out
+
+
 def conclusion(comparisons: pd.DataFrame) -> str:
     """What notebook 05's paired comparisons say, in words (null results included): the student at
     its training message against the base at its best, per group of items, then the format gain."""

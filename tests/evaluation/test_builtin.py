@@ -99,3 +99,14 @@ def test_each_comparison_carries_both_sides_cut_shares():
     assert row.a_cut_by_limit == 0.5 and row.b_cut_by_limit == 0.1
     assert builtin.cut_line(row.to_dict() | {"a": row.a, "b": row.b}) == "cut by the budget: student 0.50, base 0.10"
     assert builtin.cut_by_model(s)["cut_by_limit"] == {"base": 0.1, "student": 0.5}
+
+
+def test_the_shown_table_says_why_a_value_is_missing_and_chance_is_per_family():
+    """Issue 27: NaN acc_given_format_ok where no answer was format-OK; 05's words said chance is
+    '0 on open answers' while the weekday family's is 1/7 (the code's own value)."""
+    shown = builtin.readable(builtin.summarize(_samples())).set_index(["model", "system"])
+    assert shown.loc[("base", "empty"), "acc_given_format_ok"] == "—, no format-OK answers"
+    assert shown.loc[("student", "generic"), "acc_given_format_ok"] == 0.75
+    suite = tasks.build_suite(1234, ["weekday", "sentiment", "arithmetic"], n_train=1, n_dev=1, n_test=2)["test"]
+    rows = pd.DataFrame(scoring.score_rows(suite, [type("G", (), {"text": "", "new_tokens": 0, "hit_limit": False})()] * len(suite)))
+    assert scoring.chance_by_family(rows) == "weekday 0.14, sentiment 0.5, arithmetic 0"
