@@ -105,13 +105,20 @@ def summarize(samples: pd.DataFrame, by=("model", "system"), seed: int = 0) -> p
 
 
 def readable(table: pd.DataFrame, places: int = 3) -> pd.DataFrame:
-    """An evaluation table as a notebook shows it: rounded, and where no answer was format-OK the
-    accuracy among them says so instead of NaN (the stored table keeps NaN)."""
+    """An evaluation table as a notebook shows it: rounded, and where there is no accuracy among
+    format-OK answers it says why instead of NaN (the stored table keeps NaN)."""
     out = table.round(places)
     if "acc_given_format_ok" in out:
-        out["acc_given_format_ok"] = [("—, no format-OK answers" if pd.isna(v) else v)
-                                      for v in out["acc_given_format_ok"].astype(object)]
+        fmt = out["format_ok"] if "format_ok" in out else pd.Series(0.0, index=out.index)
+        out["acc_given_format_ok"] = [no_format_ok_reason(f) if pd.isna(v) else v
+                                      for v, f in zip(out["acc_given_format_ok"].astype(object), fmt)]
     return out
+
+
+def no_format_ok_reason(format_ok) -> str:
+    """Why a row has no accuracy among format-OK answers: none was format-OK, or (a log-likelihood
+    row of the harness) nothing was generated, so there is no format to read."""
+    return "—, not generated" if pd.isna(format_ok) else "—, no format-OK answers"
 
 
 def conclusion(comparisons: pd.DataFrame) -> str:
@@ -136,7 +143,7 @@ def conclusion(comparisons: pd.DataFrame) -> str:
     out = head + parts + "."
     if len(fmt):
         r = fmt[fmt["items"] == "all"].iloc[0] if (fmt["items"] == "all").any() else fmt.iloc[0]
-        out += (f" Its share of answers with the `Answer:` line (format-OK) differs by {span(r)}"
+        out += (f" Its share of format-OK answers (the answer on an `Answer:` line of its own) differs by {span(r)}"
                 + (" — a format gain, not an ability gain." if r.ci_low > 0 else "."))
     return out
 

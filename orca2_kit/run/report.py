@@ -15,6 +15,7 @@ import jinja2
 import pandas as pd
 import yaml
 
+from orca2_kit.evaluation.builtin import no_format_ok_reason
 from orca2_kit.run.data import overview_line, skipped_line
 from orca2_kit.selection.choose import summary as summary_01
 from orca2_kit.run.manifest import read_manifest
@@ -168,6 +169,9 @@ def _with_verdict(df: pd.DataFrame) -> pd.DataFrame:
 def _records(rows: list[dict]) -> str:
     df = _with_verdict(pd.DataFrame(rows))
     df = df[order_columns(list(df.columns))]
+    if {"acc_given_format_ok", "format_ok"} <= set(df.columns):  # a log-likelihood row generated nothing
+        df = df.assign(acc_given_format_ok=[no_format_ok_reason(f) if a is None or a != a else a
+                                            for a, f in zip(df.acc_given_format_ok.astype(object), df.format_ok)])
     df = pd.DataFrame({c: [_cell(c, v) for v in df[c].astype(object)] for c in df.columns})
     return df.to_html(index=False, classes="metrics", border=0)
 

@@ -14,14 +14,14 @@ LOG_COLUMNS = {"step": "step", "epoch": "epoch", "loss": "loss", "grad_norm": "g
 def train_log_table(log_history: list[dict]) -> pd.DataFrame:
     """One row per logged step: loss, gradient norm, learning rate, token accuracy and the tokens
     read so far, rounded to what a reader compares (3 decimals; the learning rate in 3 significant
-    digits; tokens as whole numbers)."""
+    digits, as text; tokens as whole numbers)."""
     rows = [{LOG_COLUMNS[k]: r[k] for k in LOG_COLUMNS if k in r} for r in log_history if "loss" in r]
     df = pd.DataFrame(rows)
     if not len(df):
         return df
     out = df.round({"epoch": 2, "loss": 3, "grad_norm": 3, "token_accuracy": 3})
     if "learning_rate" in out:
-        out["learning_rate"] = [float(f"{x:.3g}") for x in out["learning_rate"]]
+        out["learning_rate"] = [f"{x:.3g}" for x in out["learning_rate"]]  # a shared decimal format shows 1.7e-05 as 0.000
     if "tokens_read (prompt + answer)" in out:
         out["tokens_read (prompt + answer)"] = out["tokens_read (prompt + answer)"].astype(int)
     return out.set_index("step")

@@ -110,3 +110,10 @@ def test_the_shown_table_says_why_a_value_is_missing_and_chance_is_per_family():
     suite = tasks.build_suite(1234, ["weekday", "sentiment", "arithmetic"], n_train=1, n_dev=1, n_test=2)["test"]
     rows = pd.DataFrame(scoring.score_rows(suite, [type("G", (), {"text": "", "new_tokens": 0, "hit_limit": False})()] * len(suite)))
     assert scoring.chance_by_family(rows) == "weekday 0.14, sentiment 0.5, arithmetic 0"
+
+
+def test_a_row_that_generated_nothing_is_not_said_to_have_no_format_ok_answers():
+    """The harness's log-likelihood rows have no format at all (format_ok NaN)."""
+    t = pd.DataFrame([{"variant": "generative", "format_ok": 0.0, "acc_given_format_ok": float("nan")},
+                      {"variant": "loglikelihood", "format_ok": float("nan"), "acc_given_format_ok": float("nan")}])
+    assert builtin.readable(t).acc_given_format_ok.tolist() == ["—, no format-OK answers", "—, not generated"]
