@@ -20,10 +20,11 @@ def _family_table():
     rows = []
     for system, models in (("empty", ("base", "student")), ("generic", ("base", "student")), ("none", ("base",))):
         for m in models:
-            for f, v in (("arithmetic", 0.0 if m == "student" else 0.25), ("sort_list", 0.0), ("sentiment", 0.5)):
+            for f, v in (("arithmetic", 0.0 if m == "student" else 0.25), ("sort_list", 0.0), ("sentiment", 0.5),
+                         ("compare_numbers", 0.25), ("element_compare", 0.3)):  # as 05's: long never-trained names
                 rows.append({"family": f, "model": m, "system": system, "lenient": v, "lenient_lo": 0.0,
                              "lenient_hi": min(1.0, v + 0.3), "chance": 0.5 if f == "sentiment" else 0.0,
-                             "trained": f != "sort_list"})
+                             "trained": f not in ("compare_numbers", "element_compare")})
     return pd.DataFrame(rows)
 
 

@@ -365,8 +365,6 @@ def test_without_data_no_model_is_loaded_and_the_reason_names_the_fetch_command(
     from orca2_kit.config import load_params
     from orca2_kit.evaluation.harness import suite
 
-    reason = B.available(None)["gsm8k"]
-    assert "hub" not in reason and ".venv/bin/python -m orca2_kit data fetch" in reason
     loads = []
     monkeypatch.setattr(orca2_kit.models, "load_model", lambda *a, **k: loads.append(a) or (_ for _ in ()).throw(
         AssertionError("a model was loaded with nothing to score")))
@@ -376,3 +374,5 @@ def test_without_data_no_model_is_loaded_and_the_reason_names_the_fetch_command(
     assert loads == [] and out["mt_bench"] == []
     assert {r["benchmark"] for r in out["skipped"]} == {"gsm8k", "mmlu", "truthfulqa"}
     assert analysis.load_samples(tmp_path / "harness", None, 12).empty
+    reason = B.available(None)["gsm8k"]
+    assert "hub" not in reason and ".venv/bin/python -m orca2_kit data fetch" in reason

@@ -4,8 +4,6 @@ from pathlib import Path
 
 import jupytext
 
-from orca2_kit.extract import FORMAT_OK_WORDS, strict_answer
-
 NB = Path(__file__).resolve().parents[2] / "notebooks"
 
 
@@ -21,6 +19,8 @@ def _code(stage: str) -> str:
 def test_the_format_ok_rule_is_stated_as_the_code_applies_it():
     """The pages said 'an `Answer:` line was written'; the rule is stricter (its own line, beginning
     with it) and looser (not only the last line) than that."""
+    from orca2_kit.extract import FORMAT_OK_WORDS, strict_answer
+
     for stage in ("01_strategy_selection", "05_benchmark_eval"):
         assert " ".join(FORMAT_OK_WORDS.split()) in _prose(stage), stage
     assert "(an `Answer:` line was written)" not in _prose("05_benchmark_eval")
