@@ -43,6 +43,7 @@ from orca2_kit import plots, selection, tasks
 from orca2_kit.generation import budgets, empty_system_check
 from orca2_kit.models import load_student
 from orca2_kit.run.stage import open_stage
+from orca2_kit.scoring import chance_by_family
 
 stage = open_stage("01", params_path, run_dir, overrides)
 p = stage.params
@@ -74,7 +75,9 @@ print(example.prompt, "\n\nreference:", example.reference)
 
 # %%
 model, tokenizer = load_student(p.student, p.device, scoring=p.generation.dtype, engine=p.generation.engine)
-empty_system_check(tokenizer)
+check = empty_system_check(tokenizer)
+print(f"empty system message possible: {'yes' if check['possible'] else 'no'} ({check['reason']}); without a system "
+      f"turn the template would insert: {check['injected_default']!r}")
 
 # %% [markdown]
 # ## Token budgets from data
@@ -98,10 +101,19 @@ pd.DataFrame({"needed (p95 + margin)": needed or {}, "used": budget})
 # the student can *learn*). Answers are read **leniently** (the committed answer in any clear form),
 # so a strategy is not judged on whether the model wrote the `Answer:` line.
 
+# %% [markdown]
+# The rule, per family: the expected strategy is kept unless a challenger beats it on the same dev
+# items, its paired 95% lower bound above `strategy_selection.margin`. Each row names the challenger
+# that came closest — the one with the **highest lower bound** (not the highest score) — so a kept
+# row says by how much it missed. With 8 dev items a cell, a lower bound above 0 needs a clear win:
+# keeping the authors' strategy is what the rule does by default, not evidence that they were right.
+# A family where every strategy scored 0 decides nothing at all.
+
 # %%
 grid, cells, choice = selection.select(p, model, tokenizer, suite, budget, stage.out)
 with pd.option_context("display.max_colwidth", None):  # the whole reason, not its first 50 characters
     display(choice[["family", "expected", "chosen", "why"]])
+print(selection.summary(choice.to_dict("records"), cells.to_dict("records")))
 
 # %%
 if len(grid):
@@ -113,16 +125,21 @@ if len(grid):
 # the star the one its authors expected. Each cell holds the accuracy and its 95% (Wilson) interval — 0 of 8 is [0.00, 0.32], not a point: with
 # n dev items a cell moves by 1/n per item, so two cells whose intervals overlap widely are not
 # told apart — that is why a challenger must beat the expected strategy on the *same* items
-# (paired), by more than the noise. Chance is 0.5 for the two-option families (sentiment) and about
-# 0 for open answers. How often does each strategy produce the `Answer:` line (format-OK), and how
-# often did the token budget cut an answer? A small model sometimes runs away ("1, 2, 3, 4, ...", the
-# same step again and again) and never stops by itself: any budget cuts those. *cut_not_in_loop* is
-# the share cut while still making progress — the answers a larger budget could have let finish.
+# (paired), by more than the noise. Chance (what guessing scores) is printed per family below. How
+# often does each strategy write its answer in the asked format (*format-OK*: a line that begins with
+# `Answer:` and has the answer after it (in any case; `Final answer:` counts too, and markdown marks
+# such as `**` or `-` may come before it); it need not be the last line, but an `Answer: 8` inside a
+# sentence does not count), and how often did the token budget cut an answer? A small model
+# sometimes runs away ("1, 2, 3, 4, ...", the same step again and again) and never stops by itself:
+# any budget cuts those. *cut_not_in_loop* is the share cut while still making progress — the
+# answers a larger budget could have let finish.
 
 # %%
+if len(grid):
+    print("chance per family:", chance_by_family(grid))
 (grid.assign(cut_not_in_loop=grid.hit_limit & ~grid.cut_in_loop)
  .groupby("strategy", sort=False)[["correct_lenient", "correct_strict", "format_ok", "hit_limit", "cut_not_in_loop"]]
- .mean().rename(columns={"hit_limit": "cut_by_limit"}) if len(grid) else None)
+ .mean().rename(columns={"hit_limit": "cut_by_limit"}).round(3) if len(grid) else None)
 
 # %%
 strategy_map = dict(zip(choice.family, choice.chosen))
@@ -134,7 +151,7 @@ stage.write_metrics({"agreement_with_expected": float(choice.agrees.mean()), "st
                      "dev_cut_not_in_loop": float((grid.hit_limit & ~grid.cut_in_loop).mean()) if len(grid) else None,
                      "n_dev_generations": len(grid), "budgets": budget,
                      "cells": cells.to_dict(orient="records"), "choice": choice.to_dict(orient="records")})
-strategy_map
+print("strategy map (what the teacher uses in 02): " + ", ".join(f"{f}: {s}" for f, s in strategy_map.items()))
 
 # %% [markdown]
 # ## Try it

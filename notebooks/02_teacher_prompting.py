@@ -55,8 +55,8 @@ p = stage.params
 train_items = tasks.load_items(stage.artifact("01", "suite", "train.jsonl"))
 selected = json.loads(stage.artifact("01", "strategy_map.json").read_text())
 strategy_map = strategy_map_for(p.teacher.strategy_map, selected)  # measured (01's), expected, or one for all
-print(f"teacher.strategy_map: {p.teacher.strategy_map}")
-strategy_map
+print(f"teacher.strategy_map: {p.teacher.strategy_map}; the teacher answers each family in: "
+      + ", ".join(f"{f}: {s}" for f, s in strategy_map.items()))
 
 # %% [markdown]
 # ## What the teacher sees, and what the student will see
@@ -76,7 +76,10 @@ print("TEACHER SYSTEM MESSAGE:\n" + request["instruction"] + "\n\nUSER:\n" + req
 
 # %%
 answers, _ = teacher.answer_train_items(p, stage.run_dir)  # the same function the study (07) runs per arm
-print(open(stage.out / "teacher_stats.json").read())
+stats = json.loads((stage.out / "teacher_stats.json").read_text())
+print(f"teacher {stats['teacher']}: {stats['accepted']} of {stats['n']} answers accepted, {stats['failed']} requests "
+      f"failed; {stats['requests_sent']} requests sent, {stats['cache_hits']} answered from the cache, "
+      f"${stats['spent_usd']:.2f} spent")
 answers.groupby(["family", "strategy"])["accepted"].agg(["mean", "count"]).rename(columns={"mean": "accept rate"})
 
 # %%
@@ -94,10 +97,10 @@ lengths = pd.DataFrame({"strategy": answers.strategy,
                         "tokens": [len(tok(a if isinstance(a, str) else "")["input_ids"]) for a in answers.answer]})  # failed requests: no answer
 fig, _ = plots.token_lengths(lengths, stage.figures / "02_answer_lengths")
 rejected = answers[~answers.accepted][["id", "strategy", "reason"]]
-rejected.head(10)
+print(f"rejected: {len(rejected)} of {len(answers)}" + (", the first ten below" if len(rejected) else " (none rejected)"))
+rejected.head(10) if len(rejected) else None
 
 # %%
-stats = json.loads((stage.out / "teacher_stats.json").read_text())
 stage.write_metrics({"accept_rate": float(answers.accepted.mean()), "n_answers": len(answers),
                      "n_rejected": int((~answers.accepted).sum()), "requests_sent": stats["requests_sent"],
                      "cache_hits": stats["cache_hits"], "spent_usd": stats["spent_usd"],

@@ -34,7 +34,7 @@ import json
 from orca2_kit import plots, train  # first: it quiets library warnings that mean nothing to a reader
 from orca2_kit.train import loss_mask
 from datasets import load_from_disk  # noqa: E402,I001
-from IPython.display import HTML
+from IPython.display import HTML, display
 from orca2_kit.config import dump_params
 from orca2_kit.models import load_tokenizer, student_path
 from orca2_kit.run.stage import open_stage
@@ -42,7 +42,7 @@ from orca2_kit.run.stage import open_stage
 stage = open_stage("04", params_path, run_dir, overrides)
 p = stage.params
 stage.artifact("03", "sft_dataset")
-print({k: v for k, v in p.train.model_dump().items() if v is not None})
+print("train: " + ", ".join(f"{k}={v}" for k, v in p.train.model_dump().items() if v is not None))
 print(f"training seed (adapter initialisation, batch order): {p.train_seed()}"
       + ("" if p.train.seed is not None else " — train.seed is null, so the profile's seed"))
 
@@ -62,16 +62,16 @@ out = train.launch(dump_params(p, stage.out / "params.yaml"), stage.run_dir, p.t
 
 # %%
 metrics = json.loads((out / "train_metrics.json").read_text())
-{k: metrics[k] for k in ("method", "device", "base_dtype", "global_step", "train_loss", "train_runtime_s", "tokens_per_s",
-                "padding_fraction", "packing", "trainable_params", "tokens")}
+display(train.train_summary(metrics))
+train.train_log_table(metrics["log_history"])
 
 # %%
 fig, _ = plots.loss_curve(metrics["log_history"], stage.figures / "04_loss")
 
 # %% [markdown]
-# The log lines above count `tokens_read (prompt + answer)` (TRL's `num_tokens`): every token the
-# model read, the masked prompt included; the loss is on the answer's tokens only
-# (`tokens.completion_tokens` in the table above).
+# The log table counts `tokens_read (prompt + answer)` (TRL's `num_tokens`): every token the model
+# read so far, the masked prompt included; the loss is on the answer's tokens only (*answer tokens*
+# in the first table).
 #
 # Each point is the mean loss over the steps since the last one logged, and the batches are grouped
 # by length (so little compute goes to padding): a batch of short direct answers and a batch of long

@@ -26,9 +26,12 @@
 # with on the **dev** split, chosen before the test items are compared.
 #
 # Every answer is read twice. **Lenient** (format-free): does it commit to the right answer in any
-# clear form ("The capital of Thailand is Bangkok." counts). **Strict**: only an `Answer:` line
-# counts. The student was trained on answers that end with that line, so much of any strict gain is
-# the format — the **verdict below reads lenient accuracy**, and the format gain is stated apart.
+# clear form ("The capital of Thailand is Bangkok." counts). **Strict**: only the answer on an
+# `Answer:` line counts; whether there is one is **format-OK**: a line that begins with `Answer:` and
+# has the answer after it (in any case; `Final answer:` counts too, and markdown marks such as `**`
+# or `-` may come before it); it need not be the last line, but an `Answer: 8` inside a sentence does
+# not count. The student was trained on answers that end with that line, so much of any strict gain
+# is the format — the **verdict below reads lenient accuracy**, and the format gain is stated apart.
 # What a response merely copies from its prompt (the question, the passage, the options, the
 # format line) is not read as an answer, and a hedge ("Anna or Ben") is no answer.
 
@@ -45,6 +48,7 @@ from orca2_kit.evaluation import builtin
 from orca2_kit.generation import budgets
 from orca2_kit.models import load_tokenizer, student_path
 from orca2_kit.run.stage import open_stage
+from orca2_kit.scoring import chance_by_family
 
 stage = open_stage("05", params_path, run_dir, overrides)
 p = stage.params
@@ -91,20 +95,23 @@ pd.DataFrame(skipped) if skipped else None
 # ## The scores, read both ways
 # Per model and system message: **lenient** and **strict** accuracy with 95% bootstrap intervals
 # (items redrawn *within* their families, as the suite was drawn: the interval says how far the
-# figure could move on other items of these families, not on other families), the **format-OK** rate (an `Answer:` line was written), accuracy *among* format-OK answers, the
-# share of answers the budget **cut**, and **chance** (0.5 on the two-option families, 0 on open
-# answers; the mean over items). Then the same split by whether the student trained on the family.
+# figure could move on other items of these families, not on other families), the **format-OK** rate
+# (the rule above), accuracy *among* format-OK answers, the share of answers the budget **cut**, and
+# **chance**: what guessing scores, 1/k for a choice among k options or an answer among k known
+# candidates (a weekday: 1/7), 0 for an open answer — printed per family below; the column is the mean
+# over the items. Then the same split by whether the student trained on the family.
 
 # %%
 summary = builtin.summarize(samples, seed=p.seed)
 summary.to_csv(stage.out / "scores.csv", index=False)
-summary.round(3)
+print("chance per family:", chance_by_family(samples))
+builtin.readable(summary)
 
 # %%
 by_group = builtin.summarize(samples.assign(group=samples.trained.map({True: "trained families",
                                                                         False: "never-trained families"})),
                               by=("group", "model", "system"), seed=p.seed)
-by_group.round(3)
+builtin.readable(by_group)
 
 # %%
 fam = builtin.per_family(samples, seed=p.seed)
@@ -114,8 +121,9 @@ fig, _ = plots.base_vs_student(fam, stage.figures / "05_base_vs_student")
 # ## Is the student ahead? Paired on the same items, with a bootstrap interval
 # Student minus base on lenient accuracy, item by item: under each message both were scored with,
 # and the student (under its training message) against the base model at *its* best message. The
-# last row is the format gain — how much more often the student writes the `Answer:` line — which
-# says nothing about whether its answers are right.
+# last row is the format gain — how much more often the student's answers are format-OK — which
+# says nothing about whether its answers are right. Beside each row, each model's share of answers
+# the token budget cut on those items: a cut answer is the budget's as much as the model's.
 
 # %%
 comparisons = pd.concat([builtin.comparisons(g, p.erasure.system_message, seed=p.seed, best=best["system"]).assign(items=name)
@@ -124,7 +132,8 @@ comparisons = pd.concat([builtin.comparisons(g, p.erasure.system_message, seed=p
                         ignore_index=True)
 for r in comparisons[comparisons.difference.notna()].itertuples():
     print(f"{r.items:>18} | {r.comparison}: {r.difference:+.3f} (95% CI {r.ci_low:+.3f} to {r.ci_high:+.3f}, "
-          f"n={r.n})" + (f" -> the student is {r.verdict}" if r.verdict != "-" else " (format, not ability)"))
+          f"n={r.n})" + (f" -> the student is {r.verdict}" if r.verdict != "-" else " (format, not ability)")
+          + f"; {builtin.cut_line(r)}")
 print()
 print(builtin.conclusion(comparisons))
 
@@ -169,20 +178,23 @@ from orca2_kit.run import data
 
 data_dir = p.resolved_data_dir()
 benchmarks, skipped_benchmarks = suite.plan(p, data_dir)
+missing = data.skipped_line(data.plan(p, [data.BENCH_STAGE]), data.BENCH_STAGE)
 if benchmarks:
     print(f"running: {', '.join(benchmarks)} (limit {p.eval.harness.limit} documents each)")
-print(data.skipped_line(data.plan(p, [data.BENCH_STAGE]), data.BENCH_STAGE) or "every selected benchmark's data is here")
+    print(missing or "every selected benchmark's data is here")
+else:  # the chapter has nothing to show: one line, then its cells stay empty and load no model
+    print(f"Nothing to score in this chapter, down to 'Try it'. {missing or 'eval.harness.benchmarks selects none.'}")
 
 # %%
 ph = suite.with_budget(p, max_new_tokens)  # harness budget 'auto': the same budget as the built-in items
 if benchmarks:
     print(f"{ph.eval.harness.max_new_tokens} new tokens per answer")
 harness_run = suite.evaluate(ph, [("base", None), ("student", str(adapter))], stage.out / "harness", data_dir)
-harness_samples = analysis.load_samples(stage.out / "harness", load_tokenizer(student_path(p.student)),
-                                        ph.eval.harness.max_new_tokens)
+harness_samples = analysis.load_samples(stage.out / "harness", load_tokenizer(student_path(p.student)) if benchmarks
+                                        else None, ph.eval.harness.max_new_tokens)  # no samples: no tokenizer needed
 harness_summary = analysis.summarize(harness_samples, seed=p.seed) if len(harness_samples) else pd.DataFrame()
 harness_summary.to_csv(stage.out / "harness_scores.csv", index=False)
-harness_summary.round(3) if len(harness_summary) else None
+builtin.readable(harness_summary) if len(harness_summary) else None
 
 # %% [markdown]
 # Lenient accuracy per benchmark under each system message, with 95% bootstrap intervals (documents
@@ -248,8 +260,7 @@ if harness_run["mt_bench"]:
 stage.write_metrics({"summary": summary.to_dict(orient="records"), "by_group": by_group.to_dict(orient="records"),
                      "comparisons": comparisons.to_dict(orient="records"), "skipped": skipped,
                      "base_best": {**best, "chosen_on": "dev" if len(dev_samples) else p.eval.split},
-                     "max_new_tokens": max_new_tokens, "cut_by_limit": float(samples.hit_limit.mean()),
-                     "cut_not_in_loop": builtin.cut_not_in_loop(samples),
+                     "max_new_tokens": max_new_tokens, **builtin.cut_by_model(samples),  # per model, never pooled
                      "harness": {"summary": harness_summary.to_dict(orient="records"),
                                  "paired": harness_paired.to_dict(orient="records"),
                                  "multiple_choice": mc_summary.to_dict(orient="records"),

@@ -26,9 +26,12 @@
 #   summary states, binds it to a slot from the words around it ("aged 21", "400 mg", "for 5
 #   days", "on Wednesday 12 July") and checks the pair: a right value in the wrong slot ("5 mg for
 #   400 days" when the note says 400 mg for 5 days) counts as a **wrong fact**;
-# * **real data** (QMSum, ACI-Bench, MS MARCO) where available: numbers and names absent from the
-#   source (plus, if a support model is set, sentences no part of the source backs), and an
-#   optional **LLM judge** through any OpenAI-compatible endpoint.
+# * **real data**, the sets `hallucination.datasets` selects, where the data directory (or a
+#   `sources` entry) has them: the offline profile selects QMSum and ACI-Bench (MS MARCO, the paper's
+#   third, is read from the hub by the gpu profile); the line below says which this run uses. On them
+#   the checker flags numbers and names absent from the source (plus, if a support model is set,
+#   sentences no part of the source backs), and an optional **LLM judge** through any
+#   OpenAI-compatible endpoint.
 #
 # A rate alone rewards saying nothing, so beside it stand **fact recall** (how much of what the
 # reference summary states the summary kept), **wrong facts per fact stated**, length and ROUGE-L.
@@ -52,8 +55,10 @@ from orca2_kit.run.stage import open_stage
 stage = open_stage("06", params_path, run_dir, overrides)
 p, h = stage.params, stage.params.hallucination
 print(judge.preflight(h.judge))  # a missing key fails here, before any generation
+print(f"datasets (hallucination.datasets): {', '.join(h.datasets)}")
 items = make_grounded_items(h.n_items, p.seed) if "builtin" in h.datasets else []
-print(items[0].query if items else "", "\n\nthe facts the checker knows:", items[0].facts if items else "")
+print(items[0].query if items else "", "\n\nthe facts the checker knows:",
+      ", ".join(f"{slot}={value}" for slot, value in items[0].facts) if items else "")
 
 # %% [markdown]
 # ## Real data
@@ -175,7 +180,9 @@ baseline[["dataset", "rate", "lo", "hi", "n", "n_wrong"]].round(3) if len(baseli
 # ## Student minus base, on the same items
 # Each difference pairs the two models' summaries of the same document under the same system
 # message, so item difficulty cancels out; the interval is a paired bootstrap, and the number of
-# pairs is in brackets. An interval that contains 0 is no evidence of a difference at this n.
+# pairs is in brackets. An interval that contains 0 is no evidence of a difference at this n. The
+# last column gives each model's share of those summaries the token limit cut: a cut summary's
+# length, recall and ROUGE-L are the limit's as much as the model's.
 
 # %%
 diffs = pd.DataFrame(hm.paired_differences(models_only, baseline="base", seed=p.seed)
@@ -244,11 +251,11 @@ disagreement if len(disagreement) else None
 # ## How far to trust the checker: agreement with people
 # Two fixed sets of 48 summaries (they do not change with this run) by the base SmolLM2 and an
 # offline-profile student were labelled by reading each against its document, before the checker
-# ran on them. `dev`: built-in items 0-7 at 80 new tokens, labelled by the session that built the
-# checker (its later fixes were made reading its misses there). `heldout`: items 12-19 (not among
-# this notebook's items) written by the student of run 20261202-080514 and the base model at 256
-# new tokens, labelled by a separate session that never saw the checker: **quote the held-out
-# figures**. Two labels per summary: any unsupported claim, and a wrong fact of a kind the checker
+# ran on them. `dev`: built-in items 0-7 at 80 new tokens, labelled by the checker's author, who
+# then changed the checker after reading its misses there (so its agreement on `dev` flatters it).
+# `heldout`: items 12-19 (not among this notebook's items), summaries by another offline-profile
+# student and the base model at 256 new tokens, labelled by someone who never ran or read the
+# checker: **quote the held-out figures**. Two labels per summary: any unsupported claim, and a wrong fact of a kind the checker
 # reads (numbers, names, places, dates, drugs, symptoms, jobs, facilities, who reported or
 # prescribed a figure). Read the agreement against the floor printed beside it: a checker that
 # never flags anything agrees with every clean summary.
@@ -275,8 +282,8 @@ pd.DataFrame([{"set": name, "summary": k, "what": "flagged; the person marked it
 #   `cut_not_in_loop` the share cut while not repeating a line (by the loop rule of
 #   `budgets.repeating`, which misses loops that re-list the facts with small changes); a cut
 #   summary's length and ROUGE-L measure the limit (for a loop: how long it was allowed to run).
-#   The limit is 200 tokens because at 80 (this profile until run 20261202-080514) 92% of all
-#   summaries were cut, the base model's too; on built-in documents the base model's summaries
+#   The limit is 200 tokens because at 80 (this profile's earlier limit) 92% of all summaries
+#   were cut, the base model's too; on built-in documents the base model's summaries
 #   end by about 170 tokens. The trained student mostly does not end: it repeats its lines until
 #   the limit, which is why its summaries are longer and its ROUGE-L lower whatever the limit.
 # * **The built-in checker sees only what it reads.** It binds numbers, names, places, dates,
@@ -307,8 +314,9 @@ stage.write_metrics({"rates": rates.to_dict(orient="records"), "reference_baseli
                      "strategies": samples.groupby(["model", "system", "strategy"]).size().reset_index(name="n")
                      .to_dict(orient="records"),
                      "judge": judge_info, "support_model": support.name if support else None,
-                     "max_new_tokens": h.max_new_tokens, "cut_by_limit": float(made.hit_limit.mean()),
-                     "cut_not_in_loop": float(made.cut_not_in_loop.mean()),
+                     "max_new_tokens": h.max_new_tokens,  # cut shares per model: pooled, they hid the gap
+                     "cut_by_limit": made.groupby("model", sort=False).hit_limit.mean().to_dict(),
+                     "cut_not_in_loop": made.groupby("model", sort=False).cut_not_in_loop.mean().to_dict(),
                      "checker_agreement": {k: {m: a[m] for m in ("n", "in_scope", "overall", "floor_in_scope", "floor_overall",
                                                              "n_in_scope", "caught_in_scope", "n_hallucinated", "caught",
                                                              "n_clean")} | {"false_alarms": len(a["false_alarms"])}

@@ -60,6 +60,13 @@ _NUMBER_WORDS = {w: i for i, w in enumerate(
     "seventeen eighteen nineteen twenty".split())}
 
 
+# The format-OK rule in the words the notebooks use (notebooks 01 and 05 quote it; a test checks
+# both the quote and the behaviour): what strict_answer accepts, neither more nor less.
+FORMAT_OK_WORDS = ("a line that begins with `Answer:` and has the answer after it (in any case; `Final answer:` "
+                   "counts too, and markdown marks such as `**` or `-` may come before it); it need not be the last "
+                   "line, but an `Answer: 8` inside a sentence does not count")
+
+
 @dataclass(frozen=True)
 class Extraction:
     strict: Optional[str]  # from the 'Answer:' line, or None

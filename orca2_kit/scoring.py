@@ -24,6 +24,13 @@ def chance_level(item: TaskItem) -> float:
     return 1.0 / len(item.candidates) if item.candidates else 0.0
 
 
+def chance_by_family(rows: pd.DataFrame) -> str:
+    """What guessing scores, per family (the mean of chance_level over its items), in one line:
+    'arithmetic 0, weekday 0.14, sentiment 0.5, ...' — the values the tables' chance column averages."""
+    means = rows.groupby("family", sort=False)["chance"].mean()
+    return ", ".join(f"{f} {c:.2g}" for f, c in means.items())
+
+
 def score_rows(items: list[TaskItem], generations, **extra) -> list[dict]:
     """Per-sample rows: the output, both readings (the lenient one ignoring what the output copied
     from the item's prompt), format-OK, whether the limit cut it (and whether it was cut in a

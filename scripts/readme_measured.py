@@ -71,10 +71,11 @@ def run_section(run: Path) -> list[str]:
            + "."]
     m01 = _load(run / "01_strategy_selection" / "metrics.json")
     if m01:
-        changed = [c["family"] for c in m01.get("choice", []) if c.get("chosen") != c.get("expected")]
-        out.append(f"- 01: rule `{m01.get('rule')}`; the map keeps the expected strategy for "
-                   f"{pct(m01.get('agreement_with_expected'))} of the trained families"
-                   + (f" (changed: {', '.join(changed)})" if changed else "")
+        sys.path.insert(0, str(ROOT))
+        from orca2_kit.selection.choose import summary
+
+        # not "keeps the expected strategy for 100%": at 8 dev items a cell that is what keep-by-default gives
+        out.append(f"- 01: rule `{m01.get('rule')}`; {summary(m01.get('choice', []), m01.get('cells', []))}"
                    + f"; {m01.get('n_dev_generations')} dev generations of the base model, "
                      f"{pct(m01.get('dev_cut_by_limit'))} cut by the token budget, of which all but "
                      f"{pct(m01.get('dev_cut_not_in_loop'))} (of all generations) in a runaway loop.")
@@ -97,9 +98,16 @@ def run_section(run: Path) -> list[str]:
                            f"({r['b'].split(' / ')[1]}), lenient: {pts(r)}: **{r['verdict']}**.")
             if r.get("comparison", "").startswith("format gain") and r.get("items") == "all" and "difference" in r:
                 out.append(f"- 05 format gain (how much more often the student writes the `Answer:` line): {pts(r)}.")
-        out.append(f"- 05: {pct(m05.get('cut_by_limit'))} of the built-in generations hit the token budget "
-                   f"({m05.get('max_new_tokens')} new tokens); {pct(m05.get('cut_not_in_loop'))} were cut while not "
-                   "in a runaway loop (the share a larger budget could have let finish).")
+        cut, going = m05.get("cut_by_limit"), m05.get("cut_not_in_loop")
+        if isinstance(cut, dict):  # per model since issue 27
+            out.append(f"- 05: built-in generations that hit the token budget ({m05.get('max_new_tokens')} new tokens), "
+                       "per model: " + "; ".join(f"{m} {pct(v)}, {pct((going or {}).get(m))} while not in a runaway loop"
+                                                 for m, v in cut.items())
+                       + " (cut while not looping: the share a larger budget could have let finish).")
+        else:
+            out.append(f"- 05: {pct(cut)} of the built-in generations hit the token budget "
+                       f"({m05.get('max_new_tokens')} new tokens); {pct(going)} were cut while not "
+                       "in a runaway loop (the share a larger budget could have let finish).")
         hs = [r for r in m05.get("harness", {}).get("summary", []) if r.get("variant") == "generative"]
         if hs:
             by = {}
@@ -125,10 +133,13 @@ def run_section(run: Path) -> list[str]:
         if made:
             limit = m06.get("max_new_tokens") or _load(run / "manifest.json").get("params", {}).get("hallucination", {}).get(
                 "max_new_tokens", "?")
-            cut = sum(bool(r["hit_limit"]) for r in made) / len(made)
-            going = sum(bool(r["hit_limit"]) and not r.get("cut_in_loop") for r in made) / len(made)
-            out.append(f"- 06: {pct(cut)} of the {len(made)} summaries hit the {limit}-token limit, {pct(going)} while not "
-                       "in a runaway loop (the rest were repeating themselves).")
+            per = {}
+            for r in made:  # per model: pooled, the student's cuts hid behind the base model's few
+                per.setdefault(r["model"], []).append(r)
+            out.append(f"- 06: summaries that hit the {limit}-token limit, per model: " + "; ".join(
+                f"{m} {sum(bool(r['hit_limit']) for r in rs)} of {len(rs)}, "
+                f"{sum(bool(r['hit_limit']) and not r.get('cut_in_loop') for r in rs)} of them while not in a runaway loop"
+                for m, rs in per.items()) + " (the rest were repeating themselves).")
     out.append(checker_agreement_line())
     return out
 

@@ -104,6 +104,23 @@ def summarize(samples: pd.DataFrame, by=("model", "system"), seed: int = 0) -> p
     return pd.DataFrame(rows)
 
 
+def readable(table: pd.DataFrame, places: int = 3) -> pd.DataFrame:
+    """An evaluation table as a notebook shows it: rounded, and where there is no accuracy among
+    format-OK answers it says why instead of NaN (the stored table keeps NaN)."""
+    out = table.round(places)
+    if "acc_given_format_ok" in out:
+        fmt = out["format_ok"] if "format_ok" in out else pd.Series(0.0, index=out.index)
+        out["acc_given_format_ok"] = [no_format_ok_reason(f) if pd.isna(v) else v
+                                      for v, f in zip(out["acc_given_format_ok"].astype(object), fmt)]
+    return out
+
+
+def no_format_ok_reason(format_ok) -> str:
+    """Why a row has no accuracy among format-OK answers: none was format-OK, or (a log-likelihood
+    row of the harness) nothing was generated, so there is no format to read."""
+    return "—, not generated" if pd.isna(format_ok) else "—, no format-OK answers"
+
+
 def conclusion(comparisons: pd.DataFrame) -> str:
     """What notebook 05's paired comparisons say, in words (null results included): the student at
     its training message against the base at its best, per group of items, then the format gain."""
@@ -126,7 +143,7 @@ def conclusion(comparisons: pd.DataFrame) -> str:
     out = head + parts + "."
     if len(fmt):
         r = fmt[fmt["items"] == "all"].iloc[0] if (fmt["items"] == "all").any() else fmt.iloc[0]
-        out += (f" Its share of answers with the `Answer:` line (format-OK) differs by {span(r)}"
+        out += (f" Its share of format-OK answers (the answer on an `Answer:` line of its own) differs by {span(r)}"
                 + (" — a format gain, not an ability gain." if r.ci_low > 0 else "."))
     return out
 
@@ -143,14 +160,33 @@ def paired_difference(samples: pd.DataFrame, system_a: str, system_b: str | None
     items, with a paired bootstrap CI (items redrawn within their families)."""
     system_b = system_b or system_a
     xa = samples[(samples.model == a) & (samples.system == system_a)].set_index("id")
-    x = xa[metric].astype(float)
-    y = samples[(samples.model == b) & (samples.system == system_b)].set_index("id")[metric].astype(float)
-    d = (x - y).dropna()
+    xb = samples[(samples.model == b) & (samples.system == system_b)].set_index("id")
+    d = (xa[metric].astype(float) - xb[metric].astype(float)).dropna()
     if not len(d):
         return {}
     lo, hi = bootstrap_ci(d, seed=seed, strata=xa.loc[d.index, "family"].to_numpy() if "family" in xa else None)
+    # each side's share of answers the token budget cut, on these pairs: a cut answer is the budget's
+    # as much as the model's, and the two models can be cut very differently
+    cut = {f"{k}_cut_by_limit": float(x.loc[d.index, "hit_limit"].astype(bool).mean()) if "hit_limit" in x else None
+           for k, x in (("a", xa), ("b", xb))}
     return {"a": f"{a} / {system_a}", "b": f"{b} / {system_b}", "metric": metric, "difference": float(d.mean()),
-            "ci_low": lo, "ci_high": hi, "n": int(len(d))}
+            "ci_low": lo, "ci_high": hi, "n": int(len(d)), **cut}
+
+
+def cut_line(r) -> str:
+    """A comparison row's cut shares in words: 'cut by the budget: student 0.52, base 0.06'."""
+    r = r if isinstance(r, dict) else r._asdict()
+    if r.get("a_cut_by_limit") is None or r.get("b_cut_by_limit") is None or pd.isna(r["a_cut_by_limit"]):
+        return ""
+    return (f"cut by the budget: {r['a'].split(' / ')[0]} {r['a_cut_by_limit']:.2f}, "
+            f"{r['b'].split(' / ')[0]} {r['b_cut_by_limit']:.2f}")
+
+
+def cut_by_model(samples: pd.DataFrame) -> dict:
+    """Per model, the share of its answers the budget cut and the share cut while not in a loop
+    (pooled over models these hide that one model is cut far more often than the other)."""
+    return {"cut_by_limit": {m: float(g.hit_limit.astype(bool).mean()) for m, g in samples.groupby("model", sort=False)},
+            "cut_not_in_loop": {m: cut_not_in_loop(g) for m, g in samples.groupby("model", sort=False)}}
 
 
 def verdict(diff: dict) -> str:

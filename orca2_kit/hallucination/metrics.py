@@ -170,6 +170,8 @@ def paired_differences(rows: list[dict], baseline: str = "base", seed: int = 0, 
     for (ds, s, m), rs in _groups(rows, ("dataset", "system", "model")).items():
         if m == baseline:
             continue
+        pairs = [(r, by_key[(ds, s, r["id"], baseline)]) for r in rs if (ds, s, r["id"], baseline) in by_key]
+        cut = _cut_shares(pairs)
         for metric in metrics:
             diffs = []
             for r in rs:
@@ -179,8 +181,18 @@ def paired_differences(rows: list[dict], baseline: str = "base", seed: int = 0, 
                     diffs.append(float(x) - float(y))
             ci = mean_with_ci(diffs, seed=seed)
             out.append({"dataset": ds, "system": s, "model": m, "baseline": baseline, "judge": judge,
-                        "metric": metric, "n_pairs": ci["n"], "diff": ci["mean"], "lo": ci["lo"], "hi": ci["hi"]})
+                        "metric": metric, "n_pairs": ci["n"], "diff": ci["mean"], "lo": ci["lo"], "hi": ci["hi"], **cut})
     return out
+
+
+def _cut_shares(pairs: list[tuple[dict, dict]]) -> dict:
+    """On the paired documents, each side's share of summaries the token limit cut (`cut_by_limit`:
+    the model's, `baseline_cut_by_limit`: the baseline's); a cut summary's length, recall and
+    ROUGE-L are the limit's as much as the model's. None where the rows do not say."""
+    if not pairs or any(r.get("hit_limit") is None or b.get("hit_limit") is None for r, b in pairs):
+        return {"cut_by_limit": None, "baseline_cut_by_limit": None}
+    return {"cut_by_limit": sum(bool(r["hit_limit"]) for r, _ in pairs) / len(pairs),
+            "baseline_cut_by_limit": sum(bool(b["hit_limit"]) for _, b in pairs) / len(pairs)}
 
 
 def length_bins(rows: list[dict], n_bins: int = 3, judge: str = "offline") -> list[dict]:
@@ -211,17 +223,21 @@ MIN_PAIRS = 5  # below this a paired bootstrap interval looks precise and is not
 def differences_table(diffs: list[dict]) -> "pd.DataFrame":
     """Paired differences as one readable table: a row per dataset and system message, a column per
     metric, each cell "difference [95% interval] (n pairs)"; with fewer than `MIN_PAIRS` pairs the
-    difference alone, marked as too few for an interval."""
+    difference alone, marked as too few for an interval. The last column: each side's share of
+    summaries cut by the token limit, on those pairs."""
     import pandas as pd
 
-    rows = {}
+    rows, cut = {}, {}
     for d in diffs:
         key = (d["dataset"], d["system"], d["model"], d["judge"])
         cell = ("-" if _num(d["diff"]) is None else f"{d['diff']:+.2f} (n={d['n_pairs']}: too few pairs for an interval)"
                 if d["n_pairs"] < MIN_PAIRS else f"{d['diff']:+.2f} [{d['lo']:+.2f}, {d['hi']:+.2f}] ({d['n_pairs']})")
         rows.setdefault(key, {})[d["metric"]] = cell
+        if _num(d.get("cut_by_limit")) is not None and _num(d.get("baseline_cut_by_limit")) is not None:
+            cut[key] = f"{d['model']} {d['cut_by_limit']:.2f}, {d['baseline']} {d['baseline_cut_by_limit']:.2f}"
     index = pd.MultiIndex.from_tuples(list(rows), names=["dataset", "system", "model", "judge"])
-    return pd.DataFrame(list(rows.values()), index=index)
+    table = pd.DataFrame(list(rows.values()), index=index)
+    return table.assign(**{"cut by the token limit": [cut.get(k, "-") for k in rows]}) if cut else table
 
 
 def _opener(summary: str) -> str:

@@ -91,28 +91,47 @@ def plan(params, stages) -> dict:
 _WHAT = {BENCH_STAGE: "benchmark", GROUNDED_STAGE: "grounded set"}
 
 
-def skipped_line(plan_: dict, stage: str) -> Optional[str]:
+def _why(plan_: dict, skip: dict) -> str:
+    data_dir = Path(plan_["data_dir"]) if plan_.get("data_dir") else None
+    if data_dir is None:
+        found = str(plan_.get("found") or "none found")
+        return f"no data directory found{found[len('none found'):]}" if found.startswith("none found") else \
+            f"no data directory: {found}"
+    if len(set(skip.values())) == 1:
+        return next(iter(skip.values()))
+    return f"not in {data_dir} (python -m orca2_kit data status says what each lacks)"
+
+
+def skipped_line(plan_: dict, stage: str, brief: bool = False) -> Optional[str]:
     """One line for where a stage's real data would have shown: what it skips, why, and the command
     that gets it; None when it skips nothing (or selects no real set). `plan_` is `plan(...)` or a
-    run manifest's "data" entry."""
+    run manifest's "data" entry. `brief`: without a data directory, the reason without where it was
+    looked for (the report's overview says that once, overview_line)."""
     part = plan_.get(stage) or {}
     skip = part.get("skip") or {}
     if not skip:
         return None
     data_dir = Path(plan_["data_dir"]) if plan_.get("data_dir") else None
     what = _WHAT.get(stage, "set")
-    names = ", ".join(skip)
-    if data_dir is None:
-        found = str(plan_.get("found") or "none found")
-        why = f"no data directory found{found[len('none found'):]}" if found.startswith("none found") else \
-            f"no data directory: {found}"
-    elif len(set(skip.values())) == 1:
-        why = next(iter(skip.values()))
-    else:
-        why = f"not in {data_dir} (python -m orca2_kit data status says what each lacks)"
+    why = "no data directory (see the overview)" if brief and data_dir is None else _why(plan_, skip)
     ran = part.get("run") or []
-    return (f"Real data skipped: {len(skip)} {what}{'s' if len(skip) != 1 else ''} ({names}): {why}"
+    return (f"Real data skipped: {len(skip)} {what}{'s' if len(skip) != 1 else ''} ({', '.join(skip)}): {why}"
             + (f"; ran {', '.join(ran)}" if ran else "") + f". Get them: {_fetch_hint(list(skip), data_dir)}"
+            + (" (or point runs at a copy: python -m orca2_kit data use DIR)." if data_dir is None and not brief else "."))
+
+
+def overview_line(plan_: dict) -> Optional[str]:
+    """The report overview's one line about real data: what every stage skipped, why (once), and
+    the command that gets it all; None when nothing was skipped."""
+    parts = {s: plan_[s]["skip"] for s in _WHAT if (plan_.get(s) or {}).get("skip")}
+    if not parts:
+        return None
+    data_dir = Path(plan_["data_dir"]) if plan_.get("data_dir") else None
+    from orca2_kit.run.fetch import load_sources
+
+    what = " and ".join(f"{len(skip)} {_WHAT[s]}{'s' if len(skip) != 1 else ''} (stage {s[:2]})" for s, skip in parts.items())
+    merged = {k: v for skip in parts.values() for k, v in skip.items()}
+    return (f"Real data skipped: {what}: {_why(plan_, merged)}. Get them all: {_fetch_hint(list(load_sources()), data_dir)}"
             + (" (or point runs at a copy: python -m orca2_kit data use DIR)." if data_dir is None else "."))
 
 

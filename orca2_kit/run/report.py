@@ -15,7 +15,9 @@ import jinja2
 import pandas as pd
 import yaml
 
-from orca2_kit.run.data import skipped_line
+from orca2_kit.evaluation.builtin import no_format_ok_reason
+from orca2_kit.run.data import overview_line, skipped_line
+from orca2_kit.selection.choose import summary as summary_01
 from orca2_kit.run.manifest import read_manifest
 from orca2_kit.pipeline import ALL_STAGES, STAGES
 from orca2_kit.paths import NOTEBOOKS_DIR
@@ -36,8 +38,17 @@ def _glance_05(m):
     for r in m.get("comparisons", []):
         if r.get("items") == "all" and "at its best" in str(r.get("comparison")) and "difference" in r:
             return (f"lenient accuracy, student - base at its best: {100 * r['difference']:+.0f} points "
-                    f"(95% CI {100 * r['ci_low']:+.0f}..{100 * r['ci_high']:+.0f}, n={r['n']}): {r['verdict']}")
+                    f"(95% CI {100 * r['ci_low']:+.0f}..{100 * r['ci_high']:+.0f}, n={r['n']}): {r['verdict']}"
+                    + _cut_words({r["a"].split(" / ")[0]: r.get("a_cut_by_limit"),
+                                  r["b"].split(" / ")[0]: r.get("b_cut_by_limit")}, "answers cut by the token budget"))
     return ""
+
+
+def _cut_words(shares: dict, what: str) -> str:
+    """'; answers cut by the token budget: student 52%, base 6%' (per model, never pooled), or ''."""
+    if not shares or any(v is None for v in shares.values()):
+        return ""
+    return f"; {what}: " + ", ".join(f"{m} {_pct(v)}" for m, v in shares.items())
 
 
 def _verdict(lo: float, hi: float, up: str, down: str) -> str:
@@ -62,6 +73,8 @@ def _glance_06(m):
         out += "; fact recall " + ", ".join(
             f"{r['system']} {100 * r['diff']:+.0f} points ({100 * r['lo']:+.0f}..{100 * r['hi']:+.0f}): "
             + _verdict(r["lo"], r["hi"], "keeps more facts", "keeps fewer facts") for r in recall)
+    if isinstance(m.get("cut_by_limit"), dict):  # per model since issue 27 (a pooled share hid the gap)
+        out += _cut_words(m["cut_by_limit"], "summaries cut by the token limit")
     held = (m.get("checker_agreement") or {}).get("heldout") or {}
     if "caught_in_scope" in held:
         out += (f". The checker flags {held['caught_in_scope']}/{held['n_in_scope']} hand-labelled summaries with a wrong "
@@ -71,7 +84,8 @@ def _glance_06(m):
 
 # A stage's headline number for the overview; a metric that a notebook stopped writing just drops out.
 GLANCE = {
-    "01": lambda m: f"{len(m['strategy_map'])} families mapped; {_pct(m['agreement_with_expected'])} as the authors expected",
+    # not "100% as the authors expected": at 8 dev items a cell, keeping it by default is what the rule almost always does
+    "01": lambda m: summary_01(m["choice"], m.get("cells") or []),
     "02": lambda m: f"{_pct(m['accept_rate'])} of {m['n_answers']} teacher answers accepted"
                     + (f"; {m['cache_hits']} from the cache, {m['requests_sent']} sent" if m.get("cache_hits") or m.get("requests_sent") else ""),
     "03": lambda m: f"{m['rows']} training rows ({m.get('variant', 'erased')}), {m['instruction_leaks']} with "
@@ -91,14 +105,25 @@ def glance(stage: str, metrics: dict) -> str:
 
 
 def _fmt(v):
-    """A cell as a reader reads it: numbers to three places, a list or mapping as plain words, not JSON."""
+    """A value as a reader reads it: numbers to three places, a list or mapping as plain words, not
+    JSON; nothing (None: e.g. no judge set) as 'none', a number that could not be computed as '—'."""
     if isinstance(v, float):
-        return f"{v:.3f}"
+        return "—" if v != v else f"{v:.3f}"
     if isinstance(v, dict):
         return "; ".join(f"{k}: {_fmt(x)}" for k, x in v.items())
     if isinstance(v, list):
         return ", ".join(_fmt(x) for x in v)
-    return "" if v is None else str(v)
+    return "none" if v is None else str(v)
+
+
+# Why a table cell has no number, where the column says it: an empty cell reads as a rendering fault.
+_NO_VALUE = {"acc_given_format_ok": "—, no format-OK answers"}
+
+
+def _cell(column: str, v) -> str:
+    if v is None or (isinstance(v, float) and v != v):
+        return _NO_VALUE.get(column, "—")
+    return _fmt(v)
 
 
 # Columns that say *which* row it is come first, in this order; then the row's size; then the
@@ -144,21 +169,42 @@ def _with_verdict(df: pd.DataFrame) -> pd.DataFrame:
 def _records(rows: list[dict]) -> str:
     df = _with_verdict(pd.DataFrame(rows))
     df = df[order_columns(list(df.columns))]
-    return df.to_html(index=False, na_rep="", formatters={c: _fmt for c in df.columns}, classes="metrics", border=0)
+    if {"acc_given_format_ok", "format_ok"} <= set(df.columns):  # a log-likelihood row generated nothing
+        df = df.assign(acc_given_format_ok=[no_format_ok_reason(f) if a is None or a != a else a
+                                            for a, f in zip(df.acc_given_format_ok.astype(object), df.format_ok)])
+    df = pd.DataFrame({c: [_cell(c, v) for v in df[c].astype(object)] for c in df.columns})
+    return df.to_html(index=False, classes="metrics", border=0)
 
 
-def metric_tables(metrics: dict, prefix: str = "") -> list[dict]:
+def skipped_words(rows: list[dict], said=()) -> str:
+    """A list of skipped things ({benchmark, reason, ...}) as one line, grouped by reason, leaving
+    out what the page already said (`said`: names in the section's real-data note); "" if nothing is left."""
+    by: dict[str, list[str]] = {}
+    for r in rows:
+        name = str(r.get("benchmark") or r.get("dataset") or "")
+        if name in said:
+            continue
+        where = " / ".join(str(r[k]) for k in ("model", "system", "variant") if r.get(k))
+        by.setdefault(str(r.get("reason", "")), []).append(f"{name} ({where})" if name and where else name or where)
+    return "; ".join(f"{', '.join(names)}: {why}" for why, names in by.items())
+
+
+def metric_tables(metrics: dict, prefix: str = "", said=()) -> list[dict]:
     """metrics.json as tables: the scalars in one, each mapping and each list of records in its own
     (a mapping of mappings, e.g. the checker's agreement per label set, as one table a row each;
-    deeper ones as their own tables, titled 'outer · inner')."""
+    deeper ones as their own tables, titled 'outer · inner'). A list of skipped things is one line
+    (skipped_words), without what the section's real-data note already names (`said`)."""
     scalars = {k: v for k, v in metrics.items() if not isinstance(v, (dict, list))}
     tables = [{"title": prefix, "html": _kv(scalars)}] if scalars else []
     for k, v in metrics.items():
         title = f"{prefix} · {k}" if prefix else k
-        if isinstance(v, dict) and v and all(isinstance(x, dict) for x in v.values()):
+        if k == "skipped" and isinstance(v, list) and v and all(isinstance(r, dict) and "reason" in r for r in v):
+            if line := skipped_words(v, said):
+                tables.append({"title": "", "html": _kv({title: line})})
+        elif isinstance(v, dict) and v and all(isinstance(x, dict) for x in v.values()):
             tables.append({"title": title, "html": _records([{"": key, **x} for key, x in v.items()])})
         elif isinstance(v, dict) and v and any(isinstance(x, list) and x and isinstance(x[0], dict) for x in v.values()):
-            tables += metric_tables(v, title)
+            tables += metric_tables(v, title, said)
         elif isinstance(v, dict) and v:
             tables.append({"title": title, "html": _kv(v)})
         elif isinstance(v, list) and v and all(isinstance(r, dict) for r in v):
@@ -231,7 +277,9 @@ def collect(run_dir: str | Path) -> dict:
             "notebook": f"{prefix}notebooks/{s}.ipynb" if (linked or nb.is_file()) else None,
             "notebook_html": f"{prefix}notebooks/{s}.html" if linked else html_nbs.get(s),
             "figures": [{"src": f"figures/{p.name}", "caption": p.stem[3:].replace("_", " ")} for p in figs],
-            "tables": metric_tables(metrics), "data_note": skipped_line(data_plan, s),
+            # the overview says once why real data is missing; the section names its sets and the command
+            "tables": metric_tables(metrics, said=set((data_plan.get(s) or {}).get("skip") or {})),
+            "data_note": skipped_line(data_plan, s, brief=True),
         })
     exercise, exercises = manifest.get("exercise"), []
     if exercise:
@@ -252,7 +300,7 @@ def collect(run_dir: str | Path) -> dict:
     return {
         "run_dir": run_dir, "manifest": manifest, "params": params, "params_text": params_text, "stages": stages,
         "other_figures": [{"src": f"figures/{p.name}", "caption": p.stem.replace("_", " ")} for p in figures if p not in used],
-        "data_notes": [f"{s['name'][:2]}: {s['data_note']}" for s in stages if s["data_note"]],
+        "data_notes": [n for n in [overview_line(data_plan)] if n],
         "exercise": exercise, "exercises": exercises, "versions": manifest.get("versions", {}),
         "manifest_text": json.dumps(slim, indent=2, default=str), "n_artifacts": len(manifest.get("artifacts", {})),
         "total_s": sum(v.get("wall_s") or 0 for k, v in manifest.get("stages", {}).items() if not v.get("linked_from_parent")),

@@ -37,11 +37,9 @@ class Stage:
         return path
 
     def write_metrics(self, metrics: dict) -> None:
-        """Each notebook ends by writing its headline numbers; tests and the report read them. It
-        prints where (a notebook cell then shows one readable line, not a returned path)."""
-        path = self.out / "metrics.json"
-        path.write_text(json.dumps(metrics, indent=2, sort_keys=True, default=float))
-        print(f"headline numbers -> {path.relative_to(self.run_dir.parent) if path.is_relative_to(self.run_dir.parent) else path}")
+        """Each notebook ends by writing its headline numbers; tests and the report read them. Silent:
+        the numbers are on the page above, and a file path is nothing a reader needs there."""
+        (self.out / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True, default=float))
 
 
 def open_stage(name: str, params_path: str, run_dir: str, overrides: list[str] | None = None) -> Stage:

@@ -6,4 +6,4 @@
 """
 from orca2_kit.selection.choose import (  # noqa: F401
     METRIC, accuracy_table, cell_table, choose_expected, choose_strategies, grid_budgets, paired_gain,
-    run_strategy_grid, select, selection_budgets)
+    run_strategy_grid, select, selection_budgets, summary)

@@ -112,13 +112,62 @@ def choose_strategies(grid: pd.DataFrame, candidates: list[str], margin: float =
         gain, lo, hi = gains.get(challenger, (0.0, 0.0, 0.0))
         switch = challenger != expected and lo > margin
         chosen = challenger if switch else expected
-        why = (f"{challenger} beats it on the same items (+{gain:.2f}, 95% CI {lo:+.2f}..{hi:+.2f} > {margin:+.2f})"
-               if switch else f"no strategy beats it outside the noise (best: {challenger}, {gain:+.2f}, "
-               f"95% CI {lo:+.2f}..{hi:+.2f})")
+        n = int(grid.loc[grid.family == fam, "id"].nunique())
         rows.append({"family": fam, "expected": expected, "chosen": chosen, "challenger": challenger, "gain": gain,
-                     "gain_lo": lo, "gain_hi": hi, "why": why, "chosen_accuracy": scores[chosen],
-                     "expected_accuracy": scores[expected], "agrees": chosen == expected})
+                     "gain_lo": lo, "gain_hi": hi, "why": _why(switch, challenger, gain, lo, hi, margin,
+                                                               _undecided(scores.values(), n)),
+                     "chosen_accuracy": scores[chosen], "expected_accuracy": scores[expected], "agrees": chosen == expected})
     return pd.DataFrame(rows)
+
+
+def _undecided(accuracies, n: int) -> str | None:
+    """Why nothing could be decided for a family, or None: every strategy scored 0 (or every one all
+    n), so no pairing can tell them apart and the authors' strategy stays only because it is the default."""
+    acc = set(float(a) for a in accuracies)
+    if acc == {0.0}:
+        return f"every strategy scored 0 of {n}"
+    if acc == {1.0}:
+        return f"every strategy scored {n} of {n}"
+    return None
+
+
+def _why(switch: bool, challenger: str, gain: float, lo: float, hi: float, margin: float, undecided: str | None) -> str:
+    """A family's row in words: what happened, under the rule (a challenger replaces the expected
+    strategy only if its paired 95% lower bound is above `margin`), with the challenger that came
+    closest: the one with the highest lower bound, not the best strategy."""
+    closest = f"{challenger}, {gain:+.2f} over the expected one, 95% CI {lo:+.2f}..{hi:+.2f}"
+    if switch:
+        return (f"changed: {challenger} beats it on the same items, its lower bound above {margin:+.2f} "
+                f"(highest lower bound among challengers: {closest})")
+    if undecided:
+        return f"nothing could be decided: {undecided}; kept the authors' strategy by default"
+    return (f"kept the authors' strategy by default: no challenger's lower bound is above {margin:+.2f} "
+            f"(highest lower bound among challengers: {closest})")
+
+
+def summary(choice: list[dict], cells: list[dict] = ()) -> str:
+    """What the map did, in words, from notebook 01's `choice` and `cells` records (also the
+    report's, from metrics.json): how many families kept the authors' strategy by default, which
+    changed, and where nothing could be decided (every strategy scored 0). With 8 dev items a
+    challenger rarely clears the bar, so "kept" says the rule held, not that the authors were right."""
+    if not choice:
+        return "no family mapped"
+    if all(str(r.get("why", "")).startswith("rule: expected") for r in choice):
+        return f"{len(choice)} families: the authors' strategy for each (rule: expected, not measured)"
+    changed = [f"{r['family']} -> {r['chosen']}" for r in choice if r["chosen"] != r["expected"]]
+    acc: dict = {}
+    for c in cells:
+        acc.setdefault(c["family"], []).append(c["accuracy"])
+    n = {c["family"]: c["n"] for c in cells}
+    undecided = [f for f, a in acc.items() if _undecided(a, n[f])]
+    kept = len(choice) - len(changed)
+    out = (f"{len(choice)} families: kept the authors' strategy by default for {kept} (no challenger's lower bound "
+           f"beat it)" + (f"; changed {len(changed)}: {', '.join(changed)}" if changed else ""))
+    if undecided:
+        zero = all(set(acc[f]) == {0.0} for f in undecided)
+        out += (f"; nothing could be decided for {', '.join(undecided)} (every strategy scored "
+                + ("0)" if zero else "the same, all or none right)"))
+    return out
 
 
 def choose_expected(families: list[str], candidates: list[str]) -> pd.DataFrame:

@@ -6,6 +6,8 @@
     checks.py     loud checks on the rendered data before any step
     batches.py    length-bucketed batches and the padding meter
     loss_mask.py  the loss mask drawn over an example (notebook 04)
+    tables.py     notebook 04's rounded tables: the run, and the loss per logged step
 """
 from orca2_kit.train.checks import TrainDataError, check_examples  # noqa: F401
 from orca2_kit.train.launch import STAGE_DIR, last_checkpoint, launch  # noqa: F401
+from orca2_kit.train.tables import train_log_table, train_summary  # noqa: F401

@@ -43,17 +43,33 @@ _BAR = re.compile(r"^(?P<desc>.*?)\s*\d+%\|.*\|\s*(?P<n>\d+)/(?P<total>\d+)\b")
 _COUNTER = re.compile(r"^(?P<desc>.*?)\s*(?P<n>\d+)it \[[\d:]+")  # a bar without a total ("4it [00:10, ...]")
 
 
+_LOG_DICT = re.compile(r"^\{'[^']+': .*\}$")  # the trainer's log line, "{'loss': '0.541', ...}"
+
+
 class LogLines:
-    """What of the training process's output a reader sees: every line but blank ones, and of a
-    progress bar (tqdm redraws with \\r, read here as line breaks) one line every 5 s and its
-    finished line once, not each redraw nor the 0% line."""
+    """What of the training process's output a reader sees, as text to write: every line but blank
+    ones and the trainer's log dicts (notebook 04 shows their values as a rounded table after
+    training, train_log_table); of a progress bar (tqdm redraws with \\r, read here as line breaks)
+    its state every 5 s, redrawn in place (\\r, no line break, so the stored notebook keeps its last
+    state: orca2_kit/run/tidy.py), and its finished line once, not each redraw nor the 0% line."""
 
     def __init__(self, every_s: float = 5.0):
         self.every_s, self.last, self.done, self.said = every_s, time.time(), set(), set()
+        self.open = False  # a bar's state was written without its line break
+
+    def _out(self, line: str, end: str = "\n") -> str:
+        """A bar's state in place ('\\r' + line, no break); a line after one overwrites it."""
+        text = ("\r" if self.open or end == "" else "") + line + end
+        self.open = end == ""
+        return text
+
+    def close(self) -> str:
+        """The line break an unfinished bar still needs when the process ends ('' if none)."""
+        return "\n" if self.open else ""
 
     def __call__(self, line: str):
         line = line.rstrip()
-        if not line.strip():
+        if not line.strip() or _LOG_DICT.match(line.strip()):
             return None
         bar = _BAR.match(line)
         counter = None if bar else _COUNTER.match(line)
@@ -62,11 +78,9 @@ class LogLines:
                 return None
             self.last = time.time()
             self.said.add(line)
-            return line
+            return self._out(line, "")
         if bar is None:
-            # TRL's 'num_tokens' counts every token the model read, prompt included (the loss sees
-            # only the answer's): say so where the reader sees it
-            return line.replace("'num_tokens':", "'tokens_read (prompt + answer)':")
+            return self._out(line)
         key = (bar["desc"], bar["total"])
         if bar["n"] == "0":
             return None
@@ -74,10 +88,10 @@ class LogLines:
             if key in self.done:
                 return None
             self.done.add(key)
-            return line
+            return self._out(line)
         if time.time() - self.last > self.every_s:
             self.last = time.time()
-            return line
+            return self._out(line, "")
         return None
 
 
@@ -108,9 +122,12 @@ def launch(params_path: str | Path, run_dir: str | Path, launcher: str = "python
             sink.write(line)
             continue
         if (text := shown(line)) is not None:
-            print(text, flush=True)
+            sys.stdout.write(text)
+            sys.stdout.flush()
     if sink:
         sink.close()
+    else:
+        sys.stdout.write(shown.close())
     if proc.wait() != 0:
         raise RuntimeError(f"training failed (exit {proc.returncode}"
                            + (f"; its whole output: {log_file}" if log_file else "") + f"):\n{''.join(tail)}")

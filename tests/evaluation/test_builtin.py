@@ -86,3 +86,34 @@ def test_chance_counts_known_candidates_and_the_conclusion_follows_the_intervals
     assert text.startswith("In this run the student cannot be told apart") and "a format gain, not an ability" in text
     rows[0].update(ci_low=0.02, verdict="ahead")
     assert builtin.conclusion(pd.DataFrame(rows)).startswith("Against the base model at its best message") and "the student is ahead on all" in builtin.conclusion(pd.DataFrame(rows))
+
+
+def test_each_comparison_carries_both_sides_cut_shares():
+    """Issue 27: beside each paired comparison, the share of each model's answers the budget cut (on
+    the paired items); the stage's cut share is recorded per model, not pooled."""
+    s = _samples()
+    s["hit_limit"] = [(r.model == "student" and i % 2 == 0) or (r.model == "base" and i % 10 == 0)
+                      for i, r in zip(s.index // 4, s.itertuples())]
+    c = builtin.comparisons(s, "generic").set_index("comparison")
+    row = c.loc["student (generic) vs base at its best (none, chosen on these items)"]
+    assert row.a_cut_by_limit == 0.5 and row.b_cut_by_limit == 0.1
+    assert builtin.cut_line(row.to_dict() | {"a": row.a, "b": row.b}) == "cut by the budget: student 0.50, base 0.10"
+    assert builtin.cut_by_model(s)["cut_by_limit"] == {"base": 0.1, "student": 0.5}
+
+
+def test_the_shown_table_says_why_a_value_is_missing_and_chance_is_per_family():
+    """Issue 27: NaN acc_given_format_ok where no answer was format-OK; 05's words said chance is
+    '0 on open answers' while the weekday family's is 1/7 (the code's own value)."""
+    shown = builtin.readable(builtin.summarize(_samples())).set_index(["model", "system"])
+    assert shown.loc[("base", "empty"), "acc_given_format_ok"] == "—, no format-OK answers"
+    assert shown.loc[("student", "generic"), "acc_given_format_ok"] == 0.75
+    suite = tasks.build_suite(1234, ["weekday", "sentiment", "arithmetic"], n_train=1, n_dev=1, n_test=2)["test"]
+    rows = pd.DataFrame(scoring.score_rows(suite, [type("G", (), {"text": "", "new_tokens": 0, "hit_limit": False})()] * len(suite)))
+    assert scoring.chance_by_family(rows) == "weekday 0.14, sentiment 0.5, arithmetic 0"
+
+
+def test_a_row_that_generated_nothing_is_not_said_to_have_no_format_ok_answers():
+    """The harness's log-likelihood rows have no format at all (format_ok NaN)."""
+    t = pd.DataFrame([{"variant": "generative", "format_ok": 0.0, "acc_given_format_ok": float("nan")},
+                      {"variant": "loglikelihood", "format_ok": float("nan"), "acc_given_format_ok": float("nan")}])
+    assert builtin.readable(t).acc_given_format_ok.tolist() == ["—, no format-OK answers", "—, not generated"]

@@ -356,3 +356,36 @@ def test_analysis_of_a_run_where_no_benchmark_ran(tmp_path):
     assert samples.empty and list(samples.columns) == analysis.SAMPLE_COLUMNS
     assert analysis.summarize(samples).empty and analysis.strategy_mix(samples).empty
     assert analysis.paired(samples, "gsm8k", "empty") == {}
+
+
+def test_without_data_no_model_is_loaded_and_the_reason_names_the_fetch_command(tmp_path, monkeypatch):
+    """Issue 27: without a data directory notebook 05 loaded both models for the harness and scored
+    nothing; the reason claimed 'the hub is not reachable offline' (a run never reads the hub)."""
+    import orca2_kit.models
+    from orca2_kit.config import load_params
+    from orca2_kit.evaluation.harness import suite
+
+    loads = []
+    monkeypatch.setattr(orca2_kit.models, "load_model", lambda *a, **k: loads.append(a) or (_ for _ in ()).throw(
+        AssertionError("a model was loaded with nothing to score")))
+    p = suite.with_budget(load_params("smoke"), 12)
+    out = suite.evaluate(p, [("base", None), ("student", str(tmp_path / "adapter"))], tmp_path / "harness", None,
+                         log=lambda *_: None)
+    assert loads == [] and out["mt_bench"] == []
+    assert {r["benchmark"] for r in out["skipped"]} == {"gsm8k", "mmlu", "truthfulqa"}
+    assert analysis.load_samples(tmp_path / "harness", None, 12).empty
+    reason = B.available(None)["gsm8k"]
+    assert "hub" not in reason and ".venv/bin/python -m orca2_kit data fetch" in reason
+
+
+def test_a_paired_benchmark_row_carries_each_models_cut_share():
+    """Issue 27: the cut share per model beside each of 05's paired comparisons, the harness's too."""
+    import pandas as pd
+
+    rows = [{"model": m, "system": "empty", "variant": "generative", "benchmark": "gsm8k", "subset": "gsm8k",
+             "id": f"gsm8k/{i}", "filter": analysis.LENIENT, "acc": float(m == "student" and i < 2),
+             "hit_limit": float(m == "student" or i == 0)} for m in ("base", "student") for i in range(4)]
+    r = analysis.paired(pd.DataFrame(rows), "gsm8k", "empty")
+    assert r["difference"] == 0.5 and r["student_cut_by_limit"] == 1.0 and r["base_cut_by_limit"] == 0.25
+    unmeasured = analysis.paired(pd.DataFrame(rows).assign(hit_limit=float("nan")), "gsm8k", "empty")
+    assert pd.isna(unmeasured["student_cut_by_limit"]) and unmeasured["difference"] == 0.5

@@ -300,3 +300,20 @@ def test_rows_that_went_through_pandas_keep_their_missing_values_missing():
     five = [dict(d, n_pairs=5) for d in diffs]
     assert differences_table(five).loc[("builtin", "empty", "student", "offline"), "hallucinated"] == "+0.25 [+0.00, +0.75] (5)"
     assert t.loc[("builtin", "empty", "student", "offline"), "precision"] == "-"  # no pair: no number
+
+
+def test_each_paired_row_carries_both_models_cut_shares():
+    """Issue 27: the cut share (summaries the token limit cut) per model beside each paired row; 06
+    pooled them, hiding that the student is cut on most documents and the base on few."""
+    from orca2_kit.hallucination.metrics import differences_table
+
+    rows = [dict(r, hit_limit=(r["model"] == "student" and r["id"] != "x3") or r["id"] == "x0") for r in _rows()]
+    rows.append(dict(rows[-1], id="x9", model="student", hit_limit=False))  # no base summary: not a pair
+    d = paired_differences(rows)
+    assert {(r["cut_by_limit"], r["baseline_cut_by_limit"]) for r in d} == {(0.75, 0.25)}
+    table = differences_table(d)
+    assert table.columns[-1] == "cut by the token limit"
+    assert table["cut by the token limit"].tolist() == ["student 0.75, base 0.25"]
+    # rows that do not record hit_limit: no share is made up
+    assert {r["cut_by_limit"] for r in paired_differences(_rows())} == {None}
+    assert "cut by the token limit" not in differences_table(paired_differences(_rows())).columns

@@ -152,23 +152,91 @@ def test_report_tables_read_as_tables_not_json(tmp_path):
 
 
 def test_the_overview_says_when_real_data_was_skipped(tmp_path):
-    """A run without data: the overview and the 05/06 sections say once what was skipped and the
-    command that gets it (issue 27: the overview never said real data was skipped)."""
+    """A run without data: the overview says once what was skipped, why and the command that gets it
+    all; the 05/06 sections each name their sets once; 05's harness skip list adds no table (issue
+    27: the no-data line came 4 times, and a 14-row 'hub not reachable' table after it)."""
     from orca2_kit.run.report import collect
 
     plan = {"data_dir": None, "found": "none found (looked at: params data_dir, $ORCA2_DATA_DIR)",
             "05_benchmark_eval": {"run": [], "skip": {"gsm8k": "no data directory", "mmlu": "no data directory"}},
             "06_hallucination": {"run": [], "skip": {"qmsum": "no data directory"}}}
     (tmp_path / "manifest.json").write_text(json.dumps({"run_id": "x", "data": plan, "stages": {}}))
+    (tmp_path / "05_benchmark_eval").mkdir()
+    reason = "no data directory (get them: .venv/bin/python -m orca2_kit data fetch; or set data_dir or $ORCA2_DATA_DIR)"
+    (tmp_path / "05_benchmark_eval" / "metrics.json").write_text(json.dumps(
+        {"harness": {"summary": [], "skipped": [{"benchmark": b, "reason": reason} for b in ("gsm8k", "mmlu")]}}))
     ctx = collect(tmp_path)
-    notes = ctx["data_notes"]
-    assert len(notes) == 2 and notes[0].startswith("05: Real data skipped: 2 benchmarks (gsm8k, mmlu): no data "
-                                                   "directory found (looked at")
-    assert "python -m orca2_kit data fetch --only gsm8k,mmlu" in notes[0] and "--only qmsum" in notes[1]
-    by = {s["name"]: s["data_note"] for s in ctx["stages"]}
-    assert by["01_strategy_selection"] is None and "qmsum" in by["06_hallucination"]
+    assert ctx["data_notes"] == ["Real data skipped: 2 benchmarks (stage 05) and 1 grounded set (stage 06): no data "
+                                 "directory found (looked at: params data_dir, $ORCA2_DATA_DIR). Get them all: "
+                                 ".venv/bin/python -m orca2_kit data fetch (or point runs at a copy: python -m "
+                                 "orca2_kit data use DIR)."]
+    by = {s["name"]: s for s in ctx["stages"]}
+    assert by["01_strategy_selection"]["data_note"] is None
+    assert by["05_benchmark_eval"]["data_note"] == ("Real data skipped: 2 benchmarks (gsm8k, mmlu): no data directory "
+                                                    "(see the overview). Get them: .venv/bin/python -m orca2_kit data "
+                                                    "fetch --only gsm8k,mmlu.")
+    assert "--only qmsum." in by["06_hallucination"]["data_note"]
+    page = "\n".join(t["html"] for s in ctx["stages"] for t in s["tables"])
+    assert "gsm8k" not in page and "not reachable" not in page  # said once, in the section's note
     # with every set present, nothing is said
     plan["05_benchmark_eval"] = {"run": ["gsm8k"], "skip": {}}
     plan["06_hallucination"] = {"run": ["qmsum"], "skip": {}}
     (tmp_path / "manifest.json").write_text(json.dumps({"run_id": "x", "data": plan, "stages": {}}))
     assert collect(tmp_path)["data_notes"] == []
+
+
+def test_a_skip_list_the_page_has_not_said_is_one_line():
+    from orca2_kit.run.report import metric_tables
+
+    skipped = [{"benchmark": "gsm8k", "reason": "no gsm8k/test.jsonl under /d"},
+               {"benchmark": "mmlu", "reason": "no mmlu/ under /d"}, {"benchmark": "bbh", "reason": "no mmlu/ under /d"},
+               {"benchmark": "all", "model": "base", "system": "empty", "reason": "template cannot render it"}]
+    tables = metric_tables({"harness": {"summary": [{"benchmark": "x", "lenient": 0.5}], "skipped": skipped}})
+    html = "\n".join(t["html"] for t in tables)
+    assert html.count("</tr>") == 2 + 1  # the summary's header and row, and one line for the skips
+    assert ("gsm8k: no gsm8k/test.jsonl under /d; mmlu, bbh: no mmlu/ under /d; all (base / empty): template cannot "
+            "render it") in html
+
+
+def test_cells_without_a_value_say_why_not_blank():
+    """Issue 27: None and NaN showed as empty cells; acc_given_format_ok is NaN where no answer was format-OK."""
+    from orca2_kit.run.report import metric_tables
+
+    rows = [{"model": "base", "format_ok": 0.0, "acc_given_format_ok": float("nan"), "chance": None},
+            {"model": "student", "format_ok": 0.5, "acc_given_format_ok": 0.25, "chance": 0.1}]
+    tables = metric_tables({"judge": None, "summary": rows})
+    html = "\n".join(t["html"] for t in tables)
+    assert "<td></td>" not in html and "None" not in html and "nan" not in html
+    assert "<td>—, no format-OK answers</td>" in html and "<td>—</td>" in html and "<td>none</td>" in html
+
+
+def test_the_05_and_06_boxes_give_each_models_cut_share():
+    """Issue 27: the cut-off share per model beside the comparison, not pooled over both models."""
+    from orca2_kit.run.report import glance
+
+    row = {"items": "all", "comparison": "student (generic) vs base at its best (none, chosen on dev)", "difference": -0.037,
+           "ci_low": -0.13, "ci_high": 0.037, "n": 108, "verdict": "not distinguishable", "a": "student / generic",
+           "b": "base / none", "a_cut_by_limit": 0.519, "b_cut_by_limit": 0.056}
+    assert glance("05_benchmark_eval", {"comparisons": [row]}).endswith(
+        "not distinguishable; answers cut by the token budget: student 52%, base 6%")
+    pairs = [{"dataset": "builtin", "judge": "offline", "metric": "hallucinated", "system": "empty", "diff": 0.0,
+              "lo": -0.25, "hi": 0.25, "n_pairs": 12}]
+    text = glance("06_hallucination", {"paired_differences": pairs, "cut_by_limit": {"base": 0.028, "student": 0.861}})
+    assert text.endswith("; summaries cut by the token limit: base 3%, student 86%")
+
+
+def test_the_01_box_says_kept_by_default_not_as_the_authors_expected():
+    """Issue 27: "100% as the authors expected" at n=8 per cell is near-guaranteed by the
+    keep-by-default rule; the box says what the rule did and flags a family where nothing scored."""
+    from orca2_kit.run.report import glance
+
+    why = "kept the authors' strategy by default: no challenger's lower bound is above +0.00 (...)"
+    choice = [{"family": f, "expected": "step_by_step", "chosen": "step_by_step", "why": why} for f in ("arithmetic", "sort_list")]
+    cells = [{"family": f, "strategy": s, "n": 8, "accuracy": a} for f, a0 in (("arithmetic", 0.25), ("sort_list", 0.0))
+             for s, a in (("direct", a0), ("step_by_step", 0.0))]
+    m = {"agreement_with_expected": 1.0, "strategy_map": {"arithmetic": "step_by_step", "sort_list": "step_by_step"},
+         "choice": choice, "cells": cells}
+    text = glance("01_strategy_selection", m)
+    assert "as the authors expected" not in text and "100%" not in text
+    assert text == ("2 families: kept the authors' strategy by default for 2 (no challenger's lower bound beat it); "
+                    "nothing could be decided for sort_list (every strategy scored 0)")

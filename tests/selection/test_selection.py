@@ -92,3 +92,37 @@ def test_a_direct_answer_fits_its_budget_in_the_grid(smollm2_dir):
     assert cut <= 1 / 8, f"{cut:.0%} of direct answers cut while not looping under {used['direct']} tokens:\n" \
                          + "\n---\n".join(grid.output)
 
+
+
+def test_the_reason_names_the_closest_challenger_as_what_it_is_and_the_rule():
+    """Issue 27: the row called the challenger with the highest lower bound "best" (arithmetic's
+    "best: direct, -0.12" scored below the expected strategy); it is the closest to replacing it."""
+    noisy = _grid({"step_by_step": [1, 0, 0, 1, 0, 0], "direct": [1, 1, 0, 1, 0, 1], "explain_then_answer": [0] * 6})
+    row = selection.choose_strategies(noisy, ["step_by_step", "direct", "explain_then_answer"]).iloc[0]
+    assert "best" not in row.why
+    assert row.why.startswith("kept the authors' strategy by default: no challenger's lower bound is above +0.00")
+    assert "(highest lower bound among challengers: direct, +0.33 over the expected one, 95% CI" in row.why
+    clear = _grid({"step_by_step": [0] * 30, "direct": [1] * 24 + [0] * 6})
+    row = selection.choose_strategies(clear, ["step_by_step", "direct"]).iloc[0]
+    assert row.why.startswith("changed: direct beats it on the same items, its lower bound above +0.00")
+
+
+def test_a_family_where_every_strategy_scored_0_is_flagged_as_undecided():
+    """Issue 27: "100% as the authors expected" at n=8 per cell is what keep-by-default gives; a
+    family where nothing was right (sort_list in the offline run) decided nothing at all."""
+    grid = pd.concat([_grid({"step_by_step": [0] * 8, "direct": [0] * 8}),
+                      _grid({"direct": [1, 0] * 4, "step_by_step": [1, 0, 0, 0] * 2}, family="sentiment")])
+    choice = selection.choose_strategies(grid, ["step_by_step", "direct"])
+    why = choice.set_index("family").why
+    assert why["arithmetic"] == ("nothing could be decided: every strategy scored 0 of 8; kept the authors' "
+                                 "strategy by default")
+    assert why["sentiment"].startswith("kept the authors' strategy by default")
+    text = selection.summary(choice.to_dict("records"), selection.cell_table(grid).to_dict("records"))
+    assert text == ("2 families: kept the authors' strategy by default for 2 (no challenger's lower bound beat it); "
+                    "nothing could be decided for arithmetic (every strategy scored 0)")
+    assert "expected" not in text.split("(")[0] and "%" not in text
+    clear = _grid({"step_by_step": [0] * 30, "direct": [1] * 24 + [0] * 6})
+    text = selection.summary(selection.choose_strategies(clear, ["step_by_step", "direct"]).to_dict("records"),
+                             selection.cell_table(clear).to_dict("records"))
+    assert text == ("1 families: kept the authors' strategy by default for 0 (no challenger's lower bound beat it); "
+                    "changed 1: arithmetic -> direct")

@@ -142,7 +142,8 @@ def strategy_mix(samples: pd.DataFrame) -> pd.DataFrame:
 def paired(samples: pd.DataFrame, benchmark: str, system: str, a: str = "student", b: str = "base",
            seed: int = 0) -> dict:
     """Student minus base (lenient accuracy) on the same documents, with a paired bootstrap CI
-    (documents redrawn within their subsets)."""
+    (documents redrawn within their subsets), and each model's share of those answers the token
+    limit cut."""
     g = samples[(samples.variant == "generative") & (samples["filter"] == LENIENT)
                 & (samples.benchmark == benchmark) & (samples.system == system)]
     p = g.pivot_table(index="id", columns="model", values="acc")
@@ -151,8 +152,12 @@ def paired(samples: pd.DataFrame, benchmark: str, system: str, a: str = "student
     d = (p[a] - p[b]).dropna()
     subset = g.drop_duplicates("id").set_index("id")["subset"]
     lo, hi = bootstrap_ci(d, seed=seed, strata=subset.loc[d.index].to_numpy())
+    # each model's share of these documents' answers the token limit cut (NaN where it was not measured)
+    cut = g.pivot_table(index="id", columns="model", values="hit_limit", dropna=False).reindex(d.index) \
+        if "hit_limit" in g and g["hit_limit"].notna().any() else None
     return {"benchmark": benchmark, "system": system, "difference": float(d.mean()), "ci_low": lo, "ci_high": hi,
-            "n": int(len(d))}
+            "n": int(len(d)), **{f"{m}_cut_by_limit": float(cut[m].mean()) if cut is not None and m in cut else float("nan")
+                                 for m in (a, b)}}
 
 
 def paper_results(path: Optional[str | Path] = None) -> pd.DataFrame:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
+from orca2_kit.datadir import ENV, FETCH
 from orca2_kit.tasks.base import ANSWER_FORMAT
 
 LETTERS = "ABCDEFGHIJKLMNOP"
@@ -327,7 +328,8 @@ def load_docs(name: str, data_dir: Optional[str | Path] = None) -> list[dict]:
 
 def available(data_dir: Optional[str | Path]) -> dict[str, str]:
     """For every benchmark: 'ok' if its local files are there, else a one-line reason."""
-    out, none = {}, "no data directory (set data_dir or ORCA2_DATA_DIR; the hub is not reachable offline)"
+    # without a data directory nothing is read from the hub either: a run reads benchmarks from files only
+    out, none = {}, f"no data directory (get them: {FETCH}; or set data_dir or ${ENV})"
     for name, bench in BENCHMARKS.items():
         if data_dir is None:
             out[name] = none

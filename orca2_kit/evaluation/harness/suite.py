@@ -74,6 +74,8 @@ def evaluate(p: Params, models: list[tuple[str, Optional[str]]], out: Path, data
     out.mkdir(parents=True, exist_ok=True)
     fp.stamp(out, stage_fp)
     mt_rows: list[dict] = []
+    if not (bench or ll or mc or "mt_bench" in names):  # nothing to score (no data): load no model for it
+        return {"skipped": skipped, "mt_bench": mt_rows}
     for name, adapter in models:
         made_from = fp.digest([stage_fp, name, str(adapter)])  # the model: its params upstream, and its files' path
         model = tok = None
