@@ -222,6 +222,13 @@ if len(mc_summary):
     fig, _ = plots.multiple_choice_forms(mc_summary, stage.figures / "05_multiple_choice_forms")
 mc_summary.round(3) if len(mc_summary) else None
 
+# %% [markdown]
+# **Student minus base on the same documents**, per benchmark and system message, with its paired
+# 95% interval and each model's cut share. The `reading` column says what a row can carry: with
+# fewer than 100 documents (the offline profile runs `eval.harness.limit` of each) an interval is
+# tens of points wide, so such a row shows that the pipeline runs on real data and is **not a
+# comparison**; the `gpu` profile runs the full sets, where rows get a verdict.
+
 # %%
 harness_paired = pd.DataFrame([d for b in benchmarks if b != "mt_bench" for s in p.eval.system_messages
                                if (d := analysis.paired(harness_samples, b, s, seed=p.seed))])

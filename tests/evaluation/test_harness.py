@@ -389,3 +389,20 @@ def test_a_paired_benchmark_row_carries_each_models_cut_share():
     assert r["difference"] == 0.5 and r["student_cut_by_limit"] == 1.0 and r["base_cut_by_limit"] == 0.25
     unmeasured = analysis.paired(pd.DataFrame(rows).assign(hit_limit=float("nan")), "gsm8k", "empty")
     assert pd.isna(unmeasured["student_cut_by_limit"]) and unmeasured["difference"] == 0.5
+
+
+def test_a_paired_benchmark_row_under_100_documents_is_a_demonstration_not_a_comparison():
+    """Issue 26: a real-benchmark comparison on fewer than 100 documents carries no verdict, whatever its
+    interval; at 100 or more the interval's verdict."""
+    import pandas as pd
+
+    def rows(n, better):
+        return pd.DataFrame([{"model": m, "system": "empty", "variant": "generative", "benchmark": "gsm8k",
+                              "subset": "gsm8k", "id": f"gsm8k/{i}", "filter": analysis.LENIENT,
+                              "acc": float(m == "student" and (i < better)), "hit_limit": 0.0}
+                             for m in ("base", "student") for i in range(n)])
+
+    small = analysis.paired(rows(8, 8), "gsm8k", "empty")  # +100 points on 8 documents: still no verdict
+    assert small["ci_low"] > 0 and small["reading"].startswith("demonstration only (8 < 100 documents")
+    assert analysis.paired(rows(120, 60), "gsm8k", "empty")["reading"] == "student better"
+    assert analysis.paired(rows(120, 0), "gsm8k", "empty")["reading"] == "not distinguishable"

@@ -139,11 +139,22 @@ def strategy_mix(samples: pd.DataFrame) -> pd.DataFrame:
             .rename("share").reset_index())
 
 
+DEMONSTRATION = 100  # documents under this: a demonstration that the pipeline runs on real data, never a comparison
+
+
+def reading(n: int, lo: float, hi: float) -> str:
+    """What a paired row can be read as: under DEMONSTRATION documents, a demonstration only;
+    else the interval's verdict."""
+    if n < DEMONSTRATION:
+        return f"demonstration only ({n} < {DEMONSTRATION} documents: not a comparison)"
+    return "student better" if lo > 0 else "student worse" if hi < 0 else "not distinguishable"
+
+
 def paired(samples: pd.DataFrame, benchmark: str, system: str, a: str = "student", b: str = "base",
            seed: int = 0) -> dict:
     """Student minus base (lenient accuracy) on the same documents, with a paired bootstrap CI
-    (documents redrawn within their subsets), and each model's share of those answers the token
-    limit cut."""
+    (documents redrawn within their subsets), each model's share of those answers the token limit
+    cut, and how the row may be read (`reading`)."""
     g = samples[(samples.variant == "generative") & (samples["filter"] == LENIENT)
                 & (samples.benchmark == benchmark) & (samples.system == system)]
     p = g.pivot_table(index="id", columns="model", values="acc")
@@ -156,7 +167,7 @@ def paired(samples: pd.DataFrame, benchmark: str, system: str, a: str = "student
     cut = g.pivot_table(index="id", columns="model", values="hit_limit", dropna=False).reindex(d.index) \
         if "hit_limit" in g and g["hit_limit"].notna().any() else None
     return {"benchmark": benchmark, "system": system, "difference": float(d.mean()), "ci_low": lo, "ci_high": hi,
-            "n": int(len(d)), **{f"{m}_cut_by_limit": float(cut[m].mean()) if cut is not None and m in cut else float("nan")
+            "n": int(len(d)), "reading": reading(int(len(d)), lo, hi), **{f"{m}_cut_by_limit": float(cut[m].mean()) if cut is not None and m in cut else float("nan")
                                  for m in (a, b)}}
 
 
