@@ -94,6 +94,7 @@ def learning_curve(table: dict, path):
     ax.axvline(table["pick"], color="tab:red", ls="--", lw=1, label=f"picked: {table['pick']}")
     ax.set_xscale("log")
     ax.set_xticks(sizes, [str(s) for s in sizes])
+    ax.set_xticks([], minor=True)  # the log axis's own minor labels (2x10^1, 3x10^1) would overlap the sizes
     ax.set_xlabel("training items per family (recipe arm)")
     ax.set_ylabel("dev accuracy (lenient)")
     ax.set_title("Where does the student stop improving?", fontsize=11)
