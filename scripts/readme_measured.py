@@ -431,7 +431,9 @@ def machine_classes(runs: list[Path]) -> list[str]:
             "(`orca2_kit/data/expected_times.json`, written by this script). An AVX2-only laptop is emulated with "
             "`ORCA2_CPU_ISA=avx2 ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2 "
             "CT2_FORCE_CPU_ISA=AVX2`: same cores, capped instruction sets, fp32; a real AVX2 laptop's memory and "
-            "clock differ, and an AMD one's MKL runs slower (README: Speed).", "",
+            "clock differ, and an AMD one's MKL runs slower (README: Speed). The cap is partial for the generation "
+            "engine: OpenVINO's oneDNN kernels obey it, but most of its linear layers run MLAS kernels chosen from the "
+            "CPU's own flags, so the emulated row's generation time is optimistic for a real AVX2-only CPU.", "",
             "| class | CPU | cores | fp32 GEMM GFLOP/s | " + " | ".join(k[:2] for k in stages) + " | total | run |",
             "|---|---|---:|---:|" + "---:|" * len(stages) + "---:|---|", *rows]
 
