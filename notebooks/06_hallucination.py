@@ -142,7 +142,7 @@ pd.crosstab([samples.model, samples.system], samples.strategy)
 
 # %% [markdown]
 # ## Rates and the other metrics, per dataset, model and system message (95% intervals)
-# `rate`: summaries with at least one wrong fact (Wilson interval: at 0 of 2 it is [0, 0.66], not a
+# `rate`: summaries with at least one wrong fact (Wilson interval: at 0 of 12 it is [0, 0.24], not a
 # point). `n_wrong`: distinct wrong facts per summary (a wrong fact repeated in a loop counts once).
 # `precision`: share of the fact *mentions* a summary states that are right (repeats included, so a
 # loop of right lines raises it; it is not 1 - `wrong_per_fact`, which counts distinct facts). `recall`: share of the reference's facts it
@@ -275,16 +275,17 @@ pd.DataFrame([{"set": name, "summary": k, "what": "flagged; the person marked it
 # ## What these numbers can and cannot show
 # * **n is small.** Each bar is one model under one system message on `hallucination.n_items`
 #   built-in documents and `n_real_items` of each real set; the intervals above are wide, and a
-#   difference whose paired interval contains 0 is not evidence of anything. With 2 pairs a
-#   bootstrap interval looks precise but is not: read real-data differences at that n not at all.
+#   difference whose paired interval contains 0 is not evidence of anything. With a handful of pairs
+#   (`n_real_items` per real set) a bootstrap interval looks precise but is not: read real-data
+#   differences at that n not at all.
 #   06.2 below doubles the documents.
 # * **Summaries are cut.** The `cut_by_limit` column gives the share that hit `max_new_tokens`, and
 #   `cut_not_in_loop` the share cut while not repeating a line (by the loop rule of
 #   `budgets.repeating`, which misses loops that re-list the facts with small changes); a cut
 #   summary's length and ROUGE-L measure the limit (for a loop: how long it was allowed to run).
-#   The limit is 200 tokens because at 80 (this profile's earlier limit) 92% of all summaries
-#   were cut, the base model's too; on built-in documents the base model's summaries
-#   end by about 170 tokens. The trained student mostly does not end: it repeats its lines until
+#   The limit is 200 tokens, set from an earlier run of this profile in which a limit of 80 cut
+#   most summaries, the base model's too; this run's cut shares per model are in the tables
+#   above. The trained student mostly does not end: it repeats its lines until
 #   the limit, which is why its summaries are longer and its ROUGE-L lower whatever the limit.
 # * **The built-in checker sees only what it reads.** It binds numbers, names, places, dates,
 #   drugs, symptoms, jobs, facilities, a stated sex, and who reported or prescribed a figure to
@@ -299,7 +300,7 @@ pd.DataFrame([{"set": name, "summary": k, "what": "flagged; the person marked it
 #   the worst examples).
 # * **Real data is approximate.** Numbers and names only, plus the support model's sentence
 #   scores if enabled; the reference summaries themselves get flagged (table above), so read the
-#   models' real-data rates against that floor, and at n=2-4 items per dataset not at all: the
+#   models' real-data rates against that floor, and at `n_real_items` items per dataset not at all: the
 #   real-data bars and the paper's markers beside them are there to show the method, not a
 #   comparison (the paired-difference figure leaves out rows with fewer than 5 pairs).
 # * **A low rate can mean little was said.** Read it with recall and wrong facts per fact stated:

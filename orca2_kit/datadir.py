@@ -45,10 +45,10 @@ def _read_user_config(path: Path) -> dict:
         data = yaml.safe_load(path.read_text()) or {}
     except (OSError, yaml.YAMLError) as e:
         raise ConfigError(f"cannot read the user config {path} ({str(e).splitlines()[0]}); fix it, or rewrite it "
-                          "with: python -m orca2_kit data use DIR") from None
+                          "with: .venv/bin/python -m orca2_kit data use DIR") from None
     if not isinstance(data, dict):
         raise ConfigError(f"the user config {path} must be a mapping such as 'data_dir: /path/to/data', "
-                          f"got {type(data).__name__}; rewrite it with: python -m orca2_kit data use DIR")
+                          f"got {type(data).__name__}; rewrite it with: .venv/bin/python -m orca2_kit data use DIR")
     return data
 
 
@@ -70,7 +70,7 @@ def locate(explicit: Optional[str] = None) -> tuple[Optional[Path], str]:
     if named:
         p = Path(str(named)).expanduser()
         return (p, f"data_dir in {cfg}") if p.is_dir() else \
-            (None, f"data_dir '{named}' in {cfg} is not a directory (fix: python -m orca2_kit data use DIR)")
+            (None, f"data_dir '{named}' in {cfg} is not a directory (fix: .venv/bin/python -m orca2_kit data use DIR)")
     repo = default_data_dir()
     if repo.is_dir():
         return repo, "data/ beside the repository"

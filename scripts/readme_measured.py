@@ -189,8 +189,22 @@ def study_section(study: Path) -> list[str]:
                    "seeds pooled, Wilson 95%; figure `07_strategy_use`): "
                    + "; ".join(f"{r['arm']} {r['uses_asked']:.2f} [{r['lo']:.2f}, {r['hi']:.2f}] (n {r['n']})"
                                for r in rates) + ".")
-    out.append("- What it found: " + " ".join(metrics["conclusion"].splitlines()))
+    out.append("- What it found: " + " ".join(_conclusion(study, metrics).splitlines()))
     return out
+
+
+def _conclusion(study: Path, metrics: dict) -> str:
+    """The conclusion in words, drawn again by the study's own `conclusion` from the run's stored tables
+    (paired.csv, scores.csv, the plan), so its wording is this commit's; the numbers are the run's."""
+    import pandas as pd
+
+    from orca2_kit.study.analysis import conclusion
+
+    folder = study / "07_ablation"
+    if not (folder / "paired.csv").is_file() or not (folder / "scores.csv").is_file():
+        return metrics["conclusion"]
+    return conclusion(pd.read_csv(folder / "paired.csv"), metrics.get("plan"), metrics.get("twins"),
+                      pd.read_csv(folder / "scores.csv"))
 
 
 def curve_section(curve_dir: Path) -> list[str]:

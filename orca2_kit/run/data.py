@@ -117,7 +117,7 @@ def skipped_line(plan_: dict, stage: str, brief: bool = False) -> Optional[str]:
     ran = part.get("run") or []
     return (f"Real data skipped: {len(skip)} {what}{'s' if len(skip) != 1 else ''} ({', '.join(skip)}): {why}"
             + (f"; ran {', '.join(ran)}" if ran else "") + f". Get them: {_fetch_hint(list(skip), data_dir)}"
-            + (" (or point runs at a copy: python -m orca2_kit data use DIR)." if data_dir is None and not brief else "."))
+            + (" (or point runs at a copy: .venv/bin/python -m orca2_kit data use DIR)." if data_dir is None and not brief else "."))
 
 
 def overview_line(plan_: dict) -> Optional[str]:
@@ -132,7 +132,7 @@ def overview_line(plan_: dict) -> Optional[str]:
     what = " and ".join(f"{len(skip)} {_WHAT[s]}{'s' if len(skip) != 1 else ''} (stage {s[:2]})" for s, skip in parts.items())
     merged = {k: v for skip in parts.values() for k, v in skip.items()}
     return (f"Real data skipped: {what}: {_why(plan_, merged)}. Get them all: {_fetch_hint(list(load_sources()), data_dir)}"
-            + (" (or point runs at a copy: python -m orca2_kit data use DIR)." if data_dir is None else "."))
+            + (" (or point runs at a copy: .venv/bin/python -m orca2_kit data use DIR)." if data_dir is None else "."))
 
 
 def announce(params, stages, log=print) -> dict:
@@ -157,7 +157,7 @@ def announce(params, stages, log=print) -> dict:
     if missing:
         log(f"  get them: {_fetch_hint(missing, data_dir)}")
         if data_dir is None:
-            log("  or point runs at a copy you have: python -m orca2_kit data use DIR")
+            log("  or point runs at a copy you have: .venv/bin/python -m orca2_kit data use DIR")
     return p
 
 
@@ -223,7 +223,7 @@ def status(data_dir: Optional[Path]) -> int:
     missing = [n for _, n, st in rows if st != "ok"]
     if data_dir is None:
         print(f"get them: {FETCH}   (into {default_data_dir()}, which runs find without any setting)\n"
-              "  or point runs at a copy you have: python -m orca2_kit data use DIR")
+              "  or point runs at a copy you have: .venv/bin/python -m orca2_kit data use DIR")
     elif missing:
         print(f"get the missing ones: {_fetch_hint(missing, data_dir)}")
     print("licenses and terms (evaluation sets: keep them out of training data):")

@@ -140,10 +140,12 @@ def summary_tables(pooled: dict[str, pd.DataFrame], margin: float = 0.10) -> tup
     return cat(scores), cat(paired)
 
 
-def conclusion(paired: pd.DataFrame, planned: dict | None = None, twins: dict[str, str] | None = None) -> str:
-    """What the study found, in words, from the paired table alone: per question the arms that differ
+def conclusion(paired: pd.DataFrame, planned: dict | None = None, twins: dict[str, str] | None = None,
+               scores: pd.DataFrame | None = None) -> str:
+    """What the study found, in words, from the paired table: per question the arms that differ
     from the recipe, those equivalent within the margin, those it cannot decide, and the achieved
-    resolution beside the planned one."""
+    resolution beside the planned one; with `scores`, a question where no arm's mean reaches chance
+    is said to be one (a difference between arms there is between guesses)."""
     if not len(paired):
         return "The study has no paired comparison to report (no recipe arm, or no items)."
     lines = []
@@ -163,6 +165,11 @@ def conclusion(paired: pd.DataFrame, planned: dict | None = None, twins: dict[st
             parts.append(f"{r.arm} {pts}: {r.verdict}" + _claim(r.arm, r.verdict, r.half_width, int(r.items),
                                                                  (planned or {}).get("margin", 0.10)))
         lines.append(f"{grp} ({int(g['items'].max())} items, seeds {g['seeds'].iloc[0]}): " + "; ".join(parts) + f". {res}.")
+        s = scores[scores["group"] == grp] if scores is not None and len(scores) and "group" in scores else None
+        if s is not None and len(s) and s["chance"].notna().all() and (s["lenient"] < s["chance"]).all():
+            lines.append(f"{grp}: no arm's accuracy reaches chance ({s['lenient'].min():.2f}-{s['lenient'].max():.2f} "
+                         f"against a chance level of {s['chance'].mean():.2f}): the arms differ among answers no "
+                         "better than guessing, so these differences say nothing of learning the tasks.")
     lines += [f"{a}: not tested; it would train exactly like {b} (same strategy map, erasure and training)."
               for a, b in (twins or {}).items()]
     return "\n".join(lines)
@@ -183,4 +190,5 @@ def _claim(arm: str, verdict: str, half_width: float, items: int, margin: float)
         return f" (no effect larger than {100 * margin:.0f} points: does not support '{claim}' at this scale)"
     need = int(np.ceil(items * (half_width / (margin / 2)) ** 2))
     return (f" (cannot decide '{claim}'; an interval of ±{50 * margin:.0f} points, enough to tell a {100 * margin:.0f}-point "
-            f"difference from none, needs about {need} items or more)")
+            f"difference from none, needs about {need} items or more, counting the items alone: the spread between "
+            "training seeds does not shrink with items, so more seeds may be needed too)")

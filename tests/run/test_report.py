@@ -168,8 +168,8 @@ def test_the_overview_says_when_real_data_was_skipped(tmp_path):
     ctx = collect(tmp_path)
     assert ctx["data_notes"] == ["Real data skipped: 2 benchmarks (stage 05) and 1 grounded set (stage 06): no data "
                                  "directory found (looked at: params data_dir, $ORCA2_DATA_DIR). Get them all: "
-                                 ".venv/bin/python -m orca2_kit data fetch (or point runs at a copy: python -m "
-                                 "orca2_kit data use DIR)."]
+                                 ".venv/bin/python -m orca2_kit data fetch (or point runs at a copy: .venv/bin/python "
+                                 "-m orca2_kit data use DIR)."]
     by = {s["name"]: s for s in ctx["stages"]}
     assert by["01_strategy_selection"]["data_note"] is None
     assert by["05_benchmark_eval"]["data_note"] == ("Real data skipped: 2 benchmarks (gsm8k, mmlu): no data directory "
