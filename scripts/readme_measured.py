@@ -15,6 +15,7 @@ import argparse
 import json
 import platform
 import shutil
+import statistics
 import sys
 from pathlib import Path
 
@@ -176,7 +177,7 @@ def study_section(study: Path) -> list[str]:
         rows = [r for r in metrics.get("paired", []) if r.get("group") == q and not r.get("demonstration")]
         if not rows:
             continue
-        achieved = sorted(r["half_width"] for r in rows)[len(rows) // 2]
+        achieved = statistics.median(r["half_width"] for r in rows)  # as the study's conclusion reads it
         out.append(f"- {q}, each arm minus the recipe (paired, {rows[0]['items']} items, seeds {rows[0]['seeds']}; "
                    f"95% interval, items resampled within families and seeds per arm): "
                    + "; ".join(f"{r['arm']} {100 * r['difference']:+.1f} [{100 * r['lo']:+.1f}, {100 * r['hi']:+.1f}] "
@@ -223,7 +224,7 @@ def curve_section(curve_dir: Path) -> list[str]:
                    f"[{100 * row['lo']:.1f}, {100 * row['hi']:.1f}] over {row['items']} items, seeds "
                    + ", ".join(f"{100 * v:.1f}" for v in row["seed_accuracy"].values())
                    + f"; {row['train_s']:.0f} s to train.")
-    out.append(f"- Rule, stated in the profile before the curve ran: {table['rule']} Picked: {table['pick']}.")
+    out.append(f"- Rule, stated in the profile before the curve ran: {table['rule'].rstrip('.')}. Picked: {table['pick']}.")
     return out
 
 
@@ -338,7 +339,7 @@ def bench_section(files: list[Path]) -> list[str]:
     out = []
     for f in sorted(files):
         d = _load(f)
-        fmt = BENCH.get(f.stem)
+        fmt = BENCH.get(f.stem) or BENCH.get(f.stem.removesuffix("_avx2"))  # the --avx2 twin of a benchmark
         if d and fmt:
             out.append("- " + fmt(d))
     return ["### Speed (the benchmark scripts, each against the plain library path in the same run)", ""] + out \
