@@ -136,7 +136,7 @@ def conclusion(comparisons: pd.DataFrame) -> str:
     if len(found):
         head = ("Against the base model at its best message, on lenient accuracy (the answer committed to, in any "
                 f"form), the student is " + "; ".join(f"{r.verdict} on {r.items}" for r in found.itertuples())
-                + f" ({len(found)} of the {len(best)} comparisons below; the rest are not distinguishable): ")
+                + f" ({len(found)} of the {len(best)} comparisons listed after the colon; the rest are not distinguishable): ")
     else:
         head = ("In this run the student cannot be told apart from the base model at its best message on lenient "
                 "accuracy (the answer committed to, in any form): ")

@@ -165,7 +165,7 @@ def summary(choice: list[dict], cells: list[dict] = ()) -> str:
            f"beat it)" + (f"; changed {len(changed)}: {', '.join(changed)}" if changed else ""))
     if undecided:
         zero = all(set(acc[f]) == {0.0} for f in undecided)
-        out += (f"; nothing could be decided for {', '.join(undecided)} (every strategy scored "
+        out += (f"; of the {kept} kept, nothing could be decided for {', '.join(undecided)} (every strategy scored "
                 + ("0)" if zero else "the same, all or none right)"))
     return out
 

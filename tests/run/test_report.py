@@ -239,4 +239,4 @@ def test_the_01_box_says_kept_by_default_not_as_the_authors_expected():
     text = glance("01_strategy_selection", m)
     assert "as the authors expected" not in text and "100%" not in text
     assert text == ("2 families: kept the authors' strategy by default for 2 (no challenger's lower bound beat it); "
-                    "nothing could be decided for sort_list (every strategy scored 0)")
+                    "of the 2 kept, nothing could be decided for sort_list (every strategy scored 0)")

@@ -119,7 +119,7 @@ def test_a_family_where_every_strategy_scored_0_is_flagged_as_undecided():
     assert why["sentiment"].startswith("kept the authors' strategy by default")
     text = selection.summary(choice.to_dict("records"), selection.cell_table(grid).to_dict("records"))
     assert text == ("2 families: kept the authors' strategy by default for 2 (no challenger's lower bound beat it); "
-                    "nothing could be decided for arithmetic (every strategy scored 0)")
+                    "of the 2 kept, nothing could be decided for arithmetic (every strategy scored 0)")
     assert "expected" not in text.split("(")[0] and "%" not in text
     clear = _grid({"step_by_step": [0] * 30, "direct": [1] * 24 + [0] * 6})
     text = selection.summary(selection.choose_strategies(clear, ["step_by_step", "direct"]).to_dict("records"),
