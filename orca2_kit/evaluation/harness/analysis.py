@@ -166,9 +166,9 @@ def paired(samples: pd.DataFrame, benchmark: str, system: str, a: str = "student
     # each model's share of these documents' answers the token limit cut (NaN where it was not measured)
     cut = g.pivot_table(index="id", columns="model", values="hit_limit", dropna=False).reindex(d.index) \
         if "hit_limit" in g and g["hit_limit"].notna().any() else None
+    cuts = {f"{m}_cut_by_limit": float(cut[m].mean()) if cut is not None and m in cut else float("nan") for m in (a, b)}
     return {"benchmark": benchmark, "system": system, "difference": float(d.mean()), "ci_low": lo, "ci_high": hi,
-            "n": int(len(d)), "reading": reading(int(len(d)), lo, hi), **{f"{m}_cut_by_limit": float(cut[m].mean()) if cut is not None and m in cut else float("nan")
-                                 for m in (a, b)}}
+            "n": int(len(d)), "reading": reading(int(len(d)), lo, hi), **cuts}
 
 
 def paper_results(path: Optional[str | Path] = None) -> pd.DataFrame:
