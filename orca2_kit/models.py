@@ -211,7 +211,8 @@ def load_model(path: str, device: str = "auto", dtype="auto", adapter: Optional[
     """Load a causal LM for inference; with `adapter`, apply a PEFT adapter and merge it (merged
     weights generate as fast as the base model). `dtype`: a name ('auto' as in resolve_dtype) or a torch dtype.
     `engine`: generation.engine, kept on the model (`orca2_engine`) for every greedy generation on it;
-    `orca2_source` tells the engine where to keep its conversion (beside the adapter, else `cache`)."""
+    `orca2_source` tells the engine where to keep its conversion (beside the adapter, else `cache`),
+    and for a LoRA student a digest of its weights as loaded (generation/ov_adapter.py)."""
     from transformers import AutoModelForCausalLM
 
     check_transformers()
@@ -226,9 +227,28 @@ def load_model(path: str, device: str = "auto", dtype="auto", adapter: Optional[
             model = PeftModel.from_pretrained(model, adapter).merge_and_unload()
     model = model.to(device).eval()
     model.orca2_engine = engine
-    model.orca2_source = {"path": str(path), "adapter": str(adapter) if adapter else None,
+    model.orca2_source = {"path": str(path), "revision": revision, "adapter": str(adapter) if adapter else None,
                           "cache": str(cache or cache_root())}
+    if adapter:  # the merged weights as loaded: an engine may serve them as base + adapter while they stay so
+        model.orca2_source["loaded_digest"] = weights_digest(model)
     return model
+
+
+def weights_digest(model) -> str:
+    """A hash of the weights: names, shapes, dtypes and a strided sample of every tensor (training
+    moves every weight, so it moves the sample; a full sum took seconds per call on a busy 2-core
+    machine, this takes milliseconds)."""
+    import hashlib
+
+    import torch
+
+    h = hashlib.sha256()
+    with torch.no_grad():
+        for name, t in model.state_dict().items():
+            flat = t.detach().reshape(-1)
+            h.update(f"{name} {tuple(t.shape)} {t.dtype}".encode())
+            h.update(flat[::max(1, flat.numel() // 4096)].float().cpu().numpy().tobytes())
+    return h.hexdigest()
 
 
 def load_student(cfg: StudentConfig, device: str = "auto", adapter: Optional[str] = None,

@@ -34,12 +34,14 @@ def chance_by_family(rows: pd.DataFrame) -> str:
 def score_rows(items: list[TaskItem], generations, **extra) -> list[dict]:
     """Per-sample rows: the output, both readings (the lenient one ignoring what the output copied
     from the item's prompt), format-OK, whether the limit cut it (and whether it was cut in a
-    runaway loop, which no budget ends: budgets.repeating), chance."""
+    runaway loop, which no budget ends: budgets.repeating; `stopped_in_loop`: ended early by the
+    loop stop, stops.runaway, so its new_tokens are fewer than the limit), chance."""
     rows = []
     for it, g in zip(items, generations):
         rows.append({**extra, "id": it.id, "family": it.family, "output": g.text, "reference": it.reference,
                      "new_tokens": g.new_tokens, "hit_limit": g.hit_limit,
-                     "cut_in_loop": bool(g.hit_limit and repeating(g.text)), "chance": chance_level(it),
+                     "cut_in_loop": bool(g.hit_limit and repeating(g.text)), "stopped_in_loop": g.in_loop,
+                     "chance": chance_level(it),
                      **score(g.text, it.reference, it.answer_type, it.choices, it.candidates, it.prompt)})
     return rows
 

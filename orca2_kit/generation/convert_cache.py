@@ -24,19 +24,13 @@ CONVERSIONS: list[dict] = []  # one entry per conversion made in this process: {
 
 def fingerprint(model, tokenizer, salt: str) -> str:
     """A hash of what a conversion would hold: engine and its version (`salt`), config, weights
-    (a strided sample of every tensor), vocabulary."""
-    import torch
+    (models.weights_digest), vocabulary."""
+    from orca2_kit.models import weights_digest
 
     h = hashlib.sha256(salt.encode())
     cfg = {k: v for k, v in model.config.to_dict().items() if k not in ("_name_or_path", "name_or_path")}
     h.update(json.dumps(cfg, sort_keys=True, default=str).encode())
-    with torch.no_grad():
-        for name, t in model.state_dict().items():
-            flat = t.detach().reshape(-1)
-            h.update(f"{name} {tuple(t.shape)} {t.dtype}".encode())
-            # a strided sample of every tensor (training moves every weight, so it moves the sample);
-            # a full sum took seconds per call on a busy 2-core machine, this takes milliseconds
-            h.update(flat[::max(1, flat.numel() // 4096)].float().cpu().numpy().tobytes())
+    h.update(weights_digest(model).encode())
     h.update(_vocab_hash(tokenizer).encode())
     return h.hexdigest()[:20]
 

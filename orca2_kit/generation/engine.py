@@ -121,16 +121,29 @@ def decode(model, tokenizer, prompts: Sequence[Sequence[int]], limits: Sequence[
     import torch
 
     if engine == "openvino":
+        from orca2_kit.generation.ov_adapter import served
         from orca2_kit.generation.ov_convert import ExportFailed, converted
-        from orca2_kit.generation.ov_decode import greedy_ov
+        from orca2_kit.generation.ov_decode import AdapterNotFused, greedy_ov
 
+        threads = torch.get_num_threads()
         try:
+            route = served(model, tokenizer, log=_log)
+            if route is not None:
+                base, weights, scale, digest = route
+                try:
+                    out = greedy_ov(str(base), threads, prompts, limits, slots, eos_ids, stop, on_finish,
+                                    adapter=(weights, scale, digest))
+                    _say(f"generation.engine: the student runs on openvino as the base model's export plus its LoRA "
+                         f"adapter fused at load ({weights}); no export of its own")
+                    return out
+                except AdapterNotFused as e:
+                    _say(f"generation.engine: openvino could not fuse the adapter ({e}); exporting the student whole")
             folder = converted(model, tokenizer, log=_log)
         except ExportFailed as e:
             _say(f"generation.engine: openvino -> continuous decoder: {e}")
             engine = "continuous"
         else:
-            return greedy_ov(str(folder), torch.get_num_threads(), prompts, limits, slots, eos_ids, stop, on_finish)
+            return greedy_ov(str(folder), threads, prompts, limits, slots, eos_ids, stop, on_finish)
     if engine == "ctranslate2":
         from orca2_kit.generation.ct2_convert import converted
         from orca2_kit.generation.ct2_decode import generator, greedy_ct2

@@ -7,7 +7,7 @@ from tqdm.auto import tqdm
 
 from orca2_kit.generation import engine as engines
 from orca2_kit.generation.hf import generate_hf
-from orca2_kit.generation.stops import Generation, NewlineTokens, answer_complete, eos_token_ids, pad_id
+from orca2_kit.generation.stops import Generation, NewlineTokens, answer_complete, eos_token_ids, pad_id, runaway
 
 
 def generate(model, tokenizer, conversations: Sequence[list[dict]], max_new_tokens: int | Sequence[int] = 128,
@@ -32,6 +32,10 @@ def generate_detailed(model, tokenizer, conversations: Sequence[list[dict]],
     and the next prompt takes its slot; the reference), "hf" (`model.generate` on batches grouped by
     limit and length), "auto": the model's `generation.engine` from its load, else the fastest that
     supports it.
+
+    Every engine stops a row at its end-of-turn token, its limit, a runaway loop (stops.runaway: the
+    same line LOOP_LINES times in a row; `in_loop`, counted as cut) and, with `stop_after_answer`,
+    the line break after a finished 'Answer:' line.
     """
     engine = engines.resolve(model, engine)
     n = len(conversations)
@@ -45,18 +49,23 @@ def generate_detailed(model, tokenizer, conversations: Sequence[list[dict]],
     newline = NewlineTokens(tokenizer)
 
     def stop(i: int, toks: list[int]) -> bool:
-        # An 'Answer:' line is finished only by a line break: decode the row only then.
-        return newline(toks[-1]) and answer_complete(tokenizer.decode(toks, skip_special_tokens=True))
+        # An 'Answer:' line and a loop's line are finished only by a line break: decode the row only then.
+        if not newline(toks[-1]):
+            return False
+        text = tokenizer.decode(toks, skip_special_tokens=True)
+        return (stop_after_answer and answer_complete(text)) or runaway(text)
 
     with tqdm(total=n, desc=desc, leave=False) as bar:
         res = engines.decode(model, tokenizer, ids, limits, batch_size, eos_token_ids(model, tokenizer), pad_id(tokenizer),
-                             stop if stop_after_answer else None, on_finish=lambda i: bar.update(1),
+                             stop, on_finish=lambda i: bar.update(1),
                              groups=[_system_of(c) for c in conversations], engine=engine)
     out = []
     for r in res:
         text = tokenizer.decode(r.tokens, skip_special_tokens=True)
-        cut = r.reason == "limit" and not (stop_after_answer and answer_complete(text))
-        out.append(Generation(text.strip(), len(r.tokens), hit_limit=cut))
+        answered = stop_after_answer and answer_complete(text)
+        in_loop = r.reason == "stop" and not answered
+        out.append(Generation(text.strip(), len(r.tokens), hit_limit=(r.reason == "limit" and not answered) or in_loop,
+                              in_loop=in_loop))
     return out
 
 

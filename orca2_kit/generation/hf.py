@@ -6,24 +6,26 @@ from typing import Optional
 
 from tqdm.auto import tqdm
 
-from orca2_kit.generation.stops import Generation, answer_complete
+from orca2_kit.generation.stops import Generation, answer_complete, runaway
 
 
-class _StopAfterAnswer:
-    """Stop a sequence once it has written a complete 'Answer: ...' line.
+class _Stops:
+    """Stop a sequence once it has written a complete 'Answer: ...' line (with `after_answer`) or
+    the same line LOOP_LINES times in a row (stops.runaway), as the other engines do.
 
     Small models often keep talking after the answer; everything after it is discarded by the
     extractor anyway, so generating it only costs time.
     """
 
-    def __init__(self, tokenizer, prompt_len: int):
-        self.tok, self.prompt_len = tokenizer, prompt_len
+    def __init__(self, tokenizer, prompt_len: int, after_answer: bool):
+        self.tok, self.prompt_len, self.after_answer = tokenizer, prompt_len, after_answer
 
     def __call__(self, input_ids, scores, **kwargs):
         import torch
 
         texts = self.tok.batch_decode(input_ids[:, self.prompt_len:], skip_special_tokens=True)
-        return torch.tensor([answer_complete(t) for t in texts], dtype=torch.bool, device=input_ids.device)
+        return torch.tensor([(self.after_answer and answer_complete(t)) or runaway(t) for t in texts],
+                            dtype=torch.bool, device=input_ids.device)
 
 
 def generate_hf(model, tokenizer, prompts: list[str], limits: list[int], batch_size: int, max_prompt_tokens: int,
@@ -51,7 +53,7 @@ def generate_hf(model, tokenizer, prompts: list[str], limits: list[int], batch_s
                 enc = tokenizer([prompts[i] for i in batch], return_tensors="pt", padding=True,
                                 truncation=True, max_length=max_prompt_tokens, add_special_tokens=False).to(device)
                 plen = enc["input_ids"].shape[1]
-                stops = StoppingCriteriaList([_StopAfterAnswer(tokenizer, plen)]) if stop_after_answer else None
+                stops = StoppingCriteriaList([_Stops(tokenizer, plen, stop_after_answer)])
                 with torch.inference_mode():
                     gen = model.generate(**enc, max_new_tokens=lim, do_sample=False, temperature=None, top_p=None,
                                          top_k=None, stopping_criteria=stops, pad_token_id=tokenizer.pad_token_id)
@@ -60,7 +62,8 @@ def generate_hf(model, tokenizer, prompts: list[str], limits: list[int], batch_s
                 for i, ids, t in zip(batch, new.tolist(), texts):
                     used = ids.index(eos) + 1 if eos in ids else len(ids)  # finished rows are padded after EOS
                     done = eos in ids or (stop_after_answer and answer_complete(t))
-                    out[i] = Generation(t.strip(), used, hit_limit=used >= lim and not done)
+                    in_loop = not done and runaway(t)
+                    out[i] = Generation(t.strip(), used, hit_limit=(used >= lim and not done) or in_loop, in_loop=in_loop)
                 bar.update(len(batch))
     finally:
         tokenizer.padding_side = old_side

@@ -31,8 +31,14 @@ def _kv_bytes_per_token(folder: str) -> int:
     return 2 * cfg["num_hidden_layers"] * heads * head_dim * 4  # keys and values, f32
 
 
+class AdapterNotFused(RuntimeError):
+    """OpenVINO GenAI could not fuse a LoRA adapter into the base model's IR (the caller exports the student)."""
+
+
 @lru_cache(maxsize=2)  # the base and one student (a study loads many arms); each holds its KV cache
-def pipeline(folder: str, threads: int, slots: int, cache_gb: int):
+def pipeline(folder: str, threads: int, slots: int, cache_gb: int, adapter: Optional[tuple] = None):
+    """The pipeline and its adapter config (None without one). `adapter`: (safetensors file, scale,
+    digest of the weights it was loaded as), fused into the weights at compile time (ov_adapter.py)."""
     import openvino_genai as ov_genai
 
     sc = ov_genai.SchedulerConfig()
@@ -42,7 +48,15 @@ def pipeline(folder: str, threads: int, slots: int, cache_gb: int):
     sc.dynamic_split_fuse = True
     props = {"INFERENCE_NUM_THREADS": threads, "INFERENCE_PRECISION_HINT": "f32", "KV_CACHE_PRECISION": "f32",
              "DYNAMIC_QUANTIZATION_GROUP_SIZE": 0}
-    return ov_genai.ContinuousBatchingPipeline(folder, sc, "CPU", props)
+    fused = None
+    if adapter:
+        try:
+            fused = ov_genai.AdapterConfig(ov_genai.Adapter(adapter[0]), float(adapter[1]),
+                                           ov_genai.AdapterConfig.Mode.MODE_FUSE)
+            return ov_genai.ContinuousBatchingPipeline(folder, sc, "CPU", {**props, "adapters": fused}), fused
+        except RuntimeError as e:
+            raise AdapterNotFused(str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__) from None
+    return ov_genai.ContinuousBatchingPipeline(folder, sc, "CPU", props), fused
 
 
 def cache_gb(folder: str, prompts: Sequence[Sequence[int]], limits: Sequence[int], slots: int) -> int:
@@ -55,13 +69,13 @@ def cache_gb(folder: str, prompts: Sequence[Sequence[int]], limits: Sequence[int
 
 def greedy_ov(folder: str, threads: int, prompts: Sequence[Sequence[int]], limits: Sequence[int], slots: int,
               eos_ids: set[int], stop: Optional[Callable[[int, list[int]], bool]] = None,
-              on_finish: Optional[Callable[[int], None]] = None) -> list[Finished]:
+              on_finish: Optional[Callable[[int], None]] = None, adapter: Optional[tuple] = None) -> list[Finished]:
     import numpy as np
     import openvino as ov
     import openvino_genai as ov_genai
 
     slots = max(1, int(slots))
-    pipe = pipeline(folder, threads, slots, cache_gb(folder, prompts, limits, slots))
+    pipe, fused = pipeline(folder, threads, slots, cache_gb(folder, prompts, limits, slots), adapter)
     n = len(prompts)
     tokens: list[list[int]] = [[] for _ in range(n)]
     done: list[Optional[Finished]] = [None] * n
@@ -70,6 +84,8 @@ def greedy_ov(folder: str, threads: int, prompts: Sequence[Sequence[int]], limit
         cfg = ov_genai.GenerationConfig()
         cfg.max_new_tokens = int(lim)
         cfg.do_sample = False
+        if fused is not None:
+            cfg.adapters = fused
         if eos_ids:
             cfg.eos_token_id = min(eos_ids)
             cfg.stop_token_ids = set(eos_ids)

@@ -103,7 +103,8 @@ def summarise_items(model, tokenizer, items: list[GroundedItem], system_modes: l
             # hit_limit: the summary was cut by hallucination.max_new_tokens (its length and recall are the
             # cap's); cut_in_loop: it was cut while repeating itself, which no limit would have ended
             rows += [{**summary_row(it, g.text, model_name, mode, support, threshold), "hit_limit": g.hit_limit,
-                      "cut_in_loop": bool(g.hit_limit and repeating(g.text))} for it, g in zip(group, outs)]
+                      "cut_in_loop": bool(g.hit_limit and repeating(g.text)), "stopped_in_loop": g.in_loop}
+                     for it, g in zip(group, outs)]
     return rows
 
 

@@ -44,7 +44,8 @@ def test_tiny_model_same_tokens_limits_and_stops_as_the_reference(tiny_dir, tmp_
 @pytest.mark.parametrize("eng", ["ctranslate2", pytest.param("openvino", marks=pytest.mark.slow)])
 def test_conversion_is_made_once_per_fingerprint_and_kept_beside_the_adapter(tiny_dir, tmp_path, eng):
     """Count the conversions: a second call and a second load of the same weights reuse the first;
-    changed weights are a new one; a LoRA student's conversion lands beside its adapter.
+    changed weights are a new one; a LoRA student's conversion lands beside its adapter (openvino:
+    only once it was changed after its load; as loaded, it runs as the base plus its adapter).
     (openvino is marked slow: each export starts optimum-intel in .venv-export, ~20 s.)"""
     from peft import LoraConfig, get_peft_model
 
@@ -69,9 +70,15 @@ def test_conversion_is_made_once_per_fingerprint_and_kept_beside_the_adapter(tin
     lora.save_pretrained(adapter)
     student = load_model(str(tiny_dir), "cpu", "float32", adapter=str(adapter), cache=tmp_path)
     got = generate_detailed(student, tok, convs, 6, engine=eng)
+    assert got == generate_detailed(student, tok, convs, 6, engine="continuous")  # the merged student, as trained
+    if eng == "openvino":  # served as the base's export plus the adapter fused at load: no export of its own
+        assert len(convert_cache.CONVERSIONS) == before + 2
+        with torch.no_grad():  # trained further in place: no longer base + adapter, so exported whole
+            student.model.norm.weight.add_(0.5)
+        got = generate_detailed(student, tok, convs, 6, engine=eng)
+        assert got == generate_detailed(student, tok, convs, 6, engine="continuous")
     assert len(convert_cache.CONVERSIONS) == before + 3
     assert convert_cache.CONVERSIONS[-1]["dir"].startswith(str(tmp_path / "run" / ".engine" / f"adapter-{kind}-"))
-    assert got == generate_detailed(student, tok, convs, 6, engine="continuous")  # the merged student, as trained
 
 
 def test_unsupported_model_falls_back_with_one_line(tiny_dir, tmp_path, capsys, monkeypatch):
