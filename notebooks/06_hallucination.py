@@ -47,6 +47,7 @@ from IPython.display import display
 
 from orca2_kit import plots
 from orca2_kit.hallucination import grounded, judge, summarise
+from orca2_kit.hallucination import conclusion as hconclusion
 from orca2_kit.hallucination import metrics as hm
 from orca2_kit.hallucination.items import make_grounded_items
 from orca2_kit.models import load_student, load_tokenizer, student_path
@@ -203,6 +204,17 @@ bins = pd.DataFrame(hm.length_bins(models_only)).assign(
 bins.pivot_table(index=["dataset", "bin"], columns=["model", "system"], values="cell", aggfunc="first").fillna("-")
 
 # %% [markdown]
+# ## What this run says
+# The paired differences in words, with how the summaries ended: a summary cut while it loops
+# repeats what it already said, so it has fewer chances to state a wrong fact, and a model whose
+# summaries mostly loop can show a lower rate without being more faithful. The distinct facts stated
+# per summary and the wrong facts per fact stated (length-matched) are set beside the rate for that.
+
+# %%
+conclusion = hconclusion.conclusion(models_only, diffs.to_dict(orient="records"), h.max_new_tokens, seed=p.seed)
+print(conclusion)
+
+# %% [markdown]
 # ## Beside the paper
 # The published values (Figure 6; only those that could be read in a citable source, each with
 # its tag) against ours. The paper's models have 7-13 billion parameters and GPT-4 judged them;
@@ -311,6 +323,7 @@ pd.DataFrame([{"set": name, "summary": k, "what": "flagged; the person marked it
 # %%
 stage.write_metrics({"rates": rates.to_dict(orient="records"), "reference_baseline": baseline.to_dict(orient="records"),
                      "paired_differences": diffs.to_dict(orient="records"), "n_items": len(items), "coverage": coverage,
+                     "conclusion": conclusion,
                      "system_messages": modes, "training_system_message": p.erasure.system_message,
                      "strategies": samples.groupby(["model", "system", "strategy"]).size().reset_index(name="n")
                      .to_dict(orient="records"),
