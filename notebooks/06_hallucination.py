@@ -314,8 +314,10 @@ pd.DataFrame([{"set": name, "summary": k, "what": "flagged; the person marked it
 #   event, a wrong recipient), but under half of those with any unsupported claim, and no clean
 #   summary flagged. So **its built-in rates are lower bounds**, and the base model's fluent
 #   inventions are what it misses most.
-#   On real data it can raise false alarms (a salutation or initials read as an invented name: see
-#   the worst examples).
+#   It can raise false alarms, on real data and on built-in documents it was not developed on (a
+#   salutation such as "Ladies and gentlemen", or initials, read as an invented name): read the
+#   worst examples' reasons before trusting a flag, and quote the held-out agreement, not a count of
+#   flags, as its false-alarm rate.
 # * **Real data is approximate.** Numbers and names only, plus the support model's sentence
 #   scores if enabled; the reference summaries themselves get flagged (table above), so read the
 #   models' real-data rates against that floor, and at `n_real_items` items per dataset not at all: the
