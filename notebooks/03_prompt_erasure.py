@@ -48,7 +48,8 @@ print(f"student system message ({p.erasure.system_message}): {system!r}")
 # %%
 print(f"variant: {p.erasure.variant}")  # erased (the recipe), not_erased or direct_only (ablations, notebook 07)
 dataset = erasure.erase(p, answers, stage.out, seed=p.train_seed())  # the same function the study (07) runs per arm
-dataset
+print(f"{len(dataset)} training rows saved to {stage.out / 'sft_dataset'}, each with the columns "
+      f"{', '.join(dataset.column_names)}")
 
 # %% [markdown]
 # ## Side by side: what the teacher saw, what the student sees
@@ -72,7 +73,7 @@ leakage = tasks.check_leakage(tasks.load_items(stage.artifact("01", "suite", "te
                               [m["content"] for r in dataset for m in r["prompt"][1:] + r["completion"]])
 print(f"leakage check: {leakage['keys']} test and dev facts, none in {leakage['checked_texts']} training texts")
 mix = pd.Series(dataset["strategy"]).value_counts()
-mix
+mix.rename_axis("strategy the teacher's answer used").to_frame("training rows")
 
 # %%
 stage.write_metrics({"rows": len(dataset), "instruction_leaks": len(leaks), "rebuilt": rebuilt,

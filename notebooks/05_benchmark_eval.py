@@ -46,6 +46,8 @@ run_dir = "../outputs/interactive"  # the same folder notebooks 01-04 wrote to
 overrides = {}  # e.g. {"eval.split": "dev"}
 
 # %%
+import json
+
 import pandas as pd
 
 from orca2_kit import plots, tasks
@@ -77,7 +79,9 @@ answers = pd.read_json(stage.artifact("02", "answers.jsonl"), lines=True)
 needed, per_strategy = budgets.answer_budget(load_tokenizer(student_path(p.student)), answers,
                                              p.generation.budget_percentile, p.generation.budget_margin)
 max_new_tokens = needed if p.eval.max_new_tokens == "auto" else p.eval.max_new_tokens
-print(f"budget: {max_new_tokens} new tokens (the answers need {needed}; per strategy {per_strategy})")
+selection_budgets = stage.run_dir / "01_strategy_selection" / "budgets.json"  # 01's own needs, to set beside ours
+print(builtin.budget_words(max_new_tokens, p.eval.max_new_tokens, needed, per_strategy,
+                           json.loads(selection_budgets.read_text()) if selection_budgets.is_file() else None))
 
 # %% [markdown]
 # The base model also answers the **dev** items (a few per trained family) under each of its

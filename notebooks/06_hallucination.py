@@ -25,7 +25,9 @@
 #   (patient, age, drug, dose, duration, date, ...). The offline checker reads every fact a
 #   summary states, binds it to a slot from the words around it ("aged 21", "400 mg", "for 5
 #   days", "on Wednesday 12 July") and checks the pair: a right value in the wrong slot ("5 mg for
-#   400 days" when the note says 400 mg for 5 days) counts as a **wrong fact**;
+#   400 days" when the note says 400 mg for 5 days) counts as a **wrong fact**. The checker was
+#   developed on built-in items 0-19 (its agreement with people is measured there, below), so this
+#   notebook scores items from 20 on: documents it never read while it was built;
 # * **real data**, the sets `hallucination.datasets` selects, where the data directory (or a
 #   `sources` entry) has them: the offline profile selects QMSum and ACI-Bench (MS MARCO, the paper's
 #   third, is read from the hub by the gpu profile); the line below says which this run uses. On them
@@ -47,8 +49,9 @@ from IPython.display import display
 
 from orca2_kit import plots
 from orca2_kit.hallucination import grounded, judge, summarise
+from orca2_kit.hallucination import conclusion as hconclusion
 from orca2_kit.hallucination import metrics as hm
-from orca2_kit.hallucination.items import make_grounded_items
+from orca2_kit.hallucination.items import SCORED_FROM, scored_items
 from orca2_kit.models import load_student, load_tokenizer, student_path
 from orca2_kit.run.stage import open_stage
 
@@ -56,7 +59,10 @@ stage = open_stage("06", params_path, run_dir, overrides)
 p, h = stage.params, stage.params.hallucination
 print(judge.preflight(h.judge))  # a missing key fails here, before any generation
 print(f"datasets (hallucination.datasets): {', '.join(h.datasets)}")
-items = make_grounded_items(h.n_items, p.seed) if "builtin" in h.datasets else []
+items = scored_items(h.n_items, p.seed) if "builtin" in h.datasets else []
+if items:
+    print(f"built-in documents {items[0].id} to {items[-1].id}: from item {SCORED_FROM} on, none of the documents "
+          "the checker was developed or checked on (items 0-19; see 'How far to trust the checker')\n")
 print(items[0].query if items else "", "\n\nthe facts the checker knows:",
       ", ".join(f"{slot}={value}" for slot, value in items[0].facts) if items else "")
 
@@ -203,6 +209,17 @@ bins = pd.DataFrame(hm.length_bins(models_only)).assign(
 bins.pivot_table(index=["dataset", "bin"], columns=["model", "system"], values="cell", aggfunc="first").fillna("-")
 
 # %% [markdown]
+# ## What this run says
+# The paired differences in words, with how the summaries ended: a summary cut while it loops
+# repeats what it already said, so it has fewer chances to state a wrong fact, and a model whose
+# summaries mostly loop can show a lower rate without being more faithful. The distinct facts stated
+# per summary and the wrong facts per fact stated (length-matched) are set beside the rate for that.
+
+# %%
+conclusion = hconclusion.conclusion(models_only, diffs.to_dict(orient="records"), h.max_new_tokens, seed=p.seed)
+print(conclusion)
+
+# %% [markdown]
 # ## Beside the paper
 # The published values (Figure 6; only those that could be read in a citable source, each with
 # its tag) against ours. The paper's models have 7-13 billion parameters and GPT-4 judged them;
@@ -253,9 +270,10 @@ disagreement if len(disagreement) else None
 # offline-profile student were labelled by reading each against its document, before the checker
 # ran on them. `dev`: built-in items 0-7 at 80 new tokens, labelled by the checker's author, who
 # then changed the checker after reading its misses there (so its agreement on `dev` flatters it).
-# `heldout`: items 12-19 (not among this notebook's items), summaries by another offline-profile
+# `heldout`: items 12-19, summaries by another offline-profile
 # student and the base model at 256 new tokens, labelled by someone who never ran or read the
-# checker: **quote the held-out figures**. Two labels per summary: any unsupported claim, and a wrong fact of a kind the checker
+# checker: **quote the held-out figures**. Neither set is among this notebook's items (from 20 on),
+# nor are items 8-11, which this notebook scored while the checker was built. Two labels per summary: any unsupported claim, and a wrong fact of a kind the checker
 # reads (numbers, names, places, dates, drugs, symptoms, jobs, facilities, who reported or
 # prescribed a figure). Read the agreement against the floor printed beside it: a checker that
 # never flags anything agrees with every clean summary.
@@ -296,8 +314,10 @@ pd.DataFrame([{"set": name, "summary": k, "what": "flagged; the person marked it
 #   event, a wrong recipient), but under half of those with any unsupported claim, and no clean
 #   summary flagged. So **its built-in rates are lower bounds**, and the base model's fluent
 #   inventions are what it misses most.
-#   On real data it can raise false alarms (a salutation or initials read as an invented name: see
-#   the worst examples).
+#   It can raise false alarms, on real data and on built-in documents it was not developed on (a
+#   salutation such as "Ladies and gentlemen", or initials, read as an invented name): read the
+#   worst examples' reasons before trusting a flag, and quote the held-out agreement, not a count of
+#   flags, as its false-alarm rate.
 # * **Real data is approximate.** Numbers and names only, plus the support model's sentence
 #   scores if enabled; the reference summaries themselves get flagged (table above), so read the
 #   models' real-data rates against that floor, and at `n_real_items` items per dataset not at all: the
@@ -311,6 +331,7 @@ pd.DataFrame([{"set": name, "summary": k, "what": "flagged; the person marked it
 # %%
 stage.write_metrics({"rates": rates.to_dict(orient="records"), "reference_baseline": baseline.to_dict(orient="records"),
                      "paired_differences": diffs.to_dict(orient="records"), "n_items": len(items), "coverage": coverage,
+                     "conclusion": conclusion,
                      "system_messages": modes, "training_system_message": p.erasure.system_message,
                      "strategies": samples.groupby(["model", "system", "strategy"]).size().reset_index(name="n")
                      .to_dict(orient="records"),

@@ -106,11 +106,20 @@ Built by `orca2_kit.erasure` from verified teacher answers (teacher: {teachers})
 
 def save_sft_dataset(rows: list[dict], out_dir: Path, seed: int):
     """Shuffle (seeded) and save as an HF Dataset with a dataset card; returns the Dataset."""
+    import datasets
     from datasets import Dataset
 
     ds = Dataset.from_list(rows).shuffle(seed=seed)
     out_dir = Path(out_dir)
-    ds.save_to_disk(str(out_dir))
+    # No "Saving the dataset" bar: a stored notebook keeps it as a stray line (the rows are counted
+    # below the cell); the caller's setting is put back afterwards.
+    was_disabled = datasets.are_progress_bars_disabled()
+    datasets.disable_progress_bars()
+    try:
+        ds.save_to_disk(str(out_dir))
+    finally:
+        if not was_disabled:
+            datasets.enable_progress_bars()
     mix = pd.Series([r["strategy"] for r in rows]).value_counts().to_dict()
     (out_dir / "README.md").write_text(CARD.format(
         variant=rows[0]["variant"], teachers=", ".join(sorted({r["teacher"] for r in rows})), n=len(rows),

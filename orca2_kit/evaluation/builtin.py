@@ -140,12 +140,67 @@ def conclusion(comparisons: pd.DataFrame) -> str:
     else:
         head = ("In this run the student cannot be told apart from the base model at its best message on lenient "
                 "accuracy (the answer committed to, in any form): ")
-    out = head + parts + "."
+    out = head + parts + "." + cut_words(best)
     if len(fmt):
         r = fmt[fmt["items"] == "all"].iloc[0] if (fmt["items"] == "all").any() else fmt.iloc[0]
-        out += (f" Its share of format-OK answers (the answer on an `Answer:` line of its own) differs by {span(r)}"
+        out += (f" The student's share of format-OK answers (the answer on an `Answer:` line of its own) differs by {span(r)}"
                 + (" — a format gain, not an ability gain." if r.ci_low > 0 else "."))
     return out
+
+
+def budget_words(max_new_tokens: int, setting, needed: int, per_strategy: dict[str, int],
+                 selection: dict | None = None) -> str:
+    """Notebook 05's budget in words, and why it is one budget where notebook 01 shows one need per
+    strategy. `setting`: eval.max_new_tokens ('auto' or a number); `needed`, `per_strategy`: what the
+    teacher's accepted answers need (budgets.answer_budget); `selection`: 01's budgets.json
+    ({"needed": {...}, "used": {...}}), None when this run has none."""
+    per = ", ".join(f"{s} {n}" for s, n in per_strategy.items())
+    head = (f"budget: {max_new_tokens} new tokens for every answer, "
+            + (f"the largest need among the teacher's accepted answers (per strategy: {per})" if setting == "auto" else
+               f"set by eval.max_new_tokens (the teacher's accepted answers need {needed}; per strategy: {per})") + ".")
+    why = (" One budget, not one per strategy: the student chooses its strategy itself (no instruction names it), so "
+           "any answer may need the room of the longest.")
+    if selection and selection.get("needed"):
+        s01 = selection["needed"]
+        shared = [s for s in per_strategy if s in s01]
+        used = set((selection.get("used") or {}).values())
+        why += (" Notebook 01's needs are other figures (" + ", ".join(f"{s} {s01[s]}" for s in shared or s01)
+                + "): they were measured on the reference answers of every trained family written in every candidate "
+                "strategy, these on the answers the student trained on, each family in the one strategy 01 chose for it"
+                + (f"; 01's grid too gave every strategy the same budget, its largest need ({used.pop()})" if len(used) == 1
+                   else "") + ".")
+    return head + why
+
+
+LARGE_CUT = 0.25  # a model cut this often has its cut share said in the conclusion's own words
+
+
+def cut_words(best: pd.DataFrame) -> str:
+    """The conclusion's sentence on how the compared answers ended, for each model the budget cut in
+    at least LARGE_CUT of its answers: the share (and how much of it in a runaway loop) on all items,
+    then per group of items. A cut answer ends where the budget stopped it, before its Answer line
+    (the stop rule ends an answer there), so a model cut that often is scored mostly on answers that
+    never said what they answer; "" when no model is cut that often."""
+    rows = list(best.to_dict("records"))
+    if not rows:
+        return ""
+    head = next((r for r in rows if r.get("items") == "all"), rows[0])
+    out = []
+    for side in ("a", "b"):
+        share = head.get(f"{side}_cut_by_limit")
+        if share is None or pd.isna(share) or share < LARGE_CUT:
+            continue
+        name, loop = head[side].split(" / ")[0], head.get(f"{side}_cut_in_loop")
+        groups = [f"{r['items']} {r[f'{side}_cut_by_limit']:.0%}" for r in rows
+                  if r is not head and r.get("items") and not pd.isna(r.get(f"{side}_cut_by_limit"))]
+        out.append(f" The {name}'s answers were cut by the token budget in {share:.0%} of cases"
+                   + (f", {loop:.0%} in a runaway loop (the same step again and again, which no budget would end)"
+                      if loop is not None and not pd.isna(loop) and loop > 0 else "")
+                   + (f"; {', '.join(groups)}" if groups else "")
+                   + (": its accuracy is that of answers that mostly never reached an Answer line"
+                      if share >= 0.5 else ": much of its accuracy is that of answers that never reached an Answer line")
+                   + ", so a verdict here compares how often the models finish as much as what they know.")
+    return "".join(out)
 
 
 def per_family(samples: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
@@ -169,6 +224,10 @@ def paired_difference(samples: pd.DataFrame, system_a: str, system_b: str | None
     # as much as the model's, and the two models can be cut very differently
     cut = {f"{k}_cut_by_limit": float(x.loc[d.index, "hit_limit"].astype(bool).mean()) if "hit_limit" in x else None
            for k, x in (("a", xa), ("b", xb))}
+    # and the share cut while in a runaway loop (the same step again and again), which no budget ends
+    cut |= {f"{k}_cut_in_loop": float((x.loc[d.index, "hit_limit"].astype(bool) & x.loc[d.index, "cut_in_loop"]
+                                       .astype(bool)).mean()) if {"hit_limit", "cut_in_loop"} <= set(x) else None
+            for k, x in (("a", xa), ("b", xb))}
     return {"a": f"{a} / {system_a}", "b": f"{b} / {system_b}", "metric": metric, "difference": float(d.mean()),
             "ci_low": lo, "ci_high": hi, "n": int(len(d)), **cut}
 

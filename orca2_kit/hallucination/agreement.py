@@ -17,9 +17,10 @@ Sets:
 * `dev`: items 0-7 of an offline run at 80 new tokens, labelled in the session that built the
   checker. The checker's later changes were made after reading its disagreements there, so its
   agreement on `dev` is not an unbiased estimate.
-* `heldout`: items 12-19 (never in notebook 06 at `n_items: 12`) of run 20261202-080514 at 256
-  new tokens, labelled by a separate session that never ran or read the checker. Its agreement is
-  the one to quote.
+* `heldout`: items 12-19 of run 20261202-080514 at 256 new tokens, labelled by a separate session
+  that never ran or read the checker. Its agreement is the one to quote.
+
+Notebook 06 scores neither set: its items start at `items.SCORED_FROM` (20).
 """
 from __future__ import annotations
 

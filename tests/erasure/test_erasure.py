@@ -60,3 +60,16 @@ def test_direct_only_ablation(answers, tmp_path):
     assert {r["strategy"] for r in rows} == {"direct"} and all(r["completion"][0]["content"].startswith("Answer:") for r in rows)
     with pytest.raises(erasure.ErasureError, match="direct strategy only"):
         erasure.build_sft_rows(answers, "hi", variant="direct_only")
+
+
+def test_saving_draws_no_progress_bar_and_keeps_the_callers_setting(answers, tmp_path, capfd):
+    """Notebook 03 stored a 'Saving the dataset (1/1 shards): 100%|...' bar (issue 27): the save is
+    silent, and the caller's progress-bar setting is what it was before."""
+    import datasets
+
+    rows = erasure.build_sft_rows(answers, student_system_message("generic"))
+    datasets.enable_progress_bars()
+    erasure.save_sft_dataset(rows, tmp_path / "ds", seed=0)
+    err = capfd.readouterr().err
+    assert "Saving the dataset" not in err and "examples/s" not in err, err
+    assert not datasets.are_progress_bars_disabled()

@@ -117,3 +117,37 @@ def test_a_row_that_generated_nothing_is_not_said_to_have_no_format_ok_answers()
     t = pd.DataFrame([{"variant": "generative", "format_ok": 0.0, "acc_given_format_ok": float("nan")},
                       {"variant": "loglikelihood", "format_ok": float("nan"), "acc_given_format_ok": float("nan")}])
     assert builtin.readable(t).acc_given_format_ok.tolist() == ["—, no format-OK answers", "—, not generated"]
+
+
+def test_the_conclusion_names_a_model_that_loops_in_its_own_words():
+    """Issue 27: a run in which 52% of the student's answers were cut in a runaway loop concluded on
+    accuracy alone; the loop share belongs in the conclusion's words, on all items and per group."""
+    s = _samples()
+    s["cut_in_loop"] = False
+    loops = (s.model == "student") & (s.id.str.split("/").str[-1].astype(int) % 5 < 3)  # 12 of 20 items
+    s.loc[loops, ["hit_limit", "cut_in_loop"]] = True
+    c = pd.concat([builtin.comparisons(g, "generic").assign(items=name) for name, g in
+                   [("all", s), ("trained families", s[s.trained])]], ignore_index=True)
+    row = c[c.comparison.str.contains("at its best")].iloc[0]
+    assert row.a_cut_by_limit == 0.6 and row.a_cut_in_loop == 0.6 and row.b_cut_in_loop == 0.0
+    text = builtin.conclusion(c)
+    assert ("The student's answers were cut by the token budget in 60% of cases, 60% in a runaway loop" in text
+            and "trained families 60%" in text and "mostly never reached an Answer line" in text), text
+    assert "The base's answers were cut" not in text  # 5%: below LARGE_CUT, not said
+    quiet = builtin.conclusion(pd.concat([builtin.comparisons(_samples(), "generic").assign(items="all")]))
+    assert "were cut by the token budget" not in quiet  # nobody loops: no such sentence
+
+
+def test_05_says_why_its_budget_is_one_where_01_shows_one_per_strategy():
+    """Issue 27: 01 shows a 39-token need for direct, 05 one budget of 199 for every answer, with no
+    word on why; and 05 printed the per-strategy needs as a raw dict."""
+    per = {"direct": 21, "extract_generate": 61, "step_by_step": 199}
+    sel = {"needed": {"direct": 39, "step_by_step": 172, "recall_reason_generate": 216},
+           "used": {"direct": 216, "step_by_step": 216, "recall_reason_generate": 216}}
+    text = builtin.budget_words(199, "auto", 199, per, sel)
+    assert text.startswith("budget: 199 new tokens for every answer") and "{" not in text
+    assert "per strategy: direct 21, extract_generate 61, step_by_step 199" in text
+    assert "the student chooses its strategy itself" in text and "Notebook 01's needs are other figures (direct 39" in text
+    assert "its largest need (216)" in text
+    assert "set by eval.max_new_tokens" in builtin.budget_words(120, 120, 199, per) and "Notebook 01" not in \
+        builtin.budget_words(120, 120, 199, per)

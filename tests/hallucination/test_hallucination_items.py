@@ -68,3 +68,30 @@ def test_fillers_state_nothing_checkable():
 def test_number_words_round_trip():
     for n in range(1000):
         assert number_value(number_words(n)) == n
+
+
+def test_06_scores_no_document_the_checker_was_developed_or_checked_on():
+    """Issue 27: 06 scored built-in items 0-11 (seed 1234), and items 0-7 are the checker's dev set
+    (it was changed after reading its misses there): its 0 false alarms there were partly by
+    construction. The scored items start after every labelled item, whatever n_items."""
+    import json
+    import re
+    from pathlib import Path
+
+    import jupytext
+
+    from orca2_kit.hallucination.agreement import LABELS_DIR
+    from orca2_kit.hallucination.items import SCORED_FROM, scored_items
+
+    labelled = [json.loads(line)["item"] for f in LABELS_DIR.glob("*.jsonl") for line in f.read_text().splitlines()
+                if line.strip()]
+    seen = {r["document"] for r in labelled} | {it.document for it in make_grounded_items(SCORED_FROM, 1234)}
+    assert max(int(r["id"].rsplit("-", 1)[1]) for r in labelled) < SCORED_FROM
+    for n in (12, 24, 60):
+        scored = scored_items(n, 1234)
+        assert len(scored) == n and not {it.document for it in scored} & seen
+        assert scored == make_grounded_items(SCORED_FROM + n, 1234)[SCORED_FROM:]  # item i is one document
+    assert scored_items(12, 1234)[0].id == f"grounded-1234-{SCORED_FROM:04d}"
+    code = "\n".join(c.source for c in jupytext.read(Path(__file__).resolve().parents[2] / "notebooks"
+                                                      / "06_hallucination.py").cells if c.cell_type == "code")
+    assert "scored_items(h.n_items, p.seed)" in code and not re.search(r"make_grounded_items\(h\.n_items", code)

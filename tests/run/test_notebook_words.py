@@ -55,3 +55,7 @@ def test_no_cell_shows_a_raw_dict_or_an_empty_table():
             assert last not in ("strategy_map", "empty_system_check(tokenizer)", "rejected.head(10)"), (stage, last)
             assert not last.startswith("{k: metrics[k]"), stage
     assert "print({k: v" not in _code("04_sft_training")
+    # 03 ended cells on the Dataset (its repr) and on a Series (its repr, 'Name: count, dtype: int64')
+    for cell in jupytext.read(NB / "03_prompt_erasure.py").cells:
+        last = cell.source.strip().splitlines()[-1] if cell.cell_type == "code" and cell.source.strip() else ""
+        assert last not in ("dataset", "mix"), last
