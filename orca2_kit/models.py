@@ -218,7 +218,15 @@ def load_model(path: str, device: str = "auto", dtype="auto", adapter: Optional[
     check_transformers()
     device = resolve_device(device)
     dtype = resolve_dtype(dtype, device) if isinstance(dtype, str) else dtype
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, revision=revision)
+    from transformers.utils import logging as hf_logging
+
+    shown = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()  # "Loading weights 272/272": a bar per load, debris in every executed notebook
+    try:
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, revision=revision)
+    finally:
+        if shown:
+            hf_logging.enable_progress_bar()
     if adapter:
         from peft import PeftModel
 

@@ -7,6 +7,7 @@
 #                    (PyPI's Linux torch wheels are CUDA builds of several GB)
 #   PYTHON           the interpreter to build .venv from (3.10+; the lock was resolved for CPython 3.11)
 #   ORCA2_EXPORT_ENV=0  skip .venv-export (then students are decoded by CTranslate2 or the kit's decoder)
+#   ORCA2_PREPARE=0     skip preparing the embedded student (de-quantised, exported) in the kit's cache
 # A folder of local wheels that pip is told about (PIP_FIND_LINKS) is offered to uv too (UV_FIND_LINKS).
 # Then .venv-export, from requirements-export.lock: optimum-intel, which exports each student to OpenVINO
 # once (orca2_kit/generation/ov_convert.py) and needs a transformers older than the kit's; torch is the
@@ -46,5 +47,12 @@ if [ "${ORCA2_EXPORT_ENV:-1}" != 0 ]; then
   uvx install --no-deps -r requirements-export.lock
 fi
 .venv/bin/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (orca2-kit)" >/dev/null
+# The embedded student, de-quantised and converted for the engine auto picks on this machine, into the
+# kit's cache (once per cache: ~15 s + ~27 s for the OpenVINO export), as a model download would be,
+# so a first run does not wait on it; ORCA2_PREPARE=0 skips it (the first run then does it).
+if [ "${ORCA2_PREPARE:-1}" != 0 ]; then
+  .venv/bin/python -m orca2_kit prepare | tail -n 1 \
+    || echo "orca2-kit: the embedded student could not be prepared now; the first run will prepare it" >&2
+fi
 echo "$want" > "$stamp"
 echo "orca2-kit: environment ready in .venv"

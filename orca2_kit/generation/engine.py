@@ -154,3 +154,23 @@ def decode(model, tokenizer, prompts: Sequence[Sequence[int]], limits: Sequence[
     if engine != "continuous":
         raise ValueError(f"decode: engine '{engine}' is not openvino, ctranslate2 or continuous (resolve it first)")
     return greedy.greedy(model, prompts, limits, slots, eos_ids, pad_id, stop, on_finish, groups)
+
+
+def prepare(model, tokenizer, log=_log) -> Optional[str]:
+    """Convert `model` for the engine auto picks here, now (setup does it for the embedded student,
+    so a first run does not wait on the export); returns the engine's name, or None when auto picks
+    the kit's own decoder (nothing to convert). An engine that cannot run it falls back as `resolve` says."""
+    engine = resolve(model, "auto")
+    if engine == "openvino":
+        from orca2_kit.generation.ov_convert import ExportFailed, converted
+
+        try:
+            converted(model, tokenizer, log=log)
+        except ExportFailed as e:
+            _say(f"generation.engine: openvino -> continuous decoder: {e}")
+            return None
+    elif engine == "ctranslate2":
+        from orca2_kit.generation.ct2_convert import converted as ct2_converted
+
+        ct2_converted(model, tokenizer, log=log)
+    return engine if engine in ("openvino", "ctranslate2") else None

@@ -49,7 +49,8 @@ def main(argv=None) -> int:
     lc.add_argument("--run-id", help="name of the folder (default: curve-<timestamp>)")
     lc.add_argument("--out", default=None, help="output root (default: outputs/)")
 
-    sub.add_parser("prepare", help="convert the embedded student once (GGUF -> safetensors cache)")
+    sub.add_parser("prepare", help="convert the embedded student once (GGUF -> safetensors cache, then "
+                   "for the generation engine auto picks here)")
 
     # workshop: bundle / unbundle / report / exercises
     b = sub.add_parser("bundle", help="pack a run's student, teacher cache, suite and params for offline replay")
@@ -75,9 +76,13 @@ def main(argv=None) -> int:
             print(f"ok: profile '{p.profile}' is valid")
             return 0
         if args.cmd == "prepare":
-            from orca2_kit.models import ensure_embedded
+            from orca2_kit.generation.engine import prepare
+            from orca2_kit.models import ensure_embedded, load_model, load_tokenizer
 
-            print(ensure_embedded())
+            path = ensure_embedded()
+            print(path)
+            engine = prepare(load_model(str(path), "cpu", "float32"), load_tokenizer(str(path)))  # the scoring dtype on a CPU
+            print(f"generation.engine: auto decodes the embedded student with {engine or 'the kit decoder'} here")
             return 0
         if args.cmd in ("bundle", "unbundle", "report", "exercises"):
             return _workshop(args)

@@ -108,7 +108,9 @@ def test_the_shown_table_says_why_a_value_is_missing_and_chance_is_per_family():
     assert shown.loc[("base", "empty"), "acc_given_format_ok"] == "—, no format-OK answers"
     assert shown.loc[("student", "generic"), "acc_given_format_ok"] == 0.75
     suite = tasks.build_suite(1234, ["weekday", "sentiment", "arithmetic"], n_train=1, n_dev=1, n_test=2)["test"]
-    rows = pd.DataFrame(scoring.score_rows(suite, [type("G", (), {"text": "", "new_tokens": 0, "hit_limit": False})()] * len(suite)))
+    from orca2_kit.generation.stops import Generation
+
+    rows = pd.DataFrame(scoring.score_rows(suite, [Generation("", 0, hit_limit=False)] * len(suite)))
     assert scoring.chance_by_family(rows) == "weekday 0.14, sentiment 0.5, arithmetic 0"
 
 
