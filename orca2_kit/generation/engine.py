@@ -3,9 +3,10 @@ through: `decode` (generate.generate_detailed for 01, 05, 06, the study and the 
 orca2-hf `generate_until`).
 
     openvino     OpenVINO GenAI's continuous-batching pipeline (openvino-genai, in the lock): the
-                 student exported to OpenVINO IR fp32 once per fingerprint (ov_convert.py, by
-                 optimum-intel in .venv-export), decoded on the CPU (ov_decode.py). The fastest
-                 measured on 05's workload (benchmarks/scoring_engine.py), identical texts.
+                 model exported to OpenVINO IR fp32 once per fingerprint (ov_convert.py, by
+                 optimum-intel in .venv-export), a LoRA student as the base's export plus its
+                 adapter fused at load (ov_adapter.py), decoded on the CPU (ov_decode.py). The
+                 fastest measured on 05's workload (benchmarks/scoring_engine.py), identical texts.
     ctranslate2  CTranslate2 (in the lock): the student converted to fp32 once per fingerprint
                  (ct2_convert.py), decoded on the CPU (ct2_decode.py).
     continuous   the kit's continuous-batching decoder (greedy.py), the reference.
