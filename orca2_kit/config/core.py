@@ -84,8 +84,8 @@ class GenerationConfig(Section):
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
     # Which engine decodes every greedy generation (orca2_kit/generation/engine.py). auto: OpenVINO
     # GenAI for an fp32 student on the CPU (exported once per fingerprint, a LoRA student as the base's
-    # export plus its adapter; same texts as
-    # the kit's decoder, faster), else CTranslate2 on AMD CPUs, else the kit's continuous-batching
+    # export plus its adapter; same texts as the kit's decoder, faster), else CTranslate2 on AMD
+    # CPUs, else the kit's continuous-batching
     # decoder, with one line saying why; openvino / ctranslate2: that engine; continuous: the kit's
     # decoder (the reference); hf: plain model.generate.
     engine: Literal["auto", "openvino", "ctranslate2", "continuous", "hf"] = "auto"
