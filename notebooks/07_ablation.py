@@ -142,8 +142,11 @@ if len(trained_scores):
 # %% [markdown]
 # ## Does the student choose the family's strategy without being told?
 # The strategy each answer used, read from its shape (numbered steps, a *Relevant facts:* list, a
-# quoted *Relevant text:*, an explanation, or just the answer), per arm and family. The red box is
-# the strategy the arm's map asked the teacher for; for the never-trained families, the one their
+# quoted *Relevant text:*, an explanation, or just the answer), per arm and family; **no layout**
+# when the answer has no `Answer:` line to read a layout before (the lenient score may still find
+# an answer in its text). Every strategy of the
+# catalogue is a column, so one that no arm used shows as a column of zeros. The red box is the
+# strategy the arm's map asked the teacher for; for the never-trained families, the one their
 # authors expected. An erased student that learned to choose its strategy puts its mass in the box
 # without ever seeing an instruction.
 
@@ -168,7 +171,8 @@ rates.round(3)
 # %% [markdown]
 # The same question on **grounded summaries** (notebook 06's documents): a summary needs no
 # reasoning steps, so a student that writes "Let's solve this step by step." there has learned a
-# layout, not when to use it.
+# layout, not when to use it. A summary needs no `Answer:` line: plain prose is `prose`, an empty
+# summary `empty`.
 
 # %%
 summaries = pooled["summaries"]
