@@ -144,11 +144,10 @@ if len(trained_scores):
 # The strategy each answer used, read from its shape (numbered steps, a *Relevant facts:* list, a
 # quoted *Relevant text:*, an explanation, or just the answer), per arm and family; **no layout**
 # when the answer has no `Answer:` line to read a layout before (the lenient score may still find
-# an answer in its text). Every strategy of the
-# catalogue is a column, so one that no arm used shows as a column of zeros. The red box is the
-# strategy the arm's map asked the teacher for; for the never-trained families, the one their
-# authors expected. An erased student that learned to choose its strategy puts its mass in the box
-# without ever seeing an instruction.
+# an answer in its text). Every strategy of the catalogue is a column, so one that no arm used
+# shows as a column of zeros. The red box is the strategy the arm's map asked the teacher for; for
+# the never-trained families, the one their authors expected. An erased student that learned to
+# choose its strategy puts its mass in the box without ever seeing an instruction.
 
 # %%
 maps = study.arm_maps(p, selected)
