@@ -126,8 +126,16 @@ paired.to_csv(stage.out / "paired.csv", index=False)
 paired[["group", "arm", "system", "difference", "lo", "hi", "items", "seeds", "verdict", "cluster_lo",
         "cluster_hi"]].round(3)
 
+# %% [markdown]
+# The `base` row is what training gains here. Notebook 05 reports a gain from training too, and a
+# different number: the sentence after the conclusion says, from the two profiles' params, which
+# items, n, training size and system messages each rests on.
+
 # %%
+from orca2_kit.study import versus05
+
 print(study_analysis.conclusion(paired, plan, same, scores))
+print("\n" + versus05.sentence(p))
 
 # %% [markdown]
 # ## Ability or format?
@@ -181,6 +189,7 @@ summaries = pooled["summaries"]
 # %%
 stage.write_metrics({"scores": scores.to_dict(orient="records"), "paired": paired.to_dict(orient="records"),
                      "conclusion": study_analysis.conclusion(paired, plan, same, scores), "arms": list(p.study.arms),
+                     "versus_05": versus05.sentence(p),
                      "twins": same, "seeds": p.study.seeds, "plan": plan, "margin": margin,
                      "strategy_use": rates.to_dict(orient="records"),
                      "uses_asked": study_analysis.uses_asked(use).to_dict(orient="records")})
