@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from orca2_kit.config import PARAMS_DIR, Params, load_params
+from orca2_kit.config import PARAMS_DIR, ConfigError, Params, load_params
 
 
 def run_profile(p: Params) -> tuple[str, Params]:
@@ -26,7 +26,10 @@ def run_profile(p: Params) -> tuple[str, Params]:
     if not parent:
         return p.profile, p
     parent_path = Path(parent) if Path(parent).is_absolute() else path.parent / parent
-    return Path(parent).stem, load_params(parent_path if parent_path.is_file() else Path(parent).stem)
+    try:
+        return Path(parent).stem, load_params(parent_path if parent_path.is_file() else Path(parent).stem)
+    except ConfigError:  # a parent that no longer loads: the sentence still says what the study itself did
+        return p.profile, p
 
 
 def _families(p: Params) -> tuple[int, int]:
