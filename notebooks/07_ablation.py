@@ -126,8 +126,16 @@ paired.to_csv(stage.out / "paired.csv", index=False)
 paired[["group", "arm", "system", "difference", "lo", "hi", "items", "seeds", "verdict", "cluster_lo",
         "cluster_hi"]].round(3)
 
+# %% [markdown]
+# The `base` row is what training gains here. Notebook 05 reports a gain from training too, and a
+# different number: the sentence after the conclusion says, from the two profiles' params, which
+# items, n, training size and system messages each rests on.
+
 # %%
+from orca2_kit.study import versus05
+
 print(study_analysis.conclusion(paired, plan, same, scores))
+print("\n" + versus05.sentence(p))
 
 # %% [markdown]
 # ## Ability or format?
@@ -142,10 +150,12 @@ if len(trained_scores):
 # %% [markdown]
 # ## Does the student choose the family's strategy without being told?
 # The strategy each answer used, read from its shape (numbered steps, a *Relevant facts:* list, a
-# quoted *Relevant text:*, an explanation, or just the answer), per arm and family. The red box is
-# the strategy the arm's map asked the teacher for; for the never-trained families, the one their
-# authors expected. An erased student that learned to choose its strategy puts its mass in the box
-# without ever seeing an instruction.
+# quoted *Relevant text:*, an explanation, or just the answer), per arm and family; **no layout**
+# when the answer has no `Answer:` line to read a layout before (the lenient score may still find
+# an answer in its text). Every strategy of the catalogue is a column, so one that no arm used
+# shows as a column of zeros. The red box is the strategy the arm's map asked the teacher for; for
+# the never-trained families, the one their authors expected. An erased student that learned to
+# choose its strategy puts its mass in the box without ever seeing an instruction.
 
 # %%
 maps = study.arm_maps(p, selected)
@@ -168,7 +178,8 @@ rates.round(3)
 # %% [markdown]
 # The same question on **grounded summaries** (notebook 06's documents): a summary needs no
 # reasoning steps, so a student that writes "Let's solve this step by step." there has learned a
-# layout, not when to use it.
+# layout, not when to use it. A summary needs no `Answer:` line: plain prose is `prose`, an empty
+# summary `empty`.
 
 # %%
 summaries = pooled["summaries"]
@@ -178,6 +189,7 @@ summaries = pooled["summaries"]
 # %%
 stage.write_metrics({"scores": scores.to_dict(orient="records"), "paired": paired.to_dict(orient="records"),
                      "conclusion": study_analysis.conclusion(paired, plan, same, scores), "arms": list(p.study.arms),
+                     "versus_05": versus05.sentence(p),
                      "twins": same, "seeds": p.study.seeds, "plan": plan, "margin": margin,
                      "strategy_use": rates.to_dict(orient="records"),
                      "uses_asked": study_analysis.uses_asked(use).to_dict(orient="records")})

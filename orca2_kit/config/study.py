@@ -6,7 +6,7 @@ from typing import Any, Optional
 
 from pydantic import Field, field_validator
 
-from orca2_kit.config.base import Section, SystemMessage
+from orca2_kit.config.base import Budget, Section, SystemMessage
 
 
 # The ablation arms of notebook 07: name -> overrides of the profile (dotted keys, as --set takes them).
@@ -46,7 +46,10 @@ class LearningCurveConfig(Section):
     seeds: list[int] = Field(default_factory=lambda: [1, 2], min_length=1)
     min_gain: float = Field(0.02, ge=0, lt=1, description="a next size gaining less than this: the student has stopped improving")
     max_size: Optional[int] = Field(None, ge=1, description="the largest size the study's time allows")
-    max_new_tokens: int = Field(160, ge=1, description="dev answers' token budget")
+    # 'auto': as the study sizes its test answers (study/run.py): eval.max_new_tokens when it is a
+    # number, else the teacher's answers the recipe trains on at that size (generation/budgets.py),
+    # so the curve and the study read answers of one length. Until issue 27 a fixed 160 (an accident).
+    max_new_tokens: Budget = Field("auto", description="dev answers' token budget")
 
 
 class StudyConfig(Section):

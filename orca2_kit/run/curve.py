@@ -26,6 +26,12 @@ def learning_curve_command(args, kw: dict) -> int:
               f"{100 * row['hi']:.1f}] over {row['items']} items (seeds: {seeds}); training {row['train_s']:.0f} s")
     print(f"rule: {table['rule']}\npicked: {table['pick']} training items per family "
           f"(write it as tasks.n_train in the study profile)")
+    for words in [learning_curve.seed_part_words(r) for r in table["sizes"]] + [learning_curve.budget_words(table)]:
+        if words:
+            print(words)
     (run_dir / "learning_curve" / "command.json").write_text(json.dumps({"profile": args.profile,
                                                                         "overrides": overrides}, indent=2))
+    from orca2_kit.run.report import write_report
+
+    print(f"report: {write_report(run_dir)}")  # the run's report, written after 01, now shows the curve too
     return 0

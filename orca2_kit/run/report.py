@@ -19,6 +19,7 @@ from orca2_kit.evaluation.builtin import no_format_ok_reason
 from orca2_kit.run.data import overview_line, skipped_line
 from orca2_kit.selection.choose import summary as summary_01
 from orca2_kit.run.manifest import read_manifest
+from orca2_kit.study import learning_curve
 from orca2_kit.pipeline import ALL_STAGES, STAGES
 from orca2_kit.paths import NOTEBOOKS_DIR
 
@@ -248,6 +249,29 @@ def _title(run_dir: Path, stage: str) -> str:
     return stage
 
 
+def curve_section(run_dir: Path, params: dict) -> dict | None:
+    """The learning curve of a run folder that holds one (python -m orca2_kit learning-curve): its
+    figure, its table a size a row, the rule and the pick, and what a reader would ask of it (a seed
+    part of 0, the dev budget against the study's)."""
+    table = learning_curve.load(run_dir)
+    if table is None:
+        return None
+    cols = ["size", "accuracy", "lo", "hi", "items", "seed_accuracy", "answer_var", "seed_sd", "budget",
+            "answers", "cut_by_budget", "cut_in_loop", "train_s"]
+    df = pd.DataFrame(table["sizes"])
+    df = df[[c for c in cols if c in df]].rename(columns={"size": "training items per family"})
+    df = pd.DataFrame({c: [_cell(c, v) for v in df[c].astype(object)] for c in df.columns})
+    if "seed_sd" in df:  # a clipped estimate is not a measured 0: the note below says why
+        df["seed_sd"] = [f"{v} (clipped at 0, see below)" if learning_curve.seed_part_words(r) else v
+                         for v, r in zip(df["seed_sd"], table["sizes"])]
+    setting = ((params.get("study") or {}).get("learning_curve") or {}).get("max_new_tokens")
+    fig = run_dir / "figures" / "learning_curve.png"
+    return {"figure": f"figures/{fig.name}" if fig.is_file() else None, "pick": table["pick"], "rule": table["rule"],
+            "table": df.to_html(index=False, classes="metrics", border=0),
+            "notes": [w for w in (learning_curve.seed_part_words(r) for r in table["sizes"]) if w]
+            + [learning_curve.budget_words(table, setting)]}
+
+
 def collect(run_dir: str | Path) -> dict:
     """Everything the template shows, read from the run folder (missing stages or figures are fine)."""
     run_dir = Path(run_dir).resolve()
@@ -257,7 +281,10 @@ def collect(run_dir: str | Path) -> dict:
     figures = sorted(p for p in (run_dir / "figures").glob("*.png")) if (run_dir / "figures").is_dir() else []
     # a run shows the six stages; a study (python -m orca2_kit study) the stages it ran, 07 among them
     ran = [s for s in ALL_STAGES if s in manifest.get("stages", {})]
-    shown = ran if "07_ablation" in ran else list(STAGES)
+    params_text = (run_dir / "params.yaml").read_text() if (run_dir / "params.yaml").is_file() else ""
+    params = yaml.safe_load(params_text) or {}
+    curve = curve_section(run_dir, params)  # a learning-curve run: 01, then the curve
+    shown = ran if "07_ablation" in ran or curve else list(STAGES)
     html_nbs = render_notebooks(run_dir, shown)
     stages, used = [], set()
     data_plan = manifest.get("data") or {}  # what the run did with real data (run/data.py: plan)
@@ -294,14 +321,14 @@ def collect(run_dir: str | Path) -> dict:
                           "report": f"exercises/{sub.parent.name}/report.html",
                           "done": all(v.get("status") == "ok" for v in m.get("stages", {}).values()),
                           "comparison": compare(sub.parent)})
-    params_text = (run_dir / "params.yaml").read_text() if (run_dir / "params.yaml").is_file() else ""
-    params = yaml.safe_load(params_text) or {}
+    if curve and curve["figure"]:
+        used.update(p for p in figures if p.name == "learning_curve.png")
     slim = {k: v for k, v in manifest.items() if k not in ("params", "artifacts")}
     return {
         "run_dir": run_dir, "manifest": manifest, "params": params, "params_text": params_text, "stages": stages,
         "other_figures": [{"src": f"figures/{p.name}", "caption": p.stem.replace("_", " ")} for p in figures if p not in used],
         "data_notes": [n for n in [overview_line(data_plan)] if n],
-        "exercise": exercise, "exercises": exercises, "versions": manifest.get("versions", {}),
+        "exercise": exercise, "exercises": exercises, "curve": curve, "versions": manifest.get("versions", {}),
         "manifest_text": json.dumps(slim, indent=2, default=str), "n_artifacts": len(manifest.get("artifacts", {})),
         "total_s": sum(v.get("wall_s") or 0 for k, v in manifest.get("stages", {}).items() if not v.get("linked_from_parent")),
         "fmt": _fmt,

@@ -72,12 +72,23 @@ def paired_vs(samples: pd.DataFrame, reference: str = "recipe", metric: str = "c
     return pd.DataFrame(rows)
 
 
+# classify_strategy's 'no_answer': the output has no 'Answer:' line to read a layout before. It is
+# not "no answer": the lenient reading may still find one in the text (the base model's, mostly).
+NO_LAYOUT = "no layout"
+
+
+def used_strategy(text: str, classify=classify_strategy) -> str:
+    """The strategy an output's shape shows, or NO_LAYOUT where there is no recognisable layout."""
+    s = classify(text)
+    return NO_LAYOUT if s == "no_answer" else s
+
+
 def strategy_use(samples: pd.DataFrame, maps: dict[str, dict[str, str]], expected: dict[str, str],
                  classify=classify_strategy) -> pd.DataFrame:
-    """Per arm, family and strategy used (read from each output's shape by `classify`): the share of
-    outputs, and the strategy the family's map asked the teacher for (`asked`; the expected one for
-    families the arm never trained on)."""
-    df = samples.assign(used=[classify(t) for t in samples["output"]])
+    """Per arm, family and strategy used (read from each output's shape by `classify`; NO_LAYOUT for
+    none): the share of outputs, and the strategy the family's map asked the teacher for (`asked`;
+    the expected one for families the arm never trained on)."""
+    df = samples.assign(used=[used_strategy(t, classify) for t in samples["output"]])
     out = (df.groupby(["arm", "family", "used"]).size() / df.groupby(["arm", "family"]).size()).rename("share")
     out = out.reset_index()
     out["asked"] = [maps.get(a, {}).get(f, expected.get(f)) for a, f in zip(out.arm, out.family)]
@@ -95,7 +106,7 @@ def strategy_use_rates(samples: pd.DataFrame, maps: dict[str, dict[str, str]], e
     """Per arm: the share of its answers (seeds pooled) in the strategy its map asked for, with a
     Wilson 95% interval over answers, and the n it rests on. Seeds pooled: answers of one seed are not
     independent, so read the interval as a lower bound on the uncertainty."""
-    df = samples.assign(used=[classify(t) for t in samples["output"]])
+    df = samples.assign(used=[used_strategy(t, classify) for t in samples["output"]])
     df["asked"] = [maps.get(a, {}).get(f, expected.get(f)) for a, f in zip(df.arm, df.family)]
     rows = []
     for arm, g in df.groupby("arm", sort=False):

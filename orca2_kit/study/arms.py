@@ -80,6 +80,6 @@ def arm_maps(p: Params, selected: dict[str, str]) -> dict[str, dict[str, str]]:
 
 def summary_strategy(text: str) -> str:
     """The strategy a free-form summary's layout shows (it needs no 'Answer:' line): step-by-step,
-    recall or extract layouts, and plain prose as 'prose'."""
+    recall or extract layouts, plain prose as 'prose', and an empty one as 'empty'."""
     s = classify_strategy(text, answer_line=False)
-    return "prose" if s == "direct" else s
+    return {"direct": "prose", "no_answer": "empty"}.get(s, s)

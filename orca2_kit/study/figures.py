@@ -6,6 +6,7 @@ import pandas as pd
 import seaborn as sns
 
 from orca2_kit.plots import STRATEGY_ORDER, save
+from orca2_kit.study.analysis import NO_LAYOUT
 
 
 def study_scores(scores: pd.DataFrame, path, title: str = "Ablation study"):
@@ -52,9 +53,12 @@ def study_format_vs_ability(scores: pd.DataFrame, path):
 
 def strategy_use_matrices(use: pd.DataFrame, path, title: str = "Which strategy each arm's answers use"):
     """One panel per arm: family x strategy used (share of answers), the strategy its map asked for
-    boxed (for never-trained families: the expected one)."""
+    boxed (for never-trained families: the expected one). Every strategy of the catalogue is a
+    column, a never-used one a column of zeros (a reader sees it was never used, and its box is
+    drawn), then 'no layout' (no recognisable layout), then any other label present."""
     arms = list(dict.fromkeys(use.arm))
-    used = [s for s in STRATEGY_ORDER if s in set(use.used)] + sorted(set(use.used) - set(STRATEGY_ORDER))
+    catalogue = [s for s in STRATEGY_ORDER if s != "no_answer"] + [NO_LAYOUT]
+    used = catalogue + sorted(set(use.used) - set(catalogue))
     families = list(dict.fromkeys(use.family))
     cols = min(3, len(arms))
     rows = -(-len(arms) // cols)

@@ -404,5 +404,15 @@ def test_a_paired_benchmark_row_under_100_documents_is_a_demonstration_not_a_com
 
     small = analysis.paired(rows(8, 8), "gsm8k", "empty")  # +100 points on 8 documents: still no verdict
     assert small["ci_low"] > 0 and small["reading"].startswith("demonstration only (8 < 100 documents")
-    assert analysis.paired(rows(120, 60), "gsm8k", "empty")["reading"] == "student better"
+    assert analysis.paired(rows(120, 60), "gsm8k", "empty")["reading"] == "ahead"
     assert analysis.paired(rows(120, 0), "gsm8k", "empty")["reading"] == "not distinguishable"
+
+
+def test_harness_reading_speaks_the_builtin_verdicts_words():
+    """Issue 27: 05's harness rows and its built-in comparisons (and the report) name the same idea
+    with the same words: a row with a verdict reads exactly as builtin.verdict reads its interval."""
+    from orca2_kit.evaluation import builtin
+
+    for lo, hi in ((0.02, 0.2), (-0.3, -0.01), (-0.1, 0.1)):
+        assert analysis.reading(120, lo, hi) == builtin.verdict({"ci_low": lo, "ci_high": hi})
+    assert {analysis.reading(120, 0.1, 0.2), analysis.reading(120, -0.2, -0.1)} == {"ahead", "behind"}

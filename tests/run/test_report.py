@@ -240,3 +240,45 @@ def test_the_01_box_says_kept_by_default_not_as_the_authors_expected():
     assert "as the authors expected" not in text and "100%" not in text
     assert text == ("2 families: kept the authors' strategy by default for 2 (no challenger's lower bound beat it); "
                     "of the 2 kept, nothing could be decided for sort_list (every strategy scored 0)")
+
+
+def test_a_learning_curve_run_shows_its_curve_table_and_why_a_seed_part_is_zero(tmp_path):
+    """Issue 27: the learning-curve run's report.html showed 01 and five stages 'not run', never the
+    curve. A run folder holding learning_curve/curve.json shows its figure, its table a size a row,
+    the rule and the pick, the words for a clipped seed part and the dev budget; and only the
+    stages that ran."""
+    from html import unescape
+
+    import numpy as np
+    import pandas as pd
+    import yaml
+
+    from orca2_kit.run.report import write_report
+    from orca2_kit.study import figures, learning_curve
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for size, acc in ((8, 0.3), (16, 0.45), (32, 0.46)):
+        y = rng.random(40) < acc
+        for seed in (1, 2):  # at 8 and 16 both seeds answer alike: a seed part clipped at 0
+            ys = y if size < 32 else rng.random(40) < acc
+            rows += [{"size": size, "seed": seed, "family": "arithmetic", "id": f"arithmetic/dev/{i}",
+                      "correct_lenient": float(ys[i]), "train_s": 2.0 * size, "budget": 199,
+                      "hit_limit": i < 2, "cut_in_loop": i < 1} for i in range(40)]
+    table = learning_curve.summarise(pd.DataFrame(rows), min_gain=0.02, max_size=16)
+    run = tmp_path / "curve-run"
+    (run / "learning_curve").mkdir(parents=True)
+    (run / "learning_curve" / "curve.json").write_text(json.dumps(table))
+    figures.learning_curve(table, run / "figures" / "learning_curve")
+    (run / "params.yaml").write_text(yaml.safe_dump(load_params("offline-study").model_dump(mode="json")))
+    (run / "manifest.json").write_text(json.dumps({"run_id": "curve-run", "profile": "offline-study",
+                                                   "stages": {"01_strategy_selection": {"status": "ok"}}}))
+    html = write_report(run).read_text()
+    words = _words(unescape(re.sub(r"<[^>]+>", " ", html)))
+    assert 'src="figures/learning_curve.png"' in html and "Other figures" not in html
+    assert f"Picked: {table['pick']} training items per family" in words and table["rule"] in words
+    assert "<th>training items per family</th>" in html and "<td>0.000 (clipped at 0, see below)</td>" in html
+    assert "16 per family: the seed part of the spread reads 0 because its estimate is clipped at zero" in words
+    assert "Dev answers had 199 new tokens at 8, 199 new tokens at 16, 199 new tokens at 32" in words
+    assert "12 of 240 dev answers reached it, 6 of them inside a loop" in words
+    assert 'id="05_benchmark_eval"' not in html  # a curve run ran 01 only: no five 'not run' sections

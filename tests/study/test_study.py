@@ -93,6 +93,30 @@ def test_strategy_use_has_wilson_intervals_and_its_n():
     assert (rates.k, rates.n) == (3, 4) and 0 < rates.lo < 0.75 < rates.hi <= 1
 
 
+def test_strategy_use_shows_never_used_strategies_and_calls_no_layout_by_its_name(tmp_path):
+    """Issue 27: every strategy of the catalogue is a column of 07's figure, a never-used one as zeros
+    (so its red box is drawn too), and an answer without a recognisable layout is 'no layout' in the
+    table and the figure alike, not 'no_answer' (its lenient score may still find an answer)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.patches import Rectangle
+
+    from orca2_kit.study import figures
+    from orca2_kit.strategies import STRATEGIES
+
+    df = pd.DataFrame({"arm": ["recipe"] * 3, "family": ["passage_fact"] * 3,
+                       "output": ["Answer: Lyon", "Lyon, I think", "1. read\n2. find\nAnswer: Lyon"]})
+    use = study_analysis.strategy_use(df, {"recipe": {"passage_fact": "extract_generate"}}, {})
+    assert set(use.used) == {"direct", "no layout", "step_by_step"} and "no_answer" not in set(use.used)
+    fig, _ = figures.strategy_use_matrices(use, tmp_path / "use")
+    ax = fig.axes[0]
+    columns = [t.get_text() for t in ax.get_xticklabels()]
+    assert set(STRATEGIES) <= set(columns) and "no layout" in columns and "no_answer" not in columns
+    boxes = [p for p in ax.patches if isinstance(p, Rectangle) and p.get_edgecolor()[:3] == (1.0, 0.0, 0.0)]
+    assert [b.get_x() for b in boxes] == [columns.index("extract_generate")]  # asked, never used: still boxed
+
+
 @pytest.mark.slow
 def test_the_smoke_study_against_a_real_teacher_then_a_rerun_sends_nothing(server, tmp_path):
     """Every arm of the smoke study, its teacher a real `transformers serve` behind a counting proxy:

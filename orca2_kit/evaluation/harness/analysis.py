@@ -19,6 +19,7 @@ import yaml
 
 from orca2_kit.stats import bootstrap_ci
 from orca2_kit.strategies import classify_strategy
+from orca2_kit.evaluation.builtin import verdict
 from orca2_kit.evaluation.harness.benchmarks import BENCHMARKS
 from orca2_kit.paths import PACKAGE_DATA
 
@@ -144,10 +145,11 @@ DEMONSTRATION = 100  # documents under this: a demonstration that the pipeline r
 
 def reading(n: int, lo: float, hi: float) -> str:
     """What a paired row can be read as: under DEMONSTRATION documents, a demonstration only;
-    else the interval's verdict."""
+    else the interval's verdict, in the built-in evaluation's words (builtin.verdict: 'ahead',
+    'behind', 'not distinguishable'), so 05's two tables and the report say one thing one way."""
     if n < DEMONSTRATION:
         return f"demonstration only ({n} < {DEMONSTRATION} documents: not a comparison)"
-    return "student better" if lo > 0 else "student worse" if hi < 0 else "not distinguishable"
+    return verdict({"ci_low": lo, "ci_high": hi})
 
 
 def paired(samples: pd.DataFrame, benchmark: str, system: str, a: str = "student", b: str = "base",
