@@ -13,7 +13,7 @@ from orca2_kit import tasks
 from orca2_kit.config import Params
 from orca2_kit.evaluation.harness import benchmarks as B
 from orca2_kit.generation import budgets
-from orca2_kit.hallucination.items import make_grounded_items
+from orca2_kit.hallucination.items import scored_items
 from orca2_kit.models import load_tokenizer, student_path
 from orca2_kit.study.arms import plan, twins
 from orca2_kit.study.steps import STAGE_DIR, evaluate_arm, teacher_answers, train_arm
@@ -42,7 +42,8 @@ def run(p: Params, run_dir: Path, log=print) -> dict[str, pd.DataFrame]:
     out = run_dir / STAGE_DIR
     items = tasks.load_items(run_dir / "01_strategy_selection" / "suite" / "test.jsonl")
     docs = study_documents(p)
-    grounded = make_grounded_items(p.study.grounded_items, p.seed) if p.study.grounded_items else []
+    # the items 06 scores (past the documents the fact checker was developed and checked on)
+    grounded = scored_items(p.study.grounded_items, p.seed) if p.study.grounded_items else []
     same = twins(p, selected_map(run_dir))
     for name, twin in same.items():
         log(f"study: arm '{name}' would train exactly like '{twin}' (the same strategy map, erasure and training); "
