@@ -42,13 +42,15 @@ def base_and_student(p, items: list[TaskItem], adapter, train_metrics_path, max_
         model, tokenizer = load_student(p.student, p.device, adapter=str(weights) if weights else None,
                                         scoring=p.generation.dtype, engine=p.generation.engine)
         assert_same_template(tokenizer, train_metrics_path)
-        samples, skip = evaluate_model(model, tokenizer, items, systems, name, max_new_tokens, p.generation.batch_size,
-                                       p.generation.max_prompt_tokens, p.erasure.system_message_file)
+        extra = list(dev_items) if name == "base" else []  # in the same engine call: one tail, not two
+        samples, skip = evaluate_model(model, tokenizer, list(items) + extra, systems, name, max_new_tokens,
+                                       p.generation.batch_size, p.generation.max_prompt_tokens,
+                                       p.erasure.system_message_file)
+        if extra:
+            on_dev = samples.id.isin({it.id for it in extra})
+            samples, dev = samples[~on_dev].reset_index(drop=True), samples[on_dev].reset_index(drop=True)
         results.append(samples)
         skipped += skip
-        if name == "base" and dev_items:
-            dev, _ = evaluate_model(model, tokenizer, list(dev_items), systems, name, max_new_tokens,
-                                    p.generation.batch_size, p.generation.max_prompt_tokens, p.erasure.system_message_file)
         del model
     samples = pd.concat(results, ignore_index=True)
     samples["trained"] = ~samples.family.isin(p.tasks.heldout_families)

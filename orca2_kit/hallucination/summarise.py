@@ -85,27 +85,26 @@ def summarise_items(model, tokenizer, items: list[GroundedItem], system_modes: l
     from orca2_kit.generation.budgets import repeating
     from orca2_kit.generation import empty_system_check, generate_detailed, messages, system_text
 
-    rows = []
     empty_ok = empty_system_check(tokenizer)["possible"]
     # Built-in and real items are generated apart: short built-in prompts are never padded to a long
     # transcript, and the real ones (all near the source budget) share one decoding loop.
     groups = [g for g in ([it for it in items if it.dataset == "builtin"],
                           [it for it in items if it.dataset != "builtin"]) if g]
-    for mode in system_modes:
-        if mode == "empty" and not empty_ok:
-            continue
-        system = system_text(mode, system_message_file if mode in ("generic", "cautious") else None)
-        for group in groups:
-            kind = "built-in" if group[0].dataset == "builtin" else "real-data"
-            outs = generate_detailed(model, tokenizer, [messages(system, it.query) for it in group], max_new_tokens,
-                                     batch_size, max_prompt_tokens, stop_after_answer=False,
-                                     desc=f"{model_name} / {mode} / {kind} summaries")
-            # hit_limit: the summary was cut by hallucination.max_new_tokens (its length and recall are the
-            # cap's); cut_in_loop: it was cut while repeating itself, which no limit would have ended
-            rows += [{**summary_row(it, g.text, model_name, mode, support, threshold), "hit_limit": g.hit_limit,
-                      "cut_in_loop": bool(g.hit_limit and repeating(g.text)), "stopped_in_loop": g.in_loop}
-                     for it, g in zip(group, outs)]
-    return rows
+    modes = [m for m in system_modes if m != "empty" or empty_ok]
+    systems = {m: system_text(m, system_message_file if m in ("generic", "cautious") else None) for m in modes}
+    by_mode: dict[str, list[dict]] = {m: [] for m in modes}
+    for group in groups:  # every message's summaries of a group in one engine call: one slowest row, not one per message
+        kind = "built-in" if group[0].dataset == "builtin" else "real-data"
+        jobs = [(m, it) for m in modes for it in group]
+        outs = generate_detailed(model, tokenizer, [messages(systems[m], it.query) for m, it in jobs], max_new_tokens,
+                                 batch_size, max_prompt_tokens, stop_after_answer=False,
+                                 desc=f"{model_name} / {', '.join(modes)} / {kind} summaries")
+        # hit_limit: the summary was cut by hallucination.max_new_tokens (its length and recall are the
+        # cap's); cut_in_loop: it was cut while repeating itself, which no limit would have ended
+        for (m, it), g in zip(jobs, outs):
+            by_mode[m].append({**summary_row(it, g.text, model_name, m, support, threshold), "hit_limit": g.hit_limit,
+                               "cut_in_loop": bool(g.hit_limit and repeating(g.text)), "stopped_in_loop": g.in_loop})
+    return [r for m in modes for r in by_mode[m]]  # per message, in the items' order
 
 
 def summary_row(item: GroundedItem, summary: str, model_name: str, system: str, support=None,
