@@ -331,7 +331,19 @@ def bench_setup(d: dict) -> str:
             + _load_avg(d) + ".")
 
 
-BENCH = {"scoring_engine": bench_engine, "setup_time": bench_setup, "train_throughput": bench_train, "generation_throughput": bench_generation, "harness_vs_kit": bench_harness,
+def bench_loop_stop(d: dict) -> str:
+    """The loop stop (LOOP_LINES identical lines) replayed on runs made without it, at the rule's length."""
+    from orca2_kit.generation.stops import LOOP_LINES
+
+    rows = (d.get("by_lines") or {}).get(str(LOOP_LINES)) or {}
+    parts = [f"`{Path(run).name}` {r['generations']:,} generations: {r['fired']} stopped, {r['escaped']} of them "
+             f"went on to another line, {r['changed']} verdicts (right, strict or format-OK) changed, "
+             f"{pct(r['chars_saved'] / max(1, r['chars']))} of the generated text saved" for run, r in rows.items()]
+    return (f"`benchmarks/loop_stop.py` (the runaway-loop stop, {LOOP_LINES} identical lines, replayed on stored runs "
+            "made without it): " + "; ".join(parts) + ".")
+
+
+BENCH = {"loop_stop": bench_loop_stop, "scoring_engine": bench_engine, "setup_time": bench_setup, "train_throughput": bench_train, "generation_throughput": bench_generation, "harness_vs_kit": bench_harness,
          "teacher_concurrency": bench_teacher, "offline_profile": bench_offline}
 
 
