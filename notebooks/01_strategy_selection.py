@@ -133,6 +133,11 @@ if len(grid):
 # sometimes runs away ("1, 2, 3, 4, ...", the same step again and again) and never stops by itself:
 # any budget cuts those. *cut_not_in_loop* is the share cut while still making progress — the
 # answers a larger budget could have let finish.
+# Two rules, two words: *cut_in_loop* marks a cut answer that repeats a line or a six-word run three
+# or more times (numbers aside); the kit itself **stops** a generation once the same line has come
+# six times in a row (*stopped_in_loop*, counted as cut: a model in such a loop writes that line
+# until any budget ends it; replayed on earlier runs, no stopped answer would have gone on to
+# anything else, README: Measured), so a cut answer may be short.
 
 # %%
 if len(grid):

@@ -66,13 +66,18 @@ print(f"{len(items)} test items ({len(held)} of never-trained families: {p.tasks
       f"student adapter: {adapter}")
 
 # %% [markdown]
-# The token budget comes from the teacher's accepted answers (a high percentile of their lengths
-# plus a margin): long enough for the longest answer the teacher wrote in any strategy. An answer
+# The token budget comes from the teacher's accepted answers (the 95th percentile of their lengths
+# in each strategy, plus 25% and 16 tokens, the largest over strategies). An answer
 # can still be cut: the tables give the share (*cut_by_limit*, per model) and how many of those cuts
 # stopped an answer that was still making progress (*cut_not_in_loop*) rather than a runaway loop
 # ("1, 2, 3, ...", the same step again and again) that no budget would end. Read every score beside
 # its cut share: a student that loops on many items scores low for looping, which is a finding
 # about what it learned, not a measurement artefact, but it is not the same as a wrong answer.
+# Two rules, two words: *cut_in_loop* marks a cut answer that repeats a line or a six-word run three
+# or more times (numbers aside); the kit itself **stops** a generation once the same line has come
+# six times in a row (*stopped_in_loop*, counted as cut: a model in such a loop writes that line
+# until any budget ends it; replayed on earlier runs, no stopped answer would have gone on to
+# anything else, README: Measured), so a cut answer may be short.
 
 # %%
 answers = pd.read_json(stage.artifact("02", "answers.jsonl"), lines=True)

@@ -166,9 +166,10 @@ made = (samples[samples.model != "reference"].astype({"hit_limit": bool, "cut_in
 cut = made.groupby(["dataset", "model", "system"])[["hit_limit", "cut_not_in_loop"]].mean()
 rates = rates.merge(cut.rename(columns={"hit_limit": "cut_by_limit"}).reset_index(), on=["dataset", "model", "system"], how="left")
 for name, g in made.groupby("model"):
-    print(f"{name}: {g.hit_limit.sum()} of {len(g)} summaries hit the {h.max_new_tokens}-token limit "
-          f"(hallucination.max_new_tokens): {g.cut_in_loop.sum()} while repeating themselves (budgets.repeating), "
-          f"{g.cut_not_in_loop.sum()} while still going")
+    print(f"{name}: {g.hit_limit.sum()} of {len(g)} summaries cut: by the {h.max_new_tokens}-token limit "
+          f"(hallucination.max_new_tokens) or stopped by the kit once the same line came six times in a row "
+          f"({int(g.get('stopped_in_loop', pd.Series(dtype=bool)).fillna(False).astype(bool).sum())} of them); "
+          f"{g.cut_in_loop.sum()} while repeating themselves, {g.cut_not_in_loop.sum()} while still going")
 print("A cut summary's length, recall and ROUGE-L are the limit's as much as the model's.")
 rates[[c for c in cols + ["cut_by_limit", "cut_not_in_loop"] if c in rates]].round(3)
 
@@ -187,8 +188,9 @@ baseline[["dataset", "rate", "lo", "hi", "n", "n_wrong"]].round(3) if len(baseli
 # Each difference pairs the two models' summaries of the same document under the same system
 # message, so item difficulty cancels out; the interval is a paired bootstrap, and the number of
 # pairs is in brackets. An interval that contains 0 is no evidence of a difference at this n. The
-# last column gives each model's share of those summaries the token limit cut: a cut summary's
-# length, recall and ROUGE-L are the limit's as much as the model's.
+# last column gives each model's share of those summaries that were cut (the token limit, or the
+# kit's loop stop: the same line six times in a row): a cut summary's length, recall and ROUGE-L
+# are the cut's as much as the model's.
 
 # %%
 diffs = pd.DataFrame(hm.paired_differences(models_only, baseline="base", seed=p.seed)
@@ -210,10 +212,12 @@ bins.pivot_table(index=["dataset", "bin"], columns=["model", "system"], values="
 
 # %% [markdown]
 # ## What this run says
-# The paired differences in words, with how the summaries ended: a summary cut while it loops
-# repeats what it already said, so it has fewer chances to state a wrong fact, and a model whose
-# summaries mostly loop can show a lower rate without being more faithful. The distinct facts stated
-# per summary and the wrong facts per fact stated (length-matched) are set beside the rate for that.
+# The paired differences in words, with how the summaries ended: a summary cut while it loops may
+# repeat what it already said (fewer chances to state a wrong fact) or cycle through new values
+# ("the review is on Wednesday ... Thursday ... Friday": a new wrong fact each line), so a model
+# whose summaries mostly loop can show a lower or a higher rate for the loop's sake, not its
+# faithfulness. The distinct facts stated per summary and the wrong facts per fact stated
+# (length-matched) are set beside the rate for that.
 
 # %%
 conclusion = hconclusion.conclusion(models_only, diffs.to_dict(orient="records"), h.max_new_tokens, seed=p.seed)

@@ -78,8 +78,8 @@ def run_section(run: Path) -> list[str]:
         # not "keeps the expected strategy for 100%": at 8 dev items a cell that is what keep-by-default gives
         out.append(f"- 01: rule `{m01.get('rule')}`; {summary(m01.get('choice', []), m01.get('cells', []))}"
                    + f"; {m01.get('n_dev_generations')} dev generations of the base model, "
-                     f"{pct(m01.get('dev_cut_by_limit'))} cut by the token budget, of which all but "
-                     f"{pct(m01.get('dev_cut_not_in_loop'))} (of all generations) in a runaway loop.")
+                     f"{pct(m01.get('dev_cut_by_limit'))} cut (by the token budget or the loop stop), "
+                     f"{pct(m01.get('dev_cut_not_in_loop'))} of all generations while not in a runaway loop.")
     m05 = _load(run / "05_benchmark_eval" / "metrics.json")
     if m05:
         rows = {(r["model"], r["system"]): r for r in m05.get("summary", [])}
@@ -101,7 +101,8 @@ def run_section(run: Path) -> list[str]:
                 out.append(f"- 05 format gain (how much more often the student writes the `Answer:` line): {pts(r)}.")
         cut, going = m05.get("cut_by_limit"), m05.get("cut_not_in_loop")
         if isinstance(cut, dict):  # per model since issue 27
-            out.append(f"- 05: built-in generations that hit the token budget ({m05.get('max_new_tokens')} new tokens), "
+            out.append(f"- 05: built-in generations cut (by the budget of {m05.get('max_new_tokens')} new tokens, or "
+                       "stopped once the same line came six times in a row), "
                        "per model: " + "; ".join(f"{m} {pct(v)}, {pct((going or {}).get(m))} while not in a runaway loop"
                                                  for m, v in cut.items())
                        + " (cut while not looping: the share a larger budget could have let finish).")
@@ -137,7 +138,7 @@ def run_section(run: Path) -> list[str]:
             per = {}
             for r in made:  # per model: pooled, the student's cuts hid behind the base model's few
                 per.setdefault(r["model"], []).append(r)
-            out.append(f"- 06: summaries that hit the {limit}-token limit, per model: " + "; ".join(
+            out.append(f"- 06: summaries cut (by the {limit}-token limit, or the loop stop), per model: " + "; ".join(
                 f"{m} {sum(bool(r['hit_limit']) for r in rs)} of {len(rs)}, "
                 f"{sum(bool(r['hit_limit']) and not r.get('cut_in_loop') for r in rs)} of them while not in a runaway loop"
                 for m, rs in per.items()) + " (the rest were repeating themselves).")

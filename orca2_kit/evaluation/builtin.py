@@ -142,7 +142,7 @@ def conclusion(comparisons: pd.DataFrame) -> str:
     else:
         head = ("In this run the student cannot be told apart from the base model at its best message on lenient "
                 "accuracy (the answer committed to, in any form): ")
-    out = head + parts + "." + cut_words(best)
+    out = head + parts + "." + below_chance_words(found) + cut_words(best)
     if len(fmt):
         r = fmt[fmt["items"] == "all"].iloc[0] if (fmt["items"] == "all").any() else fmt.iloc[0]
         out += (f" The student's share of format-OK answers (the answer on an `Answer:` line of its own) differs by {span(r)}"
@@ -174,6 +174,20 @@ def budget_words(max_new_tokens: int, setting, needed: int, per_strategy: dict[s
     return head + why
 
 
+def below_chance_words(found: pd.DataFrame) -> str:
+    """For each verdict whose two scores are both below what guessing scores on its items, one
+    sentence saying so: 'behind' between two scores under chance is a ranking of two failures."""
+    out = []
+    for r in found.to_dict("records"):
+        ch, am, bm = r.get("chance"), r.get("a_mean"), r.get("b_mean")
+        if any(v is None or pd.isna(v) for v in (ch, am, bm)) or not (am < ch and bm < ch):
+            continue
+        out.append(f" On {r['items']}, both scores are below chance ({r['a'].split(' / ')[0]} {am:.2f}, "
+                   f"{r['b'].split(' / ')[0]} {bm:.2f}; guessing scores {ch:.2f} on these items): "
+                   f"'{r['verdict']}' ranks two answers no better than a guess.")
+    return "".join(out)
+
+
 LARGE_CUT = 0.25  # a model cut this often has its cut share said in the conclusion's own words
 
 
@@ -195,7 +209,8 @@ def cut_words(best: pd.DataFrame) -> str:
         name, loop = head[side].split(" / ")[0], head.get(f"{side}_cut_in_loop")
         groups = [f"{r['items']} {r[f'{side}_cut_by_limit']:.0%}" for r in rows
                   if r is not head and r.get("items") and not pd.isna(r.get(f"{side}_cut_by_limit"))]
-        out.append(f" The {name}'s answers were cut by the token budget in {share:.0%} of cases"
+        out.append(f" The {name}'s answers were cut in {share:.0%} of cases (by the token budget, or stopped by the "
+                   "kit once the same line came six times in a row)"
                    + (f", {loop:.0%} in a runaway loop (the same step again and again, which no budget would end)"
                       if loop is not None and not pd.isna(loop) and loop > 0 else "")
                    + (f"; {', '.join(groups)}" if groups else "")
@@ -230,8 +245,12 @@ def paired_difference(samples: pd.DataFrame, system_a: str, system_b: str | None
     cut |= {f"{k}_cut_in_loop": float((x.loc[d.index, "hit_limit"].astype(bool) & x.loc[d.index, "cut_in_loop"]
                                        .astype(bool)).mean()) if {"hit_limit", "cut_in_loop"} <= set(x) else None
             for k, x in (("a", xa), ("b", xb))}
+    # each side's score and what guessing scores on these items, so a verdict between two scores
+    # below chance reads as what it is
+    means = {f"{k}_mean": float(x.loc[d.index, metric].astype(float).mean()) for k, x in (("a", xa), ("b", xb))}
+    chance = {"chance": float(xa.loc[d.index, "chance"].mean())} if "chance" in xa and metric != "format_ok" else {}
     return {"a": f"{a} / {system_a}", "b": f"{b} / {system_b}", "metric": metric, "difference": float(d.mean()),
-            "ci_low": lo, "ci_high": hi, "n": int(len(d)), **cut}
+            "ci_low": lo, "ci_high": hi, "n": int(len(d)), **cut, **means, **chance}
 
 
 def cut_line(r) -> str:
@@ -239,7 +258,7 @@ def cut_line(r) -> str:
     r = r if isinstance(r, dict) else r._asdict()
     if r.get("a_cut_by_limit") is None or r.get("b_cut_by_limit") is None or pd.isna(r["a_cut_by_limit"]):
         return ""
-    return (f"cut by the budget: {r['a'].split(' / ')[0]} {r['a_cut_by_limit']:.2f}, "
+    return (f"cut (budget or loop stop): {r['a'].split(' / ')[0]} {r['a_cut_by_limit']:.2f}, "
             f"{r['b'].split(' / ')[0]} {r['b_cut_by_limit']:.2f}")
 
 

@@ -1,9 +1,10 @@
 """What notebook 06's numbers say, in words, with the confound a rate alone hides.
 
-A summary cut by the token limit while looping repeats lines it already wrote: it states no more
-distinct facts than it did before the loop began, so it has fewer chances to state a wrong one
-than a summary that kept going. A model whose summaries mostly loop can then show a lower share of
-summaries with a wrong fact without being any more faithful. So the conclusion says, per dataset:
+A summary cut while looping often repeats lines it already wrote: it then states no more distinct
+facts than it did before the loop began, so it has fewer chances to state a wrong one than a
+summary that kept going (a loop that cycles through new values does the opposite). A model whose
+summaries mostly loop can then show a lower share of summaries with a wrong fact without being any
+more faithful. So the conclusion says, per dataset:
 
 * student minus base on the share of summaries with a wrong fact, per system message, paired, each
   with its interval and verdict ("less often" / "more often" a wrong fact, or not distinguishable);
@@ -63,7 +64,8 @@ def conclusion(rows: list[dict], diffs: list[dict], max_new_tokens: int, model: 
         cut = {m: (_share(g, "hit_limit"), _loop_share(g)) for m, g in by.items()}
         for m, (share, loop) in cut.items():
             if share >= LARGE_CUT:
-                para += (f" The {m}'s summaries were cut by the {max_new_tokens}-token limit in {share:.0%} of cases"
+                para += (f" The {m}'s summaries were cut in {share:.0%} of cases (by the {max_new_tokens}-token "
+                         "limit, or stopped by the kit once the same line came six times in a row)"
                          + (f", {loop:.0%} in a runaway loop (the same lines again and again)" if loop else "") + ".")
         facts = {m: _facts(g, seed) for m, g in by.items()}
         if all(f[0] is not None for f in facts.values()):

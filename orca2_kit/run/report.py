@@ -41,7 +41,7 @@ def _glance_05(m):
             return (f"lenient accuracy, student - base at its best: {100 * r['difference']:+.0f} points "
                     f"(95% CI {100 * r['ci_low']:+.0f}..{100 * r['ci_high']:+.0f}, n={r['n']}): {r['verdict']}"
                     + _cut_words({r["a"].split(" / ")[0]: r.get("a_cut_by_limit"),
-                                  r["b"].split(" / ")[0]: r.get("b_cut_by_limit")}, "answers cut by the token budget"))
+                                  r["b"].split(" / ")[0]: r.get("b_cut_by_limit")}, "answers cut (token budget or loop stop)"))
     return ""
 
 
@@ -75,7 +75,7 @@ def _glance_06(m):
             f"{r['system']} {100 * r['diff']:+.0f} points ({100 * r['lo']:+.0f}..{100 * r['hi']:+.0f}): "
             + _verdict(r["lo"], r["hi"], "keeps more facts", "keeps fewer facts") for r in recall)
     if isinstance(m.get("cut_by_limit"), dict):  # per model since issue 27 (a pooled share hid the gap)
-        out += _cut_words(m["cut_by_limit"], "summaries cut by the token limit")
+        out += _cut_words(m["cut_by_limit"], "summaries cut (token limit or loop stop)")
     held = (m.get("checker_agreement") or {}).get("heldout") or {}
     if "caught_in_scope" in held:
         out += (f". The checker flags {held['caught_in_scope']}/{held['n_in_scope']} hand-labelled summaries with a wrong "

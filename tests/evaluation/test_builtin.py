@@ -97,7 +97,7 @@ def test_each_comparison_carries_both_sides_cut_shares():
     c = builtin.comparisons(s, "generic").set_index("comparison")
     row = c.loc["student (generic) vs base at its best (none, chosen on these items)"]
     assert row.a_cut_by_limit == 0.5 and row.b_cut_by_limit == 0.1
-    assert builtin.cut_line(row.to_dict() | {"a": row.a, "b": row.b}) == "cut by the budget: student 0.50, base 0.10"
+    assert builtin.cut_line(row.to_dict() | {"a": row.a, "b": row.b}) == "cut (budget or loop stop): student 0.50, base 0.10"
     assert builtin.cut_by_model(s)["cut_by_limit"] == {"base": 0.1, "student": 0.5}
 
 
@@ -133,11 +133,29 @@ def test_the_conclusion_names_a_model_that_loops_in_its_own_words():
     row = c[c.comparison.str.contains("at its best")].iloc[0]
     assert row.a_cut_by_limit == 0.6 and row.a_cut_in_loop == 0.6 and row.b_cut_in_loop == 0.0
     text = builtin.conclusion(c)
-    assert ("The student's answers were cut by the token budget in 60% of cases, 60% in a runaway loop" in text
+    assert ("The student's answers were cut in 60% of cases (by the token budget, or stopped" in text
+            and "row), 60% in a runaway loop" in text
             and "trained families 60%" in text and "mostly never reached an Answer line" in text), text
     assert "The base's answers were cut" not in text  # 5%: below LARGE_CUT, not said
     quiet = builtin.conclusion(pd.concat([builtin.comparisons(_samples(), "generic").assign(items="all")]))
-    assert "were cut by the token budget" not in quiet  # nobody loops: no such sentence
+    assert "answers were cut in" not in quiet  # nobody loops: no such sentence
+
+
+def test_a_verdict_between_two_scores_below_chance_says_so():
+    """Newcomer read: 05's only clear verdict ('behind' on never-trained families, student 0.11 vs
+    base 0.28) compared two scores below what guessing gets there (0.38), and the conclusion never
+    said so. The comparison rows carry each side's score and the items' chance; the conclusion names it."""
+    s = _samples()
+    s["chance"] = 0.5
+    row = builtin.comparisons(s, "generic").iloc[-2]
+    assert {"a_mean", "b_mean", "chance"} <= set(row.index) and row.chance == 0.5
+    rows = [{"comparison": "student (generic) vs base at its best (none)", "items": "never-trained families",
+             "difference": -0.17, "ci_low": -0.31, "ci_high": -0.03, "n": 36, "verdict": "behind", "a": "student / generic",
+             "b": "base / none", "a_mean": 0.11, "b_mean": 0.28, "chance": 0.38}]
+    text = builtin.conclusion(pd.DataFrame(rows))
+    assert "both scores are below chance (student 0.11, base 0.28; guessing scores 0.38 on these items)" in text, text
+    rows[0].update(b_mean=0.45)
+    assert "below chance" not in builtin.conclusion(pd.DataFrame(rows))
 
 
 def test_05_says_why_its_budget_is_one_where_01_shows_one_per_strategy():

@@ -19,7 +19,8 @@ def test_a_lower_rate_from_looping_summaries_is_not_called_less_hallucination():
     rows = _rows(student_loops=10, student_facts=8)
     text = conclusion(rows, hm.paired_differences(rows, seed=1), 200, seed=1)
     assert "generic -0.25 (95% CI" in text and "n=12" in text  # the paired difference, with its interval and n
-    assert "The student's summaries were cut by the 200-token limit in 83% of cases, 83% in a runaway loop" in text
+    assert ("The student's summaries were cut in 83% of cases (by the 200-token limit, or stopped" in text
+            and "row), 83% in a runaway loop" in text)
     assert "Distinct facts stated per summary: student 8.0, base 12.0" in text
     assert "wrong facts per fact stated (length-matched): student 0.010" in text
     assert "not evidence of less hallucination: 83% of its summaries never ended and it states fewer" in text

@@ -218,11 +218,11 @@ def test_the_05_and_06_boxes_give_each_models_cut_share():
            "ci_low": -0.13, "ci_high": 0.037, "n": 108, "verdict": "not distinguishable", "a": "student / generic",
            "b": "base / none", "a_cut_by_limit": 0.519, "b_cut_by_limit": 0.056}
     assert glance("05_benchmark_eval", {"comparisons": [row]}).endswith(
-        "not distinguishable; answers cut by the token budget: student 52%, base 6%")
+        "not distinguishable; answers cut (token budget or loop stop): student 52%, base 6%")
     pairs = [{"dataset": "builtin", "judge": "offline", "metric": "hallucinated", "system": "empty", "diff": 0.0,
               "lo": -0.25, "hi": 0.25, "n_pairs": 12}]
     text = glance("06_hallucination", {"paired_differences": pairs, "cut_by_limit": {"base": 0.028, "student": 0.861}})
-    assert text.endswith("; summaries cut by the token limit: base 3%, student 86%")
+    assert text.endswith("; summaries cut (token limit or loop stop): base 3%, student 86%")
 
 
 def test_the_01_box_says_kept_by_default_not_as_the_authors_expected():
