@@ -38,10 +38,14 @@ def _glance_05(m):
     """The verdict the notebook prints: student vs base at its best, lenient (format-free)."""
     for r in m.get("comparisons", []):
         if r.get("items") == "all" and "at its best" in str(r.get("comparison")) and "difference" in r:
+            found = [g for g in m.get("comparisons", []) if g.get("items") not in (None, "all") and "difference" in g
+                     and "at its best" in str(g.get("comparison")) and g.get("verdict") not in (None, "not distinguishable")]
             return (f"lenient accuracy, student - base at its best: {100 * r['difference']:+.0f} points "
                     f"(95% CI {100 * r['ci_low']:+.0f}..{100 * r['ci_high']:+.0f}, n={r['n']}): {r['verdict']}"
-                    + _cut_words({r["a"].split(" / ")[0]: r.get("a_cut_by_limit"),
-                                  r["b"].split(" / ")[0]: r.get("b_cut_by_limit")}, "answers cut (token budget or loop stop)"))
+                    + "".join(f"; on {g['items']}: {100 * g['difference']:+.0f} points (95% CI {100 * g['ci_low']:+.0f}.."
+                              f"{100 * g['ci_high']:+.0f}, n={g['n']}): {g['verdict']}" for g in found)
+                    + _cut_words({r["a"]: r.get("a_cut_by_limit"), r["b"]: r.get("b_cut_by_limit")},
+                                 "answers cut (token budget or loop stop), on these items"))
     return ""
 
 

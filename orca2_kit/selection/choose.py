@@ -135,7 +135,7 @@ def _why(switch: bool, challenger: str, gain: float, lo: float, hi: float, margi
     """A family's row in words: what happened, under the rule (a challenger replaces the expected
     strategy only if its paired 95% lower bound is above `margin`), with the challenger that came
     closest: the one with the highest lower bound, not the best strategy."""
-    closest = f"{challenger}, {gain:+.2f} over the expected one, 95% CI {lo:+.2f}..{hi:+.2f}"
+    closest = f"{challenger}, lower bound {lo:+.2f} ({gain:+.2f} over the expected one, 95% CI {lo:+.2f}..{hi:+.2f})"
     if switch:
         return (f"changed: {challenger} beats it on the same items, its lower bound above {margin:+.2f} "
                 f"(highest lower bound among challengers: {closest})")
