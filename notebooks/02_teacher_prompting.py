@@ -79,7 +79,9 @@ answers, _ = teacher.answer_train_items(p, stage.run_dir)  # the same function t
 stats = json.loads((stage.out / "teacher_stats.json").read_text())
 print(f"teacher {stats['teacher']}: {stats['accepted']} of {stats['n']} answers accepted, {stats['failed']} requests "
       f"failed; {stats['requests_sent']} requests sent, {stats['cache_hits']} answered from the cache, "
-      f"${stats['spent_usd']:.2f} spent")
+      f"${stats['spent_usd']:.2f} spent"
+      + (" (the reference teacher writes each answer from the task's known solution: no requests, nothing to cache)"
+         if p.teacher.kind == "reference" else ""))
 answers.groupby(["family", "strategy"])["accepted"].agg(["mean", "count"]).rename(columns={"mean": "accept rate"})
 
 # %%
