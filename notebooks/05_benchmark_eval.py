@@ -110,7 +110,7 @@ pd.DataFrame(skipped) if skipped else None
 # Per model and system message: **lenient** and **strict** accuracy with 95% bootstrap intervals
 # (items redrawn *within* their families, as the suite was drawn: the interval says how far the
 # figure could move on other items of these families, not on other families), the **format-OK** rate
-# (the rule above), accuracy *among* format-OK answers, the share of answers the budget **cut**, and
+# (the rule above), accuracy *among* format-OK answers, the share of answers **cut** (by the budget, or the loop stop), and
 # **chance**: what guessing scores, 1/k for a choice among k options or an answer among k known
 # candidates (a weekday: 1/7), 0 for an open answer — printed per family below; the column is the mean
 # over the items. Then the same split by whether the student trained on the family.
@@ -137,7 +137,8 @@ fig, _ = plots.base_vs_student(fam, stage.figures / "05_base_vs_student")
 # and the student (under its training message) against the base model at *its* best message. The
 # last row is the format gain — how much more often the student's answers are format-OK — which
 # says nothing about whether its answers are right. Beside each row, each model's share of answers
-# the token budget cut on those items: a cut answer is the budget's as much as the model's.
+# cut on those items (by the token budget, or the loop stop): a cut answer is the cut's as much as
+# the model's.
 
 # %%
 comparisons = pd.concat([builtin.comparisons(g, p.erasure.system_message, seed=p.seed, best=best["system"]).assign(items=name)

@@ -277,7 +277,7 @@ disagreement if len(disagreement) else None
 # `heldout`: items 12-19, summaries by another offline-profile
 # student and the base model at 256 new tokens, labelled by someone who never ran or read the
 # checker: **quote the held-out figures**. Neither set is among this notebook's items (from 20 on),
-# nor are items 8-11, which this notebook scored while the checker was built. Two labels per summary: any unsupported claim, and a wrong fact of a kind the checker
+# nor are items 8-11, which an earlier version of this notebook scored while the checker was built. Two labels per summary: any unsupported claim, and a wrong fact of a kind the checker
 # reads (numbers, names, places, dates, drugs, symptoms, jobs, facilities, who reported or
 # prescribed a figure). Read the agreement against the floor printed beside it: a checker that
 # never flags anything agrees with every clean summary.
@@ -301,14 +301,15 @@ pd.DataFrame([{"set": name, "summary": k, "what": "flagged; the person marked it
 #   (`n_real_items` per real set) a bootstrap interval looks precise but is not: read real-data
 #   differences at that n not at all.
 #   06.2 below doubles the documents.
-# * **Summaries are cut.** The `cut_by_limit` column gives the share that hit `max_new_tokens`, and
+# * **Summaries are cut.** The `cut_by_limit` column gives the share cut, by `max_new_tokens` or by
+#   the kit's loop stop (the same line six times in a row), and
 #   `cut_not_in_loop` the share cut while not repeating a line (by the loop rule of
 #   `budgets.repeating`, which misses loops that re-list the facts with small changes); a cut
 #   summary's length and ROUGE-L measure the limit (for a loop: how long it was allowed to run).
 #   The limit is 200 tokens, set from an earlier run of this profile in which a limit of 80 cut
 #   most summaries, the base model's too; this run's cut shares per model are in the tables
 #   above. The trained student mostly does not end: it repeats its lines until
-#   the limit, which is why its summaries are longer and its ROUGE-L lower whatever the limit.
+#   the limit or the loop stop ends it, which is why its summaries are longer and its ROUGE-L lower whatever the limit.
 # * **The built-in checker sees only what it reads.** It binds numbers, names, places, dates,
 #   drugs, symptoms, jobs, facilities, a stated sex, and who reported or prescribed a figure to
 #   slots; it does not see claims written in open words ("diagnosed as a rare kidney stone",

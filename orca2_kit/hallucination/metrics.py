@@ -237,7 +237,7 @@ def differences_table(diffs: list[dict]) -> "pd.DataFrame":
             cut[key] = f"{d['model']} {d['cut_by_limit']:.2f}, {d['baseline']} {d['baseline_cut_by_limit']:.2f}"
     index = pd.MultiIndex.from_tuples(list(rows), names=["dataset", "system", "model", "judge"])
     table = pd.DataFrame(list(rows.values()), index=index)
-    return table.assign(**{"cut by the token limit": [cut.get(k, "-") for k in rows]}) if cut else table
+    return table.assign(**{"cut (token limit or loop stop)": [cut.get(k, "-") for k in rows]}) if cut else table
 
 
 def _opener(summary: str) -> str:

@@ -43,9 +43,9 @@ def _glance_05(m):
             return (f"lenient accuracy, student - base at its best: {100 * r['difference']:+.0f} points "
                     f"(95% CI {100 * r['ci_low']:+.0f}..{100 * r['ci_high']:+.0f}, n={r['n']}): {r['verdict']}"
                     + "".join(f"; on {g['items']}: {100 * g['difference']:+.0f} points (95% CI {100 * g['ci_low']:+.0f}.."
-                              f"{100 * g['ci_high']:+.0f}, n={g['n']}): {g['verdict']}" for g in found)
+                              f"{100 * g['ci_high']:+.0f}, n={g['n']}): {g['verdict']}" + _below_chance(g) for g in found)
                     + _cut_words({r["a"]: r.get("a_cut_by_limit"), r["b"]: r.get("b_cut_by_limit")},
-                                 "answers cut (token budget or loop stop), on these items"))
+                                 "answers cut (token budget or loop stop), on all items"))
     return ""
 
 
@@ -54,6 +54,15 @@ def _cut_words(shares: dict, what: str) -> str:
     if not shares or any(v is None for v in shares.values()):
         return ""
     return f"; {what}: " + ", ".join(f"{m} {_pct(v)}" for m, v in shares.items())
+
+
+def _below_chance(g: dict) -> str:
+    """' (both scores below chance: ...)' when a verdict ranks two scores under what guessing gets."""
+    ch, a, b = g.get("chance"), g.get("a_mean"), g.get("b_mean")
+    if any(not isinstance(v, (int, float)) for v in (ch, a, b)) or not (a < ch and b < ch):
+        return ""
+    return (f" (both scores below chance: {g['a'].split(' / ')[0]} {a:.2f}, {g['b'].split(' / ')[0]} {b:.2f}, "
+            f"guessing {ch:.2f})")
 
 
 def _verdict(lo: float, hi: float, up: str, down: str) -> str:
@@ -194,15 +203,20 @@ def skipped_words(rows: list[dict], said=()) -> str:
     return "; ".join(f"{', '.join(names)}: {why}" for why, names in by.items())
 
 
+# metrics keys whose bare name would mislead a reader of the report
+LABELS = {"cut_by_limit": "cut (budget or loop stop), per model over all its messages",
+          "dev_cut_by_limit": "dev answers cut (budget or loop stop)"}
+
+
 def metric_tables(metrics: dict, prefix: str = "", said=()) -> list[dict]:
     """metrics.json as tables: the scalars in one, each mapping and each list of records in its own
     (a mapping of mappings, e.g. the checker's agreement per label set, as one table a row each;
     deeper ones as their own tables, titled 'outer · inner'). A list of skipped things is one line
     (skipped_words), without what the section's real-data note already names (`said`)."""
-    scalars = {k: v for k, v in metrics.items() if not isinstance(v, (dict, list))}
+    scalars = {LABELS.get(k, k): v for k, v in metrics.items() if not isinstance(v, (dict, list))}
     tables = [{"title": prefix, "html": _kv(scalars)}] if scalars else []
     for k, v in metrics.items():
-        title = f"{prefix} · {k}" if prefix else k
+        title = f"{prefix} · {LABELS.get(k, k)}" if prefix else LABELS.get(k, k)
         if k == "skipped" and isinstance(v, list) and v and all(isinstance(r, dict) and "reason" in r for r in v):
             if line := skipped_words(v, said):
                 tables.append({"title": "", "html": _kv({title: line})})

@@ -312,8 +312,8 @@ def test_each_paired_row_carries_both_models_cut_shares():
     d = paired_differences(rows)
     assert {(r["cut_by_limit"], r["baseline_cut_by_limit"]) for r in d} == {(0.75, 0.25)}
     table = differences_table(d)
-    assert table.columns[-1] == "cut by the token limit"
-    assert table["cut by the token limit"].tolist() == ["student 0.75, base 0.25"]
+    assert table.columns[-1] == "cut (token limit or loop stop)"
+    assert table["cut (token limit or loop stop)"].tolist() == ["student 0.75, base 0.25"]
     # rows that do not record hit_limit: no share is made up
     assert {r["cut_by_limit"] for r in paired_differences(_rows())} == {None}
-    assert "cut by the token limit" not in differences_table(paired_differences(_rows())).columns
+    assert "cut (token limit or loop stop)" not in differences_table(paired_differences(_rows())).columns

@@ -218,12 +218,15 @@ def test_the_05_and_06_boxes_give_each_models_cut_share():
            "ci_low": -0.13, "ci_high": 0.037, "n": 108, "verdict": "not distinguishable", "a": "student / generic",
            "b": "base / none", "a_cut_by_limit": 0.519, "b_cut_by_limit": 0.056}
     assert glance("05_benchmark_eval", {"comparisons": [row]}).endswith(
-        "not distinguishable; answers cut (token budget or loop stop), on these items: student / generic 52%, base / none 6%")
+        "not distinguishable; answers cut (token budget or loop stop), on all items: student / generic 52%, base / none 6%")
     # newcomer read: the headline dropped the only distinguishable verdict (never-trained families)
     never = row | {"items": "never-trained families", "difference": -0.167, "ci_low": -0.306, "ci_high": -0.028, "n": 36,
                    "verdict": "behind"}
     assert "; on never-trained families: -17 points (95% CI -31..-3, n=36): behind;" in glance(
         "05_benchmark_eval", {"comparisons": [row, never]})
+    never |= {"a_mean": 0.11, "b_mean": 0.28, "chance": 0.38}
+    assert ("behind (both scores below chance: student 0.11, base 0.28, guessing 0.38);" in glance(
+        "05_benchmark_eval", {"comparisons": [row, never]}))
     pairs = [{"dataset": "builtin", "judge": "offline", "metric": "hallucinated", "system": "empty", "diff": 0.0,
               "lo": -0.25, "hi": 0.25, "n_pairs": 12}]
     text = glance("06_hallucination", {"paired_differences": pairs, "cut_by_limit": {"base": 0.028, "student": 0.861}})
